@@ -1,0 +1,239 @@
+// The only reader of process.env. Everything is validated once at start; a bad setting is a
+// ConfigError listing every bad variable, which main.ts prints as one line before exiting 1.
+
+import { readFileSync } from 'node:fs'
+import type { ProviderName } from './core/provider-name'
+
+export interface OpenAIConfig {
+  apiKey: string
+  baseUrl: string
+}
+export interface AnthropicConfig {
+  apiKey: string
+  baseUrl: string
+}
+export interface GeminiConfig {
+  apiKey: string
+  baseUrl: string
+}
+export interface BedrockConfig {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken: string | null
+  region: string
+  baseUrl: string
+  /** Custom S3 endpoint (fakes, MinIO): path-style addressing when set. */
+  s3Endpoint: string | null
+  roleArn: string | null
+  defaultBucket: string | null
+}
+
+export interface Limits {
+  /** Max upload size in bytes per provider (spec README §4). */
+  maxUploadBytes: Record<ProviderName, number>
+  /** Max bytes of one JSONL line. */
+  maxLineBytes: number
+  /** Max requests in one batch per provider. */
+  maxBatchRequests: Record<ProviderName, number>
+  /** Max inline `requests` in one create call (Anthropic dialect, OpenAI extra_body.requests). */
+  maxInlineRequests: number
+  /** Max JSON body bytes for non-upload calls. */
+  maxJsonBodyBytes: number
+}
+
+export interface Config {
+  host: string
+  port: number
+  dataDir: string
+  publicUrl: string | null
+  /** secret → tenant; null when the gateway is open. */
+  keys: ReadonlyMap<string, string> | null
+  /** Buckets `storage_config` and `output_s3_uri` may name (issue 7 §3). */
+  s3Buckets: readonly string[]
+  upstreamTimeoutMs: number
+  upstreamRetries: number
+  limits: Limits
+  openai: OpenAIConfig | null
+  anthropic: AnthropicConfig | null
+  gemini: GeminiConfig | null
+  bedrock: BedrockConfig | null
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const MB = 1024 * 1024
+
+/** Every setting with its default, for `--help`. */
+export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: string]> = [
+  ['BATCHGATE_HOST', '0.0.0.0', 'address to listen on'],
+  ['BATCHGATE_PORT', '8080', 'port to listen on'],
+  ['BATCHGATE_DATA_DIR', './data', 'SQLite database, blob store and upload spool'],
+  ['BATCHGATE_PUBLIC_URL', '(request origin)', 'base URL clients reach the gateway at (Anthropic results_url)'],
+  ['BATCHGATE_KEYS', '(open gateway)', 'virtual keys: tenant=secret,tenant2=secret2'],
+  ['BATCHGATE_KEYS_FILE', '(none)', 'file with one tenant=secret per line (adds to BATCHGATE_KEYS)'],
+  ['BATCHGATE_S3_BUCKETS', '(BEDROCK_S3_BUCKET)', 'comma-separated buckets clients may name'],
+  ['BATCHGATE_UPSTREAM_TIMEOUT_MS', '120000', 'timeout of one upstream call'],
+  ['BATCHGATE_UPSTREAM_RETRIES', '2', 'retries of idempotent upstream calls (429/5xx/network)'],
+  ['BATCHGATE_MAX_LINE_BYTES', String(10 * MB), 'max bytes of one JSONL line'],
+  ['BATCHGATE_MAX_INLINE_REQUESTS', '100000', 'max inline requests in one create call'],
+  ['BATCHGATE_MAX_JSON_BODY_BYTES', String(256 * MB), 'max bytes of a JSON request body'],
+  ['OPENAI_API_KEY', '(provider off)', 'OpenAI key'],
+  ['OPENAI_BASE_URL', 'https://api.openai.com/v1', 'OpenAI base URL, including /v1'],
+  ['ANTHROPIC_API_KEY', '(provider off)', 'Anthropic key'],
+  ['ANTHROPIC_BASE_URL', 'https://api.anthropic.com', 'Anthropic base URL'],
+  ['GEMINI_API_KEY', '(provider off)', 'Gemini (AI Studio) key'],
+  ['GEMINI_BASE_URL', 'https://generativelanguage.googleapis.com', 'Gemini base URL'],
+  ['AWS_ACCESS_KEY_ID', '(provider off)', 'AWS access key for Bedrock and S3'],
+  ['AWS_SECRET_ACCESS_KEY', '(provider off)', 'AWS secret key'],
+  ['AWS_SESSION_TOKEN', '(none)', 'AWS session token for temporary credentials'],
+  ['AWS_REGION', 'us-east-1', 'AWS region'],
+  ['BEDROCK_BASE_URL', 'https://bedrock.{region}.amazonaws.com', 'Bedrock control-plane URL'],
+  ['S3_ENDPOINT', '(AWS S3, virtual-hosted)', 'custom S3 endpoint; path-style when set'],
+  ['BEDROCK_ROLE_ARN', '(none)', 'IAM role Bedrock assumes for batch jobs'],
+  ['BEDROCK_S3_BUCKET', '(none)', 'default bucket for Bedrock batch input and output'],
+]
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = []
+  const str = (name: string): string | null => {
+    const v = env[name]?.trim()
+    return v ? v : null
+  }
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name)
+    if (raw === null) return fallback
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got '${raw}')`)
+      return fallback
+    }
+    return n
+  }
+  const url = (name: string, fallback: string): string => {
+    const raw = str(name) ?? fallback
+    try {
+      const u = new URL(raw)
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme')
+    } catch {
+      problems.push(`${name} must be an http(s) URL (got '${raw}')`)
+    }
+    return raw.replace(/\/+$/, '')
+  }
+
+  const keys = parseKeys(str('BATCHGATE_KEYS'), str('BATCHGATE_KEYS_FILE'), problems)
+  const region = str('AWS_REGION') ?? str('AWS_DEFAULT_REGION') ?? 'us-east-1'
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) problems.push(`AWS_REGION must look like us-east-1 (got '${region}')`)
+
+  const openaiKey = str('OPENAI_API_KEY')
+  const anthropicKey = str('ANTHROPIC_API_KEY')
+  const geminiKey = str('GEMINI_API_KEY')
+  const awsKey = str('AWS_ACCESS_KEY_ID')
+  const awsSecret = str('AWS_SECRET_ACCESS_KEY')
+  if ((awsKey === null) !== (awsSecret === null)) {
+    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together')
+  }
+  const roleArn = str('BEDROCK_ROLE_ARN')
+  if (roleArn !== null && !/^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/.test(roleArn)) {
+    problems.push(`BEDROCK_ROLE_ARN must be an IAM role ARN (got '${roleArn}')`)
+  }
+  const bucket = str('BEDROCK_S3_BUCKET')
+  if (bucket !== null && !isBucketName(bucket)) problems.push(`BEDROCK_S3_BUCKET is not a valid bucket name ('${bucket}')`)
+  const s3Buckets = (str('BATCHGATE_S3_BUCKETS')?.split(',') ?? (bucket ? [bucket] : []))
+    .map((b) => b.trim())
+    .filter(Boolean)
+  for (const b of s3Buckets) if (!isBucketName(b)) problems.push(`BATCHGATE_S3_BUCKETS has an invalid bucket name '${b}'`)
+
+  const publicUrl = str('BATCHGATE_PUBLIC_URL') === null ? null : url('BATCHGATE_PUBLIC_URL', '')
+
+  const config: Config = {
+    host: str('BATCHGATE_HOST') ?? '0.0.0.0',
+    port: int('BATCHGATE_PORT', 8080, 0, 65535),
+    dataDir: str('BATCHGATE_DATA_DIR') ?? './data',
+    publicUrl,
+    keys,
+    s3Buckets,
+    upstreamTimeoutMs: int('BATCHGATE_UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
+    upstreamRetries: int('BATCHGATE_UPSTREAM_RETRIES', 2, 0, 10),
+    limits: {
+      // Spec README §4: OpenAI 512 MB per file, Anthropic 500 MB, Gemini 2 GB, S3 single object 5 GB.
+      maxUploadBytes: { openai: 512 * MB, anthropic: 500 * MB, gemini: 2048 * MB, bedrock: 5120 * MB },
+      maxLineBytes: int('BATCHGATE_MAX_LINE_BYTES', 10 * MB, 1024, 256 * MB),
+      // Spec README §4: OpenAI 50 000, Anthropic 100 000; Gemini and Bedrock are unverified quotas.
+      maxBatchRequests: { openai: 50_000, anthropic: 100_000, gemini: 1_000_000, bedrock: 1_000_000 },
+      maxInlineRequests: int('BATCHGATE_MAX_INLINE_REQUESTS', 100_000, 1, 1_000_000),
+      maxJsonBodyBytes: int('BATCHGATE_MAX_JSON_BODY_BYTES', 256 * MB, 1024, 1024 * MB),
+    },
+    openai: openaiKey ? { apiKey: openaiKey, baseUrl: url('OPENAI_BASE_URL', 'https://api.openai.com/v1') } : null,
+    anthropic: anthropicKey
+      ? { apiKey: anthropicKey, baseUrl: url('ANTHROPIC_BASE_URL', 'https://api.anthropic.com') }
+      : null,
+    gemini: geminiKey
+      ? { apiKey: geminiKey, baseUrl: url('GEMINI_BASE_URL', 'https://generativelanguage.googleapis.com') }
+      : null,
+    bedrock:
+      awsKey && awsSecret
+        ? {
+            accessKeyId: awsKey,
+            secretAccessKey: awsSecret,
+            sessionToken: str('AWS_SESSION_TOKEN'),
+            region,
+            baseUrl: url('BEDROCK_BASE_URL', `https://bedrock.${region}.amazonaws.com`),
+            s3Endpoint: str('S3_ENDPOINT') === null ? null : url('S3_ENDPOINT', ''),
+            roleArn,
+            defaultBucket: bucket,
+          }
+        : null,
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(config)
+}
+
+function parseKeys(inline: string | null, file: string | null, problems: string[]): Map<string, string> | null {
+  if (inline === null && file === null) return null
+  const entries: string[] = inline ? inline.split(',') : []
+  if (file !== null) {
+    try {
+      entries.push(...readFileSync(file, 'utf8').split('\n'))
+    } catch {
+      problems.push(`BATCHGATE_KEYS_FILE cannot be read ('${file}')`)
+    }
+  }
+  const keys = new Map<string, string>()
+  for (const [i, raw] of entries.entries()) {
+    const entry = raw.trim()
+    if (!entry || entry.startsWith('#')) continue
+    const eq = entry.indexOf('=')
+    const tenant = entry.slice(0, eq).trim()
+    const secret = entry.slice(eq + 1).trim()
+    // Never echo the secret itself: the entry is named by position only.
+    if (eq <= 0 || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant) || secret.length < 8) {
+      problems.push(`virtual key #${i + 1} must be tenant=secret (tenant [A-Za-z0-9_.-], secret ≥ 8 chars)`)
+      continue
+    }
+    if (keys.has(secret)) problems.push(`virtual key #${i + 1} repeats another tenant's secret`)
+    keys.set(secret, tenant)
+  }
+  if (keys.size === 0) problems.push('BATCHGATE_KEYS is set but holds no key')
+  return keys
+}
+
+export function isBucketName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..')
+}
+
+export function configuredProviders(config: Config): ProviderName[] {
+  const all: Array<[ProviderName, unknown]> = [
+    ['openai', config.openai],
+    ['anthropic', config.anthropic],
+    ['gemini', config.gemini],
+    ['bedrock', config.bedrock],
+  ]
+  return all.filter(([, c]) => c !== null).map(([name]) => name)
+}

@@ -1,0 +1,126 @@
+// The conversion tables. Requests go source → ChatRequest → target and results go upstream
+// format → ChatResult → dialect, so each table is keyed by a closed union and typed as a full
+// Record: adding a format without its converter does not compile.
+
+import type { ResultFormat } from '../core/batch'
+import type { ChatRequest, ChatResult } from '../core/chat'
+import type { Dialect } from '../core/provider-name'
+import type { JsonObject } from './guards'
+import { anthropicRequestToChat, validateAnthropicRequest } from './requests/anthropic-request'
+import { type OpenAIBatchLine, openaiLineToChat } from './requests/openai-line'
+import { type AnthropicBatchItem, chatToAnthropicItem } from './requests/to-anthropic-item'
+import { type BedrockRecord, chatToBedrockRecord } from './requests/to-bedrock-record'
+import { chatToGeminiLine, type GeminiInputLine } from './requests/to-gemini-line'
+import { chatToOpenAILine, type OpenAIInputLine } from './requests/to-openai-line'
+import { anthropicResultLineToResult } from './results/anthropic-result'
+import { bedrockOutRecordToResult } from './results/bedrock-out'
+import { geminiResponseLineToResult } from './results/gemini-response'
+import { openaiOutputLineToResult } from './results/openai-output'
+import { type AnthropicResultLine, resultToAnthropicLine } from './results/to-anthropic-line'
+import { type OpenAIOutputLine, openaiLineId, resultToOpenAILine } from './results/to-openai-line'
+
+/** Where requests come from: OpenAI batch file lines, or items of an Anthropic create call. */
+export type RequestSource = 'openai-line' | 'anthropic-request'
+/** The provider-native request line each provider's batch input takes. */
+export type RequestTarget = 'openai-line' | 'anthropic-item' | 'gemini-line' | 'bedrock-record'
+
+/**
+ * `position` is each source's natural address: the 1-based file line for `openai-line`, the
+ * 0-based index in `requests` for `anthropic-request` (errors name `requests.{index}…`).
+ */
+export const REQUEST_PARSERS: { [S in RequestSource]: (value: unknown, position: number) => ChatRequest } = {
+  'openai-line': openaiLineToChat,
+  'anthropic-request': anthropicRequestToChat,
+}
+
+export interface TargetLines {
+  'openai-line': OpenAIInputLine
+  'anthropic-item': AnthropicBatchItem
+  'gemini-line': GeminiInputLine
+  'bedrock-record': BedrockRecord
+}
+
+/** `line` only labels errors (a 1-based line or request number). */
+export const REQUEST_SERIALIZERS: { [T in RequestTarget]: (req: ChatRequest, line?: number) => TargetLines[T] } = {
+  'openai-line': chatToOpenAILine,
+  'anthropic-item': chatToAnthropicItem,
+  'gemini-line': chatToGeminiLine,
+  'bedrock-record': chatToBedrockRecord,
+}
+
+/** The target that speaks a source's own format: such pairs skip the hub and lose nothing. */
+export const NATIVE_TARGET: { readonly [S in RequestSource]: RequestTarget } = {
+  'openai-line': 'openai-line',
+  'anthropic-request': 'anthropic-item',
+}
+
+export function chatRequestWriter<T extends RequestTarget>(target: T): (req: ChatRequest, line?: number) => TargetLines[T] {
+  return REQUEST_SERIALIZERS[target]
+}
+
+/**
+ * An already envelope-checked OpenAI batch line → the JSON text of the target's line. For the
+ * OpenAI target the caller's line is re-serialized unchanged (any endpoint); every other target
+ * goes through the hub, which accepts only chat.completions bodies.
+ */
+export function requestLineWriter(target: RequestTarget): (parsed: OpenAIBatchLine, line: number) => string {
+  if (target === NATIVE_TARGET['openai-line']) {
+    return (parsed) => JSON.stringify({ custom_id: parsed.customId, method: parsed.method, url: parsed.url, body: parsed.body })
+  }
+  const serialize = REQUEST_SERIALIZERS[target]
+  return (parsed, line) => JSON.stringify(serialize(REQUEST_PARSERS['openai-line'](lineValue(parsed), line), line))
+}
+
+/** One Anthropic create-call item → the target's line as a value; Anthropic itself gets it unchanged. */
+export function requestItemWriter(target: RequestTarget): (item: unknown, index: number) => unknown {
+  if (target === NATIVE_TARGET['anthropic-request']) {
+    return (item, index) => {
+      validateAnthropicRequest(item, index)
+      return item
+    }
+  }
+  const serialize = REQUEST_SERIALIZERS[target]
+  return (item, index) => serialize(REQUEST_PARSERS['anthropic-request'](item, index), index + 1)
+}
+
+function lineValue(parsed: OpenAIBatchLine): JsonObject {
+  return { custom_id: parsed.customId, method: parsed.method, url: parsed.url, body: parsed.body }
+}
+
+export interface ResultContext {
+  /** The batch's model; Gemini and Nova replies may not name one. */
+  model: string | null
+}
+
+export const RESULT_PARSERS: { [F in ResultFormat]: (value: unknown, line: number, ctx: ResultContext) => ChatResult } = {
+  'openai-output': (value, line) => openaiOutputLineToResult(value, line),
+  'anthropic-results': (value, line) => anthropicResultLineToResult(value, line),
+  'gemini-responses': (value, line, ctx) => geminiResponseLineToResult(value, line, ctx.model ?? ''),
+  'bedrock-out': (value, line, ctx) => bedrockOutRecordToResult(value, line, ctx.model ?? ''),
+}
+
+export function resultLineParser(format: ResultFormat, ctx: ResultContext): (value: unknown, line: number) => ChatResult {
+  const parse = RESULT_PARSERS[format]
+  return (value, line) => parse(value, line, ctx)
+}
+
+export interface WriterContext {
+  /** Fallback `created` for OpenAI lines whose reply has no timestamp (e.g. the batch's completion time). */
+  created?: number
+}
+
+export interface DialectLines {
+  openai: OpenAIOutputLine | JsonObject
+  anthropic: AnthropicResultLine | JsonObject
+}
+
+export const RESULT_WRITERS: { [D in Dialect]: (result: ChatResult, ctx: WriterContext) => DialectLines[D] } = {
+  openai: (result, ctx) =>
+    resultToOpenAILine(result, { lineId: openaiLineId(result.customId), ...(ctx.created === undefined ? {} : { created: ctx.created }) }),
+  anthropic: (result) => resultToAnthropicLine(result),
+}
+
+export function resultLineWriter<D extends Dialect>(dialect: D, ctx: WriterContext = {}): (result: ChatResult) => DialectLines[D] {
+  const write = RESULT_WRITERS[dialect]
+  return (result) => write(result, ctx)
+}

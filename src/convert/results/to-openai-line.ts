@@ -1,0 +1,129 @@
+// ChatResult → one line of an OpenAI batch output/error file (openai.md §5), as the OpenAI
+// dialect hands results to its clients.
+
+import type { ChatReply, ChatResult, StopReason } from '../../core/chat'
+import type { JsonObject } from '../guards'
+import { toOpenAIErrorType } from './error-types'
+import { rawFrom } from './read'
+
+export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter'
+
+export interface OpenAIChatCompletion {
+  id: string
+  object: 'chat.completion'
+  created: number
+  model: string
+  choices: Array<{
+    index: 0
+    message: {
+      role: 'assistant'
+      content: string | null
+      refusal: null
+      tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>
+    }
+    logprobs: null
+    finish_reason: OpenAIFinishReason
+  }>
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number }
+}
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string; param: null; code: string | null }
+}
+
+export interface OpenAIOutputLine {
+  id: string
+  custom_id: string
+  response: { status_code: number; request_id: string; body: OpenAIChatCompletion | OpenAIErrorBody } | null
+  error: { code: 'batch_expired' | 'batch_cancelled'; message: string } | null
+}
+
+export interface OpenAILineIds {
+  /** The line's own id (`batch_req_…`). */
+  lineId: string
+  /** Fallback `created` (unix seconds) for replies whose provider reports no creation time. */
+  created?: number
+}
+
+/** Lines that came from OpenAI go back untouched (`JsonObject`), keeping fields the hub drops. */
+export function resultToOpenAILine(result: ChatResult, ids: OpenAILineIds): OpenAIOutputLine | JsonObject {
+  switch (result.type) {
+    case 'succeeded': {
+      const upstream = rawFrom(result.raw, 'openai-output')
+      if (upstream !== null) return upstream
+      const body = replyToChatCompletion(result.reply, ids.created ?? 0)
+      return { id: ids.lineId, custom_id: result.customId, response: { status_code: 200, request_id: result.requestId ?? ids.lineId, body }, error: null }
+    }
+    case 'errored': {
+      const { status, message, type, code } = result.error
+      const body: OpenAIErrorBody = { error: { message, type: toOpenAIErrorType(type), param: null, code } }
+      return { id: ids.lineId, custom_id: result.customId, response: { status_code: status, request_id: result.requestId ?? ids.lineId, body }, error: null }
+    }
+    case 'expired':
+      return {
+        id: ids.lineId,
+        custom_id: result.customId,
+        response: null,
+        error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' },
+      }
+    case 'canceled':
+      return {
+        id: ids.lineId,
+        custom_id: result.customId,
+        response: null,
+        error: { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' },
+      }
+    default:
+      return result satisfies never
+  }
+}
+
+function replyToChatCompletion(reply: ChatReply, created: number): OpenAIChatCompletion {
+  // Anthropic splits text into blocks (e.g. around citations); OpenAI has one string, so concatenate.
+  const texts = reply.content.flatMap((p) => (p.type === 'text' ? [p.text] : []))
+  const calls = reply.content.flatMap((p) =>
+    p.type === 'tool_use'
+      ? [{ id: p.id, type: 'function' as const, function: { name: p.name, arguments: typeof p.input === 'string' ? p.input : JSON.stringify(p.input ?? {}) } }]
+      : [],
+  )
+  const content = texts.length > 0 ? texts.join('') : calls.length > 0 ? null : ''
+  const message: OpenAIChatCompletion['choices'][number]['message'] = { role: 'assistant', content, refusal: null }
+  if (calls.length > 0) message.tool_calls = calls
+  const { inputTokens, outputTokens } = reply.usage
+  return {
+    id: reply.id,
+    object: 'chat.completion',
+    created: reply.createdAt ?? created,
+    model: reply.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(reply.stopReason) }],
+    usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+  }
+}
+
+export function finishReason(reason: StopReason): OpenAIFinishReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+    case 'other':
+      return 'stop'
+    case 'max_tokens':
+      return 'length'
+    case 'tool_use':
+      return 'tool_calls'
+    case 'refusal':
+      return 'content_filter'
+    default:
+      return reason satisfies never
+  }
+}
+
+/** A stable `batch_req_…` id from the custom_id (unique per batch), so re-downloads match. */
+export function openaiLineId(customId: string): string {
+  const bytes = new TextEncoder().encode(customId)
+  const lane = (seed: number, prime: number): string => {
+    let h = seed
+    for (const b of bytes) h = Math.imul(h ^ b, prime)
+    return (h >>> 0).toString(16).padStart(8, '0')
+  }
+  return `batch_req_${lane(0x811c9dc5, 0x01000193)}${lane(0x9747b28c, 0x01000197)}`
+}

@@ -1,0 +1,237 @@
+// Batch creation for both dialects and all providers. The input is either a gateway file (OpenAI
+// dialect) or inline Anthropic-format requests; both end as the one input shape the provider
+// takes (an upstream file, or spooled inline items). The intent row is written before the
+// upstream call and finalized after, so a crash in between is visible at start-up.
+
+import type { Config } from '../config'
+import type { RequestTarget } from '../convert/pairs'
+import { validateAnthropicRequest } from '../convert/requests/anthropic-request'
+import { GatewayError, invalid } from '../errors'
+import type { BatchInput, Provider } from '../providers/provider'
+import type { Registry } from '../providers/registry'
+import type { Store } from '../store/store'
+import type { StoredBatch } from './batch'
+import type { FileFacts, StoredFile } from './file'
+import type { FileService } from './file-service'
+import { mintId } from './ids'
+import type { Dialect, ProviderName } from './provider-name'
+import {
+  chatRequestsFromAnthropicItems,
+  chatRequestsFromOpenAIFile,
+  type SpooledRequests,
+  spoolRequests,
+} from './request-spool'
+
+export interface CreateBatchRequest {
+  tenant: string
+  dialect: Dialect
+  provider: ProviderName
+  input: { kind: 'file'; fileId: string; providerHint?: ProviderName } | { kind: 'inline'; requests: readonly unknown[] }
+  endpoint: string
+  completionWindow: string
+  metadata: Record<string, string> | null
+  model: string | null
+  outputS3Uri: string | null
+  roleArn: string | null
+}
+
+/** The request format each provider's batch input uses when the gateway writes it. */
+const INPUT_TARGET: Record<ProviderName, RequestTarget> = {
+  openai: 'openai-line',
+  anthropic: 'anthropic-item',
+  gemini: 'gemini-line',
+  bedrock: 'bedrock-record',
+}
+
+const INPUT_FORMAT: Record<ProviderName, FileFacts['format']> = {
+  openai: 'openai-batch',
+  anthropic: 'openai-batch',
+  gemini: 'gemini-requests',
+  bedrock: 'bedrock-records',
+}
+
+export class BatchCreator {
+  constructor(
+    private readonly config: Config,
+    private readonly store: Store,
+    private readonly registry: Registry,
+    private readonly files: FileService,
+  ) {}
+
+  async create(req: CreateBatchRequest): Promise<StoredBatch> {
+    const file = req.input.kind === 'file' ? this.files.get(req.tenant, req.input.fileId, req.input.providerHint) : null
+    const providerName = file?.provider ?? req.provider
+    const provider = this.registry.get(providerName)
+    const hours = completionHours(req.completionWindow, providerName)
+    if (file) checkInputFile(file, req.endpoint)
+    const count = file?.facts.lines ?? (req.input.kind === 'inline' ? req.input.requests.length : 0)
+    if (req.input.kind === 'inline') this.checkInline(req.input.requests.length)
+    // Gemini and Bedrock bind one model to a whole batch; the gateway does not guess it.
+    if (file && !req.model && (providerName === 'gemini' || providerName === 'bedrock')) {
+      throw invalid(`model is required to create a ${providerName} batch (send it in the body, e.g. extra_body.model).`, {
+        param: 'model',
+      })
+    }
+
+    const spools: string[] = []
+    try {
+      const prepared = await this.prepareInput(req, file, provider, spools)
+      const model = req.model ?? prepared.model ?? file?.facts.model ?? null
+      const id = mintId(req.dialect === 'openai' ? 'openaiBatch' : 'anthropicBatch')
+      const createdAt = Math.floor(Date.now() / 1000)
+      this.store.batches.recordIntent({
+        id,
+        tenant: req.tenant,
+        provider: providerName,
+        dialect: req.dialect,
+        endpoint: req.endpoint,
+        inputFileId: file?.id ?? prepared.inputFileId,
+        completionWindow: req.completionWindow,
+        metadata: req.metadata,
+        createdAt,
+        idScheme: providerName === 'bedrock' ? 'bedrock-escaped' : 'identity',
+        intent: { model, requests: count },
+      })
+      let snapshot: StoredBatch['snapshot']
+      try {
+        snapshot = await provider.createBatch({
+          gatewayId: id,
+          endpoint: req.endpoint,
+          model,
+          completionWindowHours: hours,
+          metadata: req.metadata,
+          input: prepared.input,
+          outputS3Uri: req.outputS3Uri ?? this.defaultOutputUri(providerName),
+          roleArn: req.roleArn ?? this.config.bedrock?.roleArn ?? null,
+        })
+      } catch (err) {
+        this.store.batches.abandon(id)
+        throw err
+      }
+      this.store.batches.finalize(id, snapshot)
+      const batch = this.store.batches.get(id, req.tenant)
+      if (!batch) throw new GatewayError('internal', `batch ${id} vanished after create`)
+      return batch
+    } finally {
+      for (const path of spools) this.store.blobs.remove(path)
+    }
+  }
+
+  private checkInline(n: number): void {
+    if (n === 0) throw invalid('requests must hold at least one request.', { param: 'requests' })
+    const max = this.config.limits.maxInlineRequests
+    if (n > max) {
+      throw new GatewayError('too_large', `requests holds ${n} requests; the limit is ${max}.`, {
+        param: 'requests',
+        code: 'limit_exceeded',
+      })
+    }
+  }
+
+  /**
+   * Turns the request's input into what the provider takes. Providers with input files get a
+   * file (the uploaded one, or one the gateway uploads from inline requests); inline providers
+   * get spooled items (from inline requests, or converted from the uploaded blob).
+   */
+  private async prepareInput(
+    req: CreateBatchRequest,
+    file: StoredFile | null,
+    provider: Provider,
+    spools: string[],
+  ): Promise<{ input: BatchInput; model: string | null; inputFileId: string | null }> {
+    if (file && file.location.kind === 'upstream') {
+      return { input: { kind: 'file', location: file.location }, model: null, inputFileId: file.id }
+    }
+    const spooled = await this.spoolInput(req, file, provider.name, spools)
+    if (provider.batchInput === 'inline') {
+      return { input: { kind: 'inline', source: spooled, count: spooled.count }, model: spooled.model, inputFileId: file?.id ?? null }
+    }
+    // A file provider fed inline requests: upload them as a gateway-owned input file.
+    const uploaded = await this.files.uploadConverted({
+      tenant: req.tenant,
+      dialect: req.dialect,
+      provider: provider.name,
+      source: spooled,
+      filename: 'batch_input.jsonl',
+      facts: { format: INPUT_FORMAT[provider.name], lines: spooled.count, model: spooled.model ?? undefined, endpoint: req.endpoint },
+    })
+    if (uploaded.location.kind !== 'upstream') throw new GatewayError('internal', 'converted input is not upstream')
+    return { input: { kind: 'file', location: uploaded.location }, model: spooled.model, inputFileId: uploaded.id }
+  }
+
+  private async spoolInput(
+    req: CreateBatchRequest,
+    file: StoredFile | null,
+    providerName: ProviderName,
+    spools: string[],
+  ): Promise<SpooledRequests> {
+    const path = this.store.blobs.spoolPath('requests')
+    spools.push(path)
+    const target = INPUT_TARGET[providerName]
+    if (file) {
+      if (file.location.kind !== 'blob') throw invalid(`input_file_id '${file.id}' cannot be used as batch input.`, { param: 'input_file_id' })
+      return spoolRequests(chatRequestsFromOpenAIFile(file.location.blobPath, this.config.limits), target, path)
+    }
+    if (req.input.kind !== 'inline') throw new GatewayError('internal', 'no input')
+    if (providerName === 'anthropic') return spoolAnthropicPassthrough(req.input.requests, path)
+    return spoolRequests(chatRequestsFromAnthropicItems(req.input.requests), target, path)
+  }
+
+  private defaultOutputUri(provider: ProviderName): string | null {
+    if (provider !== 'bedrock' || !this.config.bedrock?.defaultBucket) return null
+    return `s3://${this.config.bedrock.defaultBucket}/batchgate-output/`
+  }
+}
+
+/**
+ * Anthropic to Anthropic keeps every request exactly as sent (fields the neutral model does not
+ * carry, like cache_control or thinking, survive); it is validated, not converted.
+ */
+async function spoolAnthropicPassthrough(items: readonly unknown[], path: string): Promise<SpooledRequests> {
+  const seen = new Set<string>()
+  let model: string | null | undefined
+  const lines: string[] = []
+  for (const [index, item] of items.entries()) {
+    const customId = validateAnthropicRequest(item, index)
+    if (seen.has(customId)) {
+      throw invalid(`requests.${index}.custom_id: '${customId}' is used by an earlier request; custom_ids must be unique`, {
+        param: `requests.${index}.custom_id`,
+      })
+    }
+    seen.add(customId)
+    const m = (item as { params: { model: string } }).params.model
+    model = model === undefined ? m : model === m ? model : null
+    lines.push(JSON.stringify(item))
+  }
+  await Bun.write(path, `${lines.join('\n')}\n`)
+  return { path, bytes: Bun.file(path).size, count: items.length, model: model ?? null }
+}
+
+function checkInputFile(file: StoredFile, endpoint: string): void {
+  if (file.purpose !== 'batch') {
+    throw invalid(`input_file_id '${file.id}' has purpose '${file.purpose}'; batches need a file uploaded with purpose 'batch'.`, {
+      param: 'input_file_id',
+    })
+  }
+  if (file.facts.endpoint && file.facts.endpoint !== endpoint) {
+    throw invalid(`The input file's requests target '${file.facts.endpoint}', but the batch endpoint is '${endpoint}'.`, {
+      param: 'endpoint',
+    })
+  }
+}
+
+/** OpenAI takes only "24h"; Bedrock jobs run 24–168 hours, so "48h" etc. are honoured there. */
+function completionHours(window: string, provider: ProviderName): number {
+  const m = /^(\d{1,3})h$/.exec(window)
+  const hours = m ? Number(m[1]) : Number.NaN
+  const max = provider === 'bedrock' ? 168 : 24
+  if (!(hours >= 24 && hours <= max)) {
+    throw invalid(
+      provider === 'bedrock'
+        ? `completion_window must be between "24h" and "168h" for bedrock (got '${window}').`
+        : `completion_window must be "24h" (got '${window}').`,
+      { param: 'completion_window' },
+    )
+  }
+  return hours
+}

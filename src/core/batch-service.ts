@@ -1,0 +1,158 @@
+// Batch use-cases after create, owner-checked: get (refreshing non-terminal snapshots from the
+// upstream), list (bounded refresh work per call), cancel, delete, results, and the result
+// files of the OpenAI dialect (adopted upstream files, or derived ones computed on demand).
+
+import type { Config } from '../config'
+import { GatewayError, notFound } from '../errors'
+import type { Registry } from '../providers/registry'
+import type { Page, PageRequest } from '../store/page-query'
+import type { Store } from '../store/store'
+import { isTerminal, type StoredBatch } from './batch'
+import type { StoredFile } from './file'
+import type { FileService } from './file-service'
+import { mintId } from './ids'
+import type { Dialect, ProviderName } from './provider-name'
+import { chatResults, dialectResults } from './results'
+
+/** At most this many upstream refreshes per list call, so a list stays cheap. */
+const LIST_REFRESH_BUDGET = 8
+
+export class BatchService {
+  constructor(
+    private readonly config: Config,
+    private readonly store: Store,
+    private readonly registry: Registry,
+    files: FileService,
+  ) {
+    files.derivedContent = (file) => this.derivedContent(file)
+  }
+
+  /** The stored batch, refreshed from the upstream while it is not terminal. */
+  async get(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredBatch> {
+    const batch = this.find(tenant, id, providerHint)
+    return isTerminal(batch.snapshot.status) && (batch.dialect !== 'openai' || batch.outputFileId || batch.errorFileId)
+      ? batch
+      : this.refresh(batch)
+  }
+
+  find(tenant: string, id: string, providerHint?: ProviderName): StoredBatch {
+    const batch = this.store.batches.get(id, tenant)
+    if (!batch || (providerHint && providerHint !== batch.provider)) throw notFound('batch', id)
+    return batch
+  }
+
+  async list(
+    tenant: string,
+    page: PageRequest,
+    filter: { dialect?: Dialect; provider?: ProviderName } = {},
+  ): Promise<Page<StoredBatch>> {
+    const result = this.store.batches.list(tenant, page, filter)
+    const stale = result.items.filter((b) => !isTerminal(b.snapshot.status)).slice(0, LIST_REFRESH_BUDGET)
+    const fresh = new Map<string, StoredBatch>()
+    await Promise.all(
+      stale.map(async (b) => {
+        // A provider hiccup must not fail the whole list: the last snapshot is shown instead.
+        const refreshed = await this.refresh(b).catch(() => b)
+        fresh.set(b.id, refreshed)
+      }),
+    )
+    return { ...result, items: result.items.map((b) => fresh.get(b.id) ?? b) }
+  }
+
+  async cancel(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredBatch> {
+    const batch = this.find(tenant, id, providerHint)
+    const snapshot = await this.registry.get(batch.provider).cancelBatch(batch.upstreamId)
+    this.store.batches.markCancelRequested(batch.id, Math.floor(Date.now() / 1000))
+    this.store.batches.saveSnapshot(batch.id, snapshot)
+    return this.withResultFiles({ ...this.find(tenant, id), snapshot })
+  }
+
+  /** Anthropic-dialect delete: only once ended, as Anthropic documents. */
+  async delete(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredBatch> {
+    const batch = await this.get(tenant, id, providerHint)
+    if (!isTerminal(batch.snapshot.status)) {
+      throw new GatewayError('conflict', `Batch ${batch.id} is still processing; cancel it and wait until it has ended before deleting it.`)
+    }
+    await this.registry.get(batch.provider).deleteBatch(batch.upstreamId)
+    this.store.batches.markDeleted(batch.id)
+    return batch
+  }
+
+  /** All results in `dialect` (Anthropic `results`); only once the batch has ended. */
+  async results(tenant: string, id: string, dialect: Dialect): Promise<ReadableStream<Uint8Array>> {
+    const batch = await this.get(tenant, id)
+    if (!isTerminal(batch.snapshot.status)) {
+      throw new GatewayError('conflict', `Batch ${batch.id} has not finished processing; results are available once it has ended.`)
+    }
+    const provider = this.registry.get(batch.provider)
+    const [only] = batch.snapshot.resultRefs
+    // Same format in and out: pass the upstream stream through untouched.
+    if (batch.snapshot.resultRefs.length === 1 && only?.format === 'anthropic-results' && dialect === 'anthropic') {
+      return provider.openResults(only)
+    }
+    return dialectResults(chatResults(batch, provider, this.config.limits), dialect, 'all')
+  }
+
+  private async refresh(batch: StoredBatch): Promise<StoredBatch> {
+    if (!isTerminal(batch.snapshot.status)) {
+      const snapshot = await this.registry.get(batch.provider).getBatch(batch.upstreamId)
+      this.store.batches.saveSnapshot(batch.id, snapshot)
+      batch = { ...batch, snapshot }
+    }
+    return this.withResultFiles(batch)
+  }
+
+  /**
+   * Gives a terminal OpenAI-dialect batch its output and error file ids, once. OpenAI's own files
+   * are adopted; other providers' results become derived files computed on demand.
+   */
+  private withResultFiles(batch: StoredBatch): StoredBatch {
+    if (batch.dialect !== 'openai' || !isTerminal(batch.snapshot.status)) return batch
+    if (batch.outputFileId || batch.errorFileId) return batch
+    const { counts, resultRefs } = batch.snapshot
+    const failed = counts.errored + counts.canceled + counts.expired
+    const parts: Array<{ part: 'output' | 'error'; wanted: boolean }> = [
+      { part: 'output', wanted: counts.succeeded > 0 },
+      { part: 'error', wanted: failed > 0 },
+    ]
+    const ids: Record<'output' | 'error', string | null> = { output: null, error: null }
+    for (const { part, wanted } of parts) {
+      const upstreamRef = resultRefs.find((r) => r.part === part)
+      if (upstreamRef) {
+        ids[part] = this.adopt(batch, part, { kind: 'upstream', upstreamId: upstreamRef.ref }, upstreamRef.ref).id
+      } else if (wanted && resultRefs.length > 0 && !resultRefs.some((r) => r.part)) {
+        ids[part] = this.adopt(batch, part, { kind: 'derived', batchId: batch.id, part }, `${batch.id}:${part}`).id
+      }
+    }
+    this.store.batches.setResultFiles(batch.id, ids.output, ids.error)
+    return { ...batch, outputFileId: ids.output, errorFileId: ids.error }
+  }
+
+  private adopt(batch: StoredBatch, part: 'output' | 'error', location: StoredFile['location'], key: string): StoredFile {
+    return this.store.files.adopt(
+      {
+        id: mintId('openaiFile'),
+        tenant: batch.tenant,
+        provider: batch.provider,
+        dialect: batch.dialect,
+        location,
+        purpose: 'batch_output',
+        filename: `${batch.id}_${part}.jsonl`,
+        bytes: 0,
+        mimeType: 'application/jsonl',
+        createdAt: Math.floor(Date.now() / 1000),
+        expiresAt: null,
+        facts: { format: 'raw' },
+      },
+      key,
+    )
+  }
+
+  private async derivedContent(file: StoredFile): Promise<ReadableStream<Uint8Array>> {
+    if (file.location.kind !== 'derived') throw new GatewayError('internal', `${file.id} is not derived`)
+    const batch = this.find(file.tenant, file.location.batchId)
+    const provider = this.registry.get(batch.provider)
+    const filter = file.location.part === 'output' ? 'succeeded' : file.location.part === 'error' ? 'failed' : 'all'
+    return dialectResults(chatResults(batch, provider, this.config.limits), 'openai', filter)
+  }
+}

@@ -1,0 +1,197 @@
+// Files use-cases, owner-checked: upload (spooled raw part → validate/convert → provider or blob
+// store → mapping row), get, list, content, delete. Spool files never outlive the call.
+
+import type { Config } from '../config'
+import { GatewayError, invalid, notFound } from '../errors'
+import type { Provider, S3Target } from '../providers/provider'
+import type { Registry } from '../providers/registry'
+import type { Page, PageRequest } from '../store/page-query'
+import type { Store } from '../store/store'
+import { convertBatchFile } from './batch-file'
+import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
+import { type IdKind, mintId } from './ids'
+import type { Dialect, ProviderName } from './provider-name'
+
+export interface UploadRequest {
+  tenant: string
+  dialect: Dialect
+  provider: ProviderName
+  /** The raw part, already spooled by the dialect's multipart parser. */
+  raw: { path: string; bytes: number; filename: string; mimeType: string }
+  purpose: FilePurpose
+  storage: S3Target | null
+  expiresAfterSeconds: number | null
+}
+
+/** Opens a derived file's bytes (batch results); provided by the batch side to avoid a cycle. */
+export type DerivedContent = (file: StoredFile) => Promise<ReadableStream<Uint8Array>>
+
+const ID_KIND: Record<Dialect, IdKind> = { openai: 'openaiFile', anthropic: 'anthropicFile' }
+
+export class FileService {
+  derivedContent: DerivedContent = async () => {
+    throw new GatewayError('internal', 'derived content is not wired')
+  }
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: Store,
+    private readonly registry: Registry,
+  ) {}
+
+  async upload(req: UploadRequest): Promise<StoredFile> {
+    const provider = this.registry.get(req.provider)
+    const limit = this.config.limits.maxUploadBytes[req.provider]
+    if (req.raw.bytes > limit) {
+      throw new GatewayError('too_large', `${req.provider} accepts files up to ${limit} bytes; this one has ${req.raw.bytes}.`, {
+        param: 'file',
+        code: 'limit_exceeded',
+      })
+    }
+    if (req.raw.bytes === 0) throw invalid('The uploaded file is empty.', { param: 'file' })
+    const id = mintId(ID_KIND[req.dialect])
+    const spooled: string[] = [req.raw.path]
+    try {
+      let body = { path: req.raw.path, bytes: req.raw.bytes }
+      let facts: FileFacts = { format: 'raw' }
+      if (req.purpose === 'batch') {
+        const converted = await convertBatchFile(body, req.provider, this.store.blobs.spoolPath('converted'), this.config.limits)
+        spooled.push(converted.path)
+        body = converted
+        facts = converted.facts
+      }
+      return await this.record(provider, id, req, body, facts)
+    } finally {
+      for (const path of spooled) this.store.blobs.remove(path)
+    }
+  }
+
+  /** Registers a batch input file the gateway converted itself (inline requests → file). */
+  async uploadConverted(args: {
+    tenant: string
+    dialect: Dialect
+    provider: ProviderName
+    source: { path: string; bytes: number }
+    filename: string
+    facts: FileFacts
+  }): Promise<StoredFile> {
+    const id = mintId(ID_KIND[args.dialect])
+    const req: UploadRequest = {
+      tenant: args.tenant,
+      dialect: args.dialect,
+      provider: args.provider,
+      raw: { ...args.source, filename: args.filename, mimeType: 'application/jsonl' },
+      purpose: 'batch',
+      storage: this.defaultStorage(args.provider),
+      expiresAfterSeconds: null,
+    }
+    return this.record(this.registry.get(args.provider), id, req, args.source, args.facts)
+  }
+
+  /** Places the bytes, then writes the mapping row; if the row fails, the bytes are removed. */
+  private async record(
+    provider: Provider,
+    id: string,
+    req: UploadRequest,
+    body: { path: string; bytes: number },
+    facts: FileFacts,
+  ): Promise<StoredFile> {
+    const location = await this.place(provider, id, req, body)
+    const now = Math.floor(Date.now() / 1000)
+    const file: StoredFile = {
+      id,
+      tenant: req.tenant,
+      provider: req.provider,
+      dialect: req.dialect,
+      location,
+      purpose: req.purpose,
+      filename: req.raw.filename,
+      bytes: body.bytes,
+      mimeType: req.raw.mimeType,
+      createdAt: now,
+      expiresAt: req.expiresAfterSeconds === null ? null : now + req.expiresAfterSeconds,
+      facts,
+    }
+    try {
+      this.store.files.insert(file)
+    } catch (err) {
+      await this.removeBytes(provider, location).catch(() => undefined)
+      throw err
+    }
+    return file
+  }
+
+  /** BEDROCK_S3_BUCKET under a fixed prefix: where inputs the gateway writes itself go. */
+  defaultStorage(provider: ProviderName): S3Target | null {
+    const bucket = provider === 'bedrock' ? this.config.bedrock?.defaultBucket : null
+    return bucket ? { bucket, region: this.config.bedrock?.region ?? null, prefix: 'batchgate-input' } : null
+  }
+
+  /** Puts the bytes where they will live: the provider, or our blob store for inline providers. */
+  private async place(
+    provider: Provider,
+    id: string,
+    req: UploadRequest,
+    body: { path: string; bytes: number },
+  ): Promise<FileLocation> {
+    if (req.purpose === 'batch' && provider.batchInput === 'inline') {
+      return { kind: 'blob', blobPath: this.store.blobs.promote(body.path, id) }
+    }
+    const uploaded = await provider.uploadFile(body, {
+      gatewayId: id,
+      filename: req.raw.filename,
+      purpose: req.purpose,
+      mimeType: req.purpose === 'batch' ? 'application/jsonl' : req.raw.mimeType,
+      dialect: req.dialect,
+      storage: req.storage,
+    })
+    return uploaded.location
+  }
+
+  get(tenant: string, id: string, providerHint?: ProviderName): StoredFile {
+    const file = this.store.files.get(id, tenant)
+    // A hint naming another provider is treated like an unknown id: the id is not that provider's.
+    if (!file || (providerHint && providerHint !== file.provider)) throw notFound('file', id)
+    return file
+  }
+
+  list(tenant: string, filter: { purpose?: string; provider?: ProviderName }, page: PageRequest): Page<StoredFile> {
+    return this.store.files.list(tenant, filter, page)
+  }
+
+  async content(tenant: string, id: string, providerHint?: ProviderName): Promise<ReadableStream<Uint8Array>> {
+    const file = this.get(tenant, id, providerHint)
+    switch (file.location.kind) {
+      case 'upstream':
+        return this.registry.get(file.provider).fileContent(file.location)
+      case 'blob':
+        return Bun.file(file.location.blobPath).stream()
+      case 'derived':
+        return this.derivedContent(file)
+      default: {
+        const never: never = file.location
+        throw new GatewayError('internal', `unknown file location ${JSON.stringify(never)}`)
+      }
+    }
+  }
+
+  async delete(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredFile> {
+    const file = this.get(tenant, id, providerHint)
+    await this.removeBytes(this.registry.get(file.provider), file.location)
+    this.store.files.delete(file.id, tenant)
+    return file
+  }
+
+  private async removeBytes(provider: Provider, location: FileLocation): Promise<void> {
+    if (location.kind === 'upstream') {
+      try {
+        await provider.deleteFile(location)
+      } catch (err) {
+        // Already gone upstream (expired, deleted elsewhere): the mapping can still go.
+        if (!(err instanceof GatewayError && err.details.upstreamStatus === 404)) throw err
+      }
+    } else if (location.kind === 'blob') {
+      this.store.blobs.remove(location.blobPath)
+    }
+  }
+}

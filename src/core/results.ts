@@ -1,0 +1,56 @@
+// Reads a finished batch's upstream results as neutral ChatResults and writes them back in the
+// caller's dialect, streaming: one upstream line in, one dialect line out, never the whole file.
+
+import type { Limits } from '../config'
+import { iterateLines, parseJsonLine } from '../convert/lines'
+import { resultLineParser, resultLineWriter } from '../convert/pairs'
+import { iterableToStream } from '../providers/multipart-body'
+import type { Provider } from '../providers/provider'
+import type { ResultRef, StoredBatch } from './batch'
+import type { ChatResult } from './chat'
+import type { Dialect } from './provider-name'
+
+export type ResultFilter = 'all' | 'succeeded' | 'failed'
+
+/** Every result of the batch as neutral values, ref after ref. */
+export async function* chatResults(
+  batch: StoredBatch,
+  provider: Provider,
+  limits: Limits,
+  refs: ResultRef[] = batch.snapshot.resultRefs,
+): AsyncGenerator<ChatResult> {
+  for (const ref of refs) {
+    const parse = resultLineParser(ref.format, { model: batch.snapshot.model })
+    const body = await provider.openResults(ref)
+    yield* iterateLines(body, (text, line) => parse(parseJsonLine(text, line), line), {
+      maxLineBytes: limits.maxLineBytes,
+    })
+  }
+}
+
+const keep = (filter: ResultFilter, r: ChatResult): boolean =>
+  filter === 'all' || (filter === 'succeeded') === (r.type === 'succeeded')
+
+/** The batch's results as JSONL in `dialect`, keeping only what `filter` selects. */
+export function dialectResults(
+  results: AsyncIterable<ChatResult>,
+  dialect: Dialect,
+  filter: ResultFilter,
+): ReadableStream<Uint8Array> {
+  const write = resultLineWriter(dialect)
+  const encoder = new TextEncoder()
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let buffer = ''
+    for await (const result of results) {
+      if (!keep(filter, result)) continue
+      buffer += `${JSON.stringify(write(result))}\n`
+      // Emit in ~64 KB chunks: fewer, larger writes without holding more than one chunk.
+      if (buffer.length >= 65536) {
+        yield encoder.encode(buffer)
+        buffer = ''
+      }
+    }
+    if (buffer.length > 0) yield encoder.encode(buffer)
+  }
+  return iterableToStream(chunks())
+}

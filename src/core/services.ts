@@ -1,0 +1,24 @@
+// The use-case objects a dialect plugin calls, built once per app.
+
+import type { Config } from '../config'
+import type { Registry } from '../providers/registry'
+import type { Store } from '../store/store'
+import { BatchCreator } from './batch-create'
+import { BatchService } from './batch-service'
+import { FileService } from './file-service'
+
+export interface Services {
+  config: Config
+  store: Store
+  registry: Registry
+  files: FileService
+  batches: BatchService
+  creator: BatchCreator
+}
+
+export function buildServices(config: Config, store: Store, registry: Registry): Services {
+  const files = new FileService(config, store, registry)
+  const batches = new BatchService(config, store, registry, files)
+  const creator = new BatchCreator(config, store, registry, files)
+  return { config, store, registry, files, batches, creator }
+}

@@ -1,0 +1,189 @@
+// OpenAI Files & Batch routes under /openai and /openai/v1. Routes only: each reads what it
+// needs from the request and calls core/; errors are mapped once in app.ts.
+
+import { Elysia } from 'elysia'
+import { resolveTenant } from '../../auth'
+import type { FilePurpose } from '../../core/file'
+import { checkOutputUri, resolveStorage } from '../../core/s3-targets'
+import type { Services } from '../../core/services'
+import { invalid } from '../../errors'
+import { nestedField, stringAt } from '../form-fields'
+import { parseMultipartUpload } from '../multipart-upload'
+import { chooseProvider } from './provider-choice'
+import {
+  BatchCreateBody,
+  BatchList,
+  BatchListQuery,
+  BatchObject,
+  FileDeleted,
+  FileList,
+  FileListQuery,
+  FileObject,
+  IdParams,
+  ProviderQuery,
+} from './schemas'
+import { batchToWire, fileToWire, listToWire } from './to-wire'
+
+const PURPOSES: readonly FilePurpose[] = ['batch', 'assistants', 'fine-tune', 'vision', 'user_data', 'evals']
+
+/** Endpoints OpenAI batches accept (spec openai.md §4); other providers take chat completions only. */
+export const OPENAI_BATCH_ENDPOINTS = [
+  '/v1/responses',
+  '/v1/chat/completions',
+  '/v1/embeddings',
+  '/v1/completions',
+  '/v1/moderations',
+  '/v1/images/generations',
+  '/v1/images/edits',
+  '/v1/videos',
+]
+
+export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v1') {
+  const { config, files, batches, creator, store } = services
+  return new Elysia({ name: `openai-dialect${prefix}`, prefix })
+    .resolve(({ request }) => ({ tenant: resolveTenant(config.keys, request.headers, 'openai') }))
+    .post(
+      '/files',
+      async ({ request, tenant, query }) => {
+        const upload = await parseMultipartUpload(request, store.blobs, {
+          maxFileBytes: Math.max(...Object.values(config.limits.maxUploadBytes)),
+          maxFieldBytes: 64 * 1024,
+          maxFields: 64,
+        })
+        try {
+          const provider = chooseProvider(upload.fields.get('provider'), query.provider) ?? 'openai'
+          const purpose = upload.fields.get('purpose')
+          if (!purpose) throw invalid("Missing required parameter: 'purpose'.", { param: 'purpose' })
+          if (!PURPOSES.includes(purpose as FilePurpose)) {
+            throw invalid(`'${purpose.slice(0, 64)}' is not a valid purpose. Expected one of: ${PURPOSES.join(', ')}.`, {
+              param: 'purpose',
+            })
+          }
+          if (!upload.file) throw invalid("Missing required parameter: 'file'.", { param: 'file' })
+          const storageConfig = nestedField(upload.fields, 'storage_config')
+          const storage = resolveStorage(config, provider, {
+            bucket: stringAt(storageConfig, 's3', 'bucket'),
+            region: stringAt(storageConfig, 's3', 'region'),
+            prefix: stringAt(storageConfig, 's3', 'prefix'),
+          })
+          const file = await files.upload({
+            tenant,
+            dialect: 'openai',
+            provider,
+            raw: upload.file,
+            purpose: purpose as FilePurpose,
+            storage,
+            expiresAfterSeconds: expiresAfter(upload.fields),
+          })
+          return fileToWire(file)
+        } finally {
+          if (upload.file) store.blobs.remove(upload.file.path)
+        }
+      },
+      { parse: 'none', query: ProviderQuery, response: FileObject },
+    )
+    .get(
+      '/files',
+      ({ tenant, query }) => {
+        const provider = chooseProvider(query.provider)
+        const page = files.list(tenant, { purpose: query.purpose, provider }, {
+          limit: query.limit ?? 10000,
+          after: query.after,
+          order: query.order ?? 'desc',
+        })
+        return listToWire(page.items.map(fileToWire), page.hasMore)
+      },
+      { query: FileListQuery, response: FileList },
+    )
+    .get('/files/:id', ({ tenant, params, query }) => fileToWire(files.get(tenant, params.id, chooseProvider(query.provider))), {
+      params: IdParams,
+      query: ProviderQuery,
+      response: FileObject,
+    })
+    .delete(
+      '/files/:id',
+      async ({ tenant, params, query }) => {
+        const file = await files.delete(tenant, params.id, chooseProvider(query.provider))
+        return { id: file.id, object: 'file' as const, deleted: true }
+      },
+      { params: IdParams, query: ProviderQuery, response: FileDeleted },
+    )
+    .get(
+      '/files/:id/content',
+      async ({ tenant, params, query }) =>
+        new Response(await files.content(tenant, params.id, chooseProvider(query.provider)), {
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
+      { params: IdParams, query: ProviderQuery },
+    )
+    .post(
+      '/batches',
+      async ({ tenant, body, query }) => {
+        const provider = chooseProvider(body.provider, query.provider) ?? 'openai'
+        const inline = body.requests !== undefined && body.input_file_id === ''
+        if (!inline && !body.input_file_id) {
+          throw invalid("Missing required parameter: 'input_file_id' (or send inline 'requests' with input_file_id '').", {
+            param: 'input_file_id',
+          })
+        }
+        const endpoints = provider === 'openai' ? OPENAI_BATCH_ENDPOINTS : ['/v1/chat/completions']
+        if (!endpoints.includes(body.endpoint)) {
+          throw invalid(`endpoint must be one of ${endpoints.join(', ')} for provider ${provider}.`, { param: 'endpoint' })
+        }
+        if (body.output_expires_after && provider !== 'openai') {
+          throw invalid(`output_expires_after is only supported for provider openai.`, { param: 'output_expires_after' })
+        }
+        const batch = await creator.create({
+          tenant,
+          dialect: 'openai',
+          provider,
+          input: inline
+            ? { kind: 'inline', requests: body.requests ?? [] }
+            : { kind: 'file', fileId: body.input_file_id, providerHint: chooseProvider(body.provider, query.provider) },
+          endpoint: body.endpoint,
+          completionWindow: body.completion_window,
+          metadata: body.metadata ?? null,
+          model: body.model ?? null,
+          outputS3Uri: body.output_s3_uri ? checkOutputUri(config, body.output_s3_uri) : null,
+          roleArn: body.role_arn ?? null,
+        })
+        return batchToWire(batch)
+      },
+      { body: BatchCreateBody, query: ProviderQuery, response: BatchObject },
+    )
+    .get(
+      '/batches',
+      async ({ tenant, query }) => {
+        const page = await batches.list(
+          tenant,
+          { limit: query.limit ?? 20, after: query.after, order: 'desc' },
+          { provider: chooseProvider(query.provider) },
+        )
+        return listToWire(page.items.map(batchToWire), page.hasMore)
+      },
+      { query: BatchListQuery, response: BatchList },
+    )
+    .get(
+      '/batches/:id',
+      async ({ tenant, params, query }) => batchToWire(await batches.get(tenant, params.id, chooseProvider(query.provider))),
+      { params: IdParams, query: ProviderQuery, response: BatchObject },
+    )
+    .post(
+      '/batches/:id/cancel',
+      async ({ tenant, params, query }) => batchToWire(await batches.cancel(tenant, params.id, chooseProvider(query.provider))),
+      // The SDK sends no body on cancel; extra_body's provider may still arrive as JSON.
+      { params: IdParams, query: ProviderQuery, response: BatchObject, parse: 'none' },
+    )
+}
+
+function expiresAfter(fields: ReadonlyMap<string, string>): number | null {
+  const anchor = fields.get('expires_after[anchor]')
+  const seconds = fields.get('expires_after[seconds]')
+  if (anchor === undefined && seconds === undefined) return null
+  if (anchor !== 'created_at') throw invalid("expires_after[anchor] must be 'created_at'.", { param: 'expires_after[anchor]' })
+  const n = Number(seconds)
+  if (!Number.isInteger(n) || n < 3600 || n > 2592000) {
+    throw invalid('expires_after[seconds] must be an integer from 3600 to 2592000.', { param: 'expires_after[seconds]' })
+  }
+  return n
+}

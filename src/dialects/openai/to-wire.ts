@@ -1,0 +1,62 @@
+// Core → OpenAI wire: unix-second timestamps, OpenAI status names (already the neutral ones),
+// request_counts folded to {total, completed, failed}, gateway ids for every file reference.
+
+import type { StoredBatch } from '../../core/batch'
+import type { StoredFile } from '../../core/file'
+import type { BatchObject, FileObject } from './schemas'
+
+export function fileToWire(file: StoredFile): FileObject {
+  return {
+    id: file.id,
+    object: 'file',
+    bytes: file.bytes,
+    created_at: file.createdAt,
+    expires_at: file.expiresAt,
+    filename: file.filename,
+    purpose: file.purpose,
+    status: 'processed',
+    status_details: null,
+  }
+}
+
+export function batchToWire(batch: StoredBatch): BatchObject {
+  const s = batch.snapshot
+  const c = s.counts
+  return {
+    id: batch.id,
+    object: 'batch',
+    endpoint: batch.endpoint,
+    model: s.model,
+    errors:
+      s.errors.length === 0
+        ? null
+        : { object: 'list', data: s.errors.map((e) => ({ code: e.code, message: e.message, param: e.param, line: e.line })) },
+    input_file_id: batch.inputFileId ?? '',
+    completion_window: batch.completionWindow,
+    status: s.status,
+    output_file_id: batch.outputFileId,
+    error_file_id: batch.errorFileId,
+    created_at: batch.createdAt,
+    in_progress_at: s.times.inProgressAt,
+    expires_at: s.times.expiresAt,
+    finalizing_at: s.times.finalizingAt,
+    completed_at: s.times.completedAt,
+    failed_at: s.times.failedAt,
+    expired_at: s.times.expiredAt,
+    cancelling_at: s.times.cancellingAt,
+    cancelled_at: s.times.cancelledAt,
+    // OpenAI has no separate canceled/expired buckets: those requests are in `failed`.
+    request_counts: { total: c.total, completed: c.succeeded, failed: c.errored + c.canceled + c.expired },
+    metadata: batch.metadata,
+  }
+}
+
+export function listToWire<T extends { id: string }>(items: T[], hasMore: boolean) {
+  return {
+    object: 'list' as const,
+    data: items,
+    first_id: items[0]?.id ?? null,
+    last_id: items[items.length - 1]?.id ?? null,
+    has_more: hasMore,
+  }
+}

@@ -1,0 +1,64 @@
+// Errors inside batchgate are typed values; each dialect maps them to its own envelope once,
+// at the edge (dialects/*/errors.ts). Nothing here knows HTTP statuses or envelopes.
+
+export type ErrorKind =
+  | 'invalid_request' // the caller sent something we will not accept (400)
+  | 'unauthenticated' // no or wrong virtual key (401)
+  | 'not_found' // unknown id, or an id owned by another tenant (404, never 403)
+  | 'conflict' // the object is in a state that forbids the call (e.g. results before ended)
+  | 'too_large' // a configured limit was exceeded (413)
+  | 'unsupported' // the provider cannot do what was asked (400, names the provider)
+  | 'upstream' // the provider answered with an error; `upstreamStatus` carries its status
+  | 'upstream_unreachable' // connection refused / reset / DNS (502)
+  | 'upstream_timeout' // the provider did not answer in time (504)
+  | 'internal' // a bug or an unexpected state (500)
+
+export interface GatewayErrorDetails {
+  /** The request field the error is about (`purpose`, `input_file_id`, `requests.3.custom_id`). */
+  param?: string
+  /** 1-based line of an uploaded JSONL file. */
+  line?: number
+  /** A short machine code, e.g. `invalid_jsonl_line`, `limit_exceeded`. */
+  code?: string
+  /** HTTP status the provider answered with (kind `upstream`). */
+  upstreamStatus?: number
+  /** Seconds the provider asked us to wait (kind `upstream`, 429/503). */
+  retryAfter?: number
+}
+
+export class GatewayError extends Error {
+  readonly kind: ErrorKind
+  readonly details: GatewayErrorDetails
+
+  constructor(kind: ErrorKind, message: string, details: GatewayErrorDetails = {}) {
+    super(message)
+    this.name = 'GatewayError'
+    this.kind = kind
+    this.details = details
+  }
+
+  get param(): string | undefined {
+    return this.details.param
+  }
+
+  get line(): number | undefined {
+    return this.details.line
+  }
+}
+
+export const invalid = (message: string, details?: GatewayErrorDetails): GatewayError =>
+  new GatewayError('invalid_request', message, details)
+
+export const notFound = (what: string, id: string): GatewayError =>
+  new GatewayError('not_found', `No ${what} found with id '${truncateId(id)}'.`, { param: 'id' })
+
+/** Ids echoed back in messages are cut so a 10 KB id cannot bloat logs or envelopes. */
+export function truncateId(id: string): string {
+  return id.length > 80 ? `${id.slice(0, 80)}…` : id
+}
+
+/** Anything that is not a GatewayError becomes `internal`, keeping its message out of replies. */
+export function asGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err
+  return new GatewayError('internal', 'The gateway hit an unexpected error; it has been logged.')
+}

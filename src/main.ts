@@ -1,0 +1,111 @@
+// Entry: argv (--help, --version, healthcheck), config, store, adapters, app, listen, and a
+// graceful shutdown that stops accepting, lets in-flight requests finish, then closes the DB.
+
+import { buildApp } from './app'
+import { ConfigError, configuredProviders, loadConfig, SETTINGS } from './config'
+import { log, registerSecrets } from './log'
+import { buildRegistry } from './providers/registry'
+import { reconcileOnStart } from './core/reconcile'
+import { openStore } from './store/store'
+import { VERSION } from './version'
+
+const SHUTDOWN_GRACE_MS = 10_000
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv
+  if (command === '--version' || command === '-v') {
+    console.log(`batchgate ${VERSION}`)
+    return 0
+  }
+  if (command === '--help' || command === '-h') {
+    console.log(help())
+    return 0
+  }
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`batchgate: ${err.message}`)
+      return 1
+    }
+    throw err
+  }
+  if (command === 'healthcheck') return healthcheck(config.host, config.port)
+  if (command !== undefined) {
+    console.error(`batchgate: unknown command '${command}' (try --help)`)
+    return 2
+  }
+
+  registerSecrets([
+    config.openai?.apiKey,
+    config.anthropic?.apiKey,
+    config.gemini?.apiKey,
+    config.bedrock?.secretAccessKey,
+    config.bedrock?.sessionToken,
+    config.bedrock?.accessKeyId,
+    ...(config.keys?.keys() ?? []),
+  ])
+  let store: ReturnType<typeof openStore>
+  try {
+    store = openStore(config.dataDir)
+  } catch (err) {
+    console.error(`batchgate: cannot open data dir '${config.dataDir}': ${(err as Error).message}`)
+    return 1
+  }
+  const registry = buildRegistry(config)
+  await reconcileOnStart(store, registry)
+  const { app } = buildApp(config, store, registry)
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    // Uploads are streamed to disk, so the body cap is the largest provider file limit.
+    maxRequestBodySize: Math.max(...Object.values(config.limits.maxUploadBytes)) + 1024 * 1024,
+    idleTimeout: 255,
+    fetch: (req) => app.handle(req),
+  })
+  const providers = configuredProviders(config)
+  console.log(
+    `batchgate ${VERSION} listening on http://${config.host}:${server.port} ` +
+      `(providers: ${providers.join(', ') || 'none'}; data: ${config.dataDir}; ` +
+      `${config.keys ? `${config.keys.size} virtual keys` : 'OPEN: no BATCHGATE_KEYS set, anyone can call'})`,
+  )
+  if (!config.keys) log('warn', 'BATCHGATE_KEYS is not set: the gateway is open to anyone who can reach it')
+
+  const stop = async (signal: string) => {
+    log('info', 'shutting down', { signal })
+    const timer = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS)
+    await server.stop(false)
+    clearTimeout(timer)
+    store.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+  return -1
+}
+
+async function healthcheck(host: string, port: number): Promise<number> {
+  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  try {
+    const res = await fetch(`http://${target}:${port}/health`, { signal: AbortSignal.timeout(3000) })
+    return res.ok ? 0 : 1
+  } catch {
+    return 1
+  }
+}
+
+function help(): string {
+  const width = Math.max(...SETTINGS.map(([n]) => n.length))
+  return [
+    `batchgate ${VERSION} — OpenAI and Anthropic Files & Batch APIs over OpenAI, Anthropic, Gemini and Bedrock`,
+    '',
+    'Usage: batchgate [--help | --version | healthcheck]',
+    '',
+    'Environment (default in parentheses):',
+    ...SETTINGS.map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${meaning} (${fallback})`),
+  ].join('\n')
+}
+
+const code = await main(process.argv.slice(2))
+if (code >= 0) process.exit(code)

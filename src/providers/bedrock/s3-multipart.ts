@@ -1,0 +1,77 @@
+// Multipart upload for files above the part size (spec bedrock.md §4): Create → UploadPart per
+// bounded slice of the spool file → Complete. Parts go up one after another, so memory stays
+// at one socket buffer whatever the file size. Any failure aborts the upload before rethrowing:
+// S3 bills open uploads' parts forever unless a lifecycle rule cleans them up.
+
+import { GatewayError } from '../../errors'
+import type { UploadSource } from '../provider'
+import type { S3, S3Object } from './s3'
+import { completeMultipartBody, isErrorDocument, s3ErrorOf, xmlText } from './s3-xml'
+
+/** S3 takes at most 10 000 parts per upload. */
+const MAX_PARTS = 10_000
+
+export async function multipartPut(s3: S3, obj: S3Object, source: UploadSource, contentType: string): Promise<void> {
+  const partBytes = Math.max(s3.partBytes, Math.ceil(source.bytes / MAX_PARTS))
+  const uploadId = await createUpload(s3, obj, contentType)
+  const idQuery = `uploadId=${encodeURIComponent(uploadId)}`
+  try {
+    const parts: { partNumber: number; etag: string }[] = []
+    for (let start = 0, partNumber = 1; start < source.bytes; start += partBytes, partNumber++) {
+      const end = Math.min(start + partBytes, source.bytes)
+      const res = await s3.send(obj, `partNumber=${partNumber}&${idQuery}`, {
+        what: 'upload part',
+        // Re-sending a part number replaces that part, so parts may be retried.
+        idempotent: true,
+        method: 'PUT',
+        // The slice is streamed from disk; hashing it first would read it twice.
+        headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        body: () => Bun.file(source.path).slice(start, end),
+      })
+      const etag = res.headers.get('etag')
+      await res.body?.cancel()
+      if (!etag) throw new GatewayError('upstream', 'S3 answered an upload part without an ETag', { upstreamStatus: 502 })
+      parts.push({ partNumber, etag })
+    }
+    const done = await s3.send(obj, idQuery, {
+      what: 'complete multipart upload',
+      // A repeat after a lost answer gets NoSuchUpload rather than a second object.
+      idempotent: true,
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: () => completeMultipartBody(parts),
+    })
+    // S3 may answer 200 and still report a failure in the body (it sends headers early).
+    const text = await done.text()
+    if (isErrorDocument(text)) {
+      const info = s3ErrorOf(text)
+      throw new GatewayError('upstream', info.message || 'S3 could not complete the upload', {
+        upstreamStatus: 500,
+        code: info.code,
+      })
+    }
+  } catch (err) {
+    await abortUpload(s3, obj, idQuery).catch(() => {
+      // The upload's own failure is what the caller must see; an orphan is left to lifecycle rules.
+    })
+    throw err
+  }
+}
+
+async function createUpload(s3: S3, obj: S3Object, contentType: string): Promise<string> {
+  const res = await s3.send(obj, 'uploads', {
+    what: 'create multipart upload',
+    // A retry after a lost answer can leave one empty upload behind; a 5xx created nothing.
+    idempotent: true,
+    method: 'POST',
+    headers: { 'content-type': contentType },
+  })
+  const uploadId = xmlText(await res.text(), 'UploadId')
+  if (!uploadId) throw new GatewayError('upstream', 'S3 started a multipart upload without an UploadId', { upstreamStatus: 502 })
+  return uploadId
+}
+
+async function abortUpload(s3: S3, obj: S3Object, idQuery: string): Promise<void> {
+  const res = await s3.send(obj, idQuery, { what: 'abort multipart upload', idempotent: true, method: 'DELETE' })
+  await res.body?.cancel()
+}

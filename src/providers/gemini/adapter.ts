@@ -1,0 +1,141 @@
+// Provider over the Gemini (AI Studio) v1beta REST API. Raw REST throughout rather than
+// @google/genai: the SDK hides batchStats and the Operation error and renames BATCH_STATE_* (spec
+// §3.7), its upload wants a Blob or path and cannot resume, and its download writes to a path
+// instead of handing back a stream. The remaining file get/delete calls are one-liners over REST,
+// and keeping every call on upstreamFetch gives one timeout/retry/error-mapping behaviour.
+
+import type { ResultRef, UpstreamBatch } from '../../core/batch'
+import type { FileLocation } from '../../core/file'
+import type { GeminiConfig } from '../../config'
+import { GatewayError, invalid } from '../../errors'
+import type { CreateBatchInput, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import type { UpstreamPolicy } from '../upstream-fetch'
+import { toUpstreamBatch, unixSeconds } from './batch-mapping'
+import { GeminiRest, resourcePath } from './rest'
+import { DEFAULT_CHUNK_BYTES, resumableUpload } from './resumable-upload'
+import { type GeminiCreateBatchBody, type GeminiOperation, hasName } from './wire'
+
+type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
+
+export interface GeminiAdapterOptions {
+  /** Upload chunk size; tests shrink it to exercise multi-chunk uploads on small files. */
+  chunkBytes?: number
+}
+
+export class GeminiAdapter implements Provider {
+  readonly name = 'gemini' as const
+  readonly batchInput = 'file' as const
+  private readonly rest: GeminiRest
+  private readonly chunkBytes: number
+
+  constructor(config: GeminiConfig, policy: UpstreamPolicy, options: GeminiAdapterOptions = {}) {
+    this.rest = new GeminiRest(config, policy)
+    this.chunkBytes = Math.max(1, Math.floor(options.chunkBytes ?? DEFAULT_CHUNK_BYTES))
+  }
+
+  async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
+    // Batch input is converted Gemini JSONL whatever type the caller declared.
+    const mimeType = meta.purpose === 'batch' ? 'application/jsonl' : meta.mimeType || 'application/octet-stream'
+    // Named after the gateway id so an operator can match AI Studio files to gateway files.
+    const file = await resumableUpload(this.rest, source, { displayName: meta.gatewayId, mimeType }, this.chunkBytes)
+    const bytes = Number(file.sizeBytes ?? '0')
+    if (bytes !== source.bytes) {
+      throw new GatewayError('upstream', `gemini stored ${bytes} of ${source.bytes} uploaded bytes`, { upstreamStatus: 502 })
+    }
+    return {
+      location: { kind: 'upstream', upstreamId: file.name },
+      bytes,
+      createdAt: unixSeconds(file.createTime) ?? nowSeconds(),
+      expiresAt: unixSeconds(file.expirationTime),
+    }
+  }
+
+  /** Only service-generated files download; for uploads the upstream's own 400 surfaces (§2.5). */
+  async fileContent(location: UpstreamLocation): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.rest.request(`${resourcePath('files', location.upstreamId)}:download?alt=media`, {
+      what: 'download file',
+      idempotent: true,
+      method: 'GET',
+    })
+    if (!res.body) throw new GatewayError('upstream', 'gemini returned an empty file body', { upstreamStatus: 502 })
+    return res.body
+  }
+
+  async deleteFile(location: UpstreamLocation): Promise<void> {
+    await this.remove(resourcePath('files', location.upstreamId), 'delete file')
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<UpstreamBatch> {
+    if (input.input.kind !== 'file') throw new GatewayError('internal', 'gemini batches need an input file')
+    if (!input.model) throw invalid('gemini batches need a model', { param: 'model' })
+    // Callers may pass either `gemini-x` or `models/gemini-x`; the path adds the prefix once.
+    const model = input.model.replace(/^models\//, '')
+    // Gemini batches have no metadata or completion window (fixed 24 h target, 48 h expiry), and
+    // the endpoint is implied by :batchGenerateContent — those inputs have nowhere to go.
+    const body: GeminiCreateBatchBody = {
+      batch: { displayName: input.gatewayId, inputConfig: { fileName: input.input.location.upstreamId } },
+    }
+    const op = await this.operation(`/v1beta/models/${encodeURIComponent(model)}:batchGenerateContent`, {
+      what: 'create batch',
+      // Not idempotent upstream (spec §3.1): a retry after a lost answer would create a second batch.
+      idempotent: false,
+      method: 'POST',
+      json: body,
+    })
+    return toUpstreamBatch(op, nowSeconds())
+  }
+
+  async getBatch(upstreamId: string): Promise<UpstreamBatch> {
+    const path = resourcePath('batches', upstreamId)
+    const op = await this.operation(path, { what: 'get batch', idempotent: true, method: 'GET' })
+    return toUpstreamBatch(op, nowSeconds())
+  }
+
+  /** Cancel answers `{}` (spec §3.4), so the batch is read again for its new state. */
+  async cancelBatch(upstreamId: string): Promise<UpstreamBatch> {
+    try {
+      await this.rest.request(`${resourcePath('batches', upstreamId)}:cancel`, {
+        what: 'cancel batch',
+        idempotent: true,
+        method: 'POST',
+        json: {},
+      })
+    } catch (err) {
+      // A repeated cancel (ours after a lost answer, or the caller's) is refused once the batch
+      // is CANCELLED; that batch is exactly the answer wanted.
+      if (!(err instanceof GatewayError) || err.details.upstreamStatus !== 400) throw err
+      const batch = await this.getBatch(upstreamId)
+      if (batch.status !== 'cancelled') throw err
+      return batch
+    }
+    return this.getBatch(upstreamId)
+  }
+
+  async deleteBatch(upstreamId: string): Promise<void> {
+    await this.remove(resourcePath('batches', upstreamId), 'delete batch')
+  }
+
+  async openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>> {
+    if (ref.format !== 'gemini-responses') throw new GatewayError('internal', `gemini cannot open ${ref.format} results`)
+    return this.fileContent({ kind: 'upstream', upstreamId: ref.ref })
+  }
+
+  private async operation(path: string, call: Parameters<GeminiRest['json']>[1]): Promise<GeminiOperation> {
+    const body = await this.rest.json(path, call)
+    if (!hasName(body)) {
+      throw new GatewayError('upstream', `gemini sent an unexpected answer to "${call.what}"`, { upstreamStatus: 502 })
+    }
+    return body as GeminiOperation
+  }
+
+  /**
+   * DELETE, where 404 counts as done: uploads expire upstream after 48 h, and a retried DELETE
+   * whose first answer was lost finds nothing — either way the object is gone, as asked.
+   */
+  private async remove(path: string, what: string): Promise<void> {
+    const res = await this.rest.request(path, { what, idempotent: true, method: 'DELETE', okStatuses: [404] })
+    await res.body?.cancel().catch(() => undefined)
+  }
+}
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000)

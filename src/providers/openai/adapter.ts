@@ -1,0 +1,173 @@
+// Provider over the official `openai` client. OpenAI's batch vocabulary is the neutral one, so
+// mapping is direct; uploads bypass the client's FormData (it buffers whole files, see
+// multipart-body.ts) and stream the spool file instead.
+
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai'
+import type { Batch as OpenAIBatch } from 'openai/resources/batches'
+import type { ResultRef, UpstreamBatch } from '../../core/batch'
+import type { FileLocation } from '../../core/file'
+import type { OpenAIConfig } from '../../config'
+import { GatewayError } from '../../errors'
+import { streamedMultipart } from '../multipart-body'
+import type { CreateBatchInput, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import { readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
+
+type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
+
+export class OpenAIAdapter implements Provider {
+  readonly name = 'openai' as const
+  readonly batchInput = 'file' as const
+  private readonly client: OpenAI
+
+  constructor(
+    private readonly config: OpenAIConfig,
+    private readonly policy: UpstreamPolicy,
+  ) {
+    this.client = new OpenAI({
+      apiKey: config.apiKey,
+      baseURL: config.baseUrl,
+      timeout: policy.timeoutMs,
+      maxRetries: policy.retries,
+    })
+  }
+
+  async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
+    // OpenAI has no purpose for converted output of other dialects; anything not an OpenAI
+    // purpose is stored as user_data (the Anthropic dialect's generic files).
+    const purpose = meta.purpose === 'batch_output' || meta.purpose === 'user' ? 'user_data' : meta.purpose
+    const res = await upstreamFetch(
+      `${this.config.baseUrl}/files`,
+      {
+        provider: 'openai',
+        what: 'upload file',
+        // Safe to repeat: the body is re-read from the spool file and a failed upload creates nothing.
+        idempotent: true,
+        readError: readJsonErrorMessage,
+        init: () => {
+          const form = streamedMultipart([{ name: 'purpose', value: purpose }], {
+            name: 'file',
+            filename: meta.filename,
+            contentType: meta.mimeType,
+            path: source.path,
+            bytes: source.bytes,
+          })
+          return {
+            method: 'POST',
+            headers: { ...form.headers, authorization: `Bearer ${this.config.apiKey}` },
+            body: form.body,
+          }
+        },
+      },
+      this.policy,
+    )
+    const file = (await res.json()) as OpenAI.FileObject
+    return {
+      location: { kind: 'upstream', upstreamId: file.id },
+      bytes: file.bytes,
+      createdAt: file.created_at,
+      expiresAt: file.expires_at ?? null,
+    }
+  }
+
+  async fileContent(location: UpstreamLocation): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.call(() => this.client.files.content(location.upstreamId))
+    if (!res.body) throw new GatewayError('upstream', 'openai returned an empty file body', { upstreamStatus: 502 })
+    return res.body
+  }
+
+  async deleteFile(location: UpstreamLocation): Promise<void> {
+    await this.call(() => this.client.files.delete(location.upstreamId))
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<UpstreamBatch> {
+    if (input.input.kind !== 'file') throw new GatewayError('internal', 'openai batches need an input file')
+    const fileId = input.input.location.upstreamId
+    // Creating is not idempotent upstream: never retried, so a timeout cannot create twice.
+    const batch = await this.call(() =>
+      this.client.batches.create(
+        {
+          input_file_id: fileId,
+          endpoint: input.endpoint as OpenAI.BatchCreateParams['endpoint'],
+          completion_window: '24h',
+          metadata: input.metadata,
+        },
+        { maxRetries: 0 },
+      ),
+    )
+    return toUpstreamBatch(batch)
+  }
+
+  async getBatch(upstreamId: string): Promise<UpstreamBatch> {
+    return toUpstreamBatch(await this.call(() => this.client.batches.retrieve(upstreamId)))
+  }
+
+  async cancelBatch(upstreamId: string): Promise<UpstreamBatch> {
+    return toUpstreamBatch(await this.call(() => this.client.batches.cancel(upstreamId)))
+  }
+
+  async deleteBatch(): Promise<void> {
+    // OpenAI has no batch deletion; the gateway forgets the mapping only.
+  }
+
+  async openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>> {
+    return this.fileContent({ kind: 'upstream', upstreamId: ref.ref })
+  }
+
+  /** The client's errors become GatewayErrors here, once, keeping OpenAI's status and message. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw fromClientError(err)
+    }
+  }
+}
+
+export function fromClientError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err
+  if (err instanceof APIConnectionTimeoutError) {
+    return new GatewayError('upstream_timeout', 'openai did not answer in time')
+  }
+  if (err instanceof APIConnectionError) return new GatewayError('upstream_unreachable', 'openai could not be reached')
+  if (err instanceof APIError && err.status !== undefined) {
+    const body = err.error as { message?: unknown } | undefined
+    const message = typeof body?.message === 'string' ? body.message : `openai answered ${err.status}`
+    return new GatewayError('upstream', message, {
+      upstreamStatus: err.status,
+      param: typeof err.param === 'string' ? err.param : undefined,
+      code: typeof err.code === 'string' ? err.code : undefined,
+    })
+  }
+  return new GatewayError('internal', 'unexpected failure talking to openai')
+}
+
+function toUpstreamBatch(b: OpenAIBatch): UpstreamBatch {
+  const counts = b.request_counts ?? { total: 0, completed: 0, failed: 0 }
+  const resultRefs: ResultRef[] = []
+  if (b.output_file_id) resultRefs.push({ format: 'openai-output', ref: b.output_file_id, part: 'output' })
+  if (b.error_file_id) resultRefs.push({ format: 'openai-output', ref: b.error_file_id, part: 'error' })
+  return {
+    upstreamId: b.id,
+    status: b.status,
+    counts: { total: counts.total, succeeded: counts.completed, errored: counts.failed, canceled: 0, expired: 0 },
+    times: {
+      createdAt: b.created_at,
+      inProgressAt: b.in_progress_at ?? null,
+      finalizingAt: b.finalizing_at ?? null,
+      completedAt: b.completed_at ?? null,
+      failedAt: b.failed_at ?? null,
+      expiredAt: b.expired_at ?? null,
+      cancellingAt: b.cancelling_at ?? null,
+      cancelledAt: b.cancelled_at ?? null,
+      expiresAt: b.expires_at ?? null,
+    },
+    resultRefs,
+    errors: (b.errors?.data ?? []).map((e) => ({
+      code: e.code ?? 'invalid_request',
+      message: e.message ?? '',
+      line: e.line ?? null,
+      param: e.param ?? null,
+    })),
+    model: (b as { model?: string }).model ?? null,
+  }
+}

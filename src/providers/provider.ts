@@ -1,0 +1,75 @@
+// The one interface every provider adapter implements, and the shapes it exchanges with core/.
+// Adapters speak provider-native bytes (already converted by core/ with convert/) and report
+// batches in the neutral vocabulary of core/batch.ts. Nothing else lives here.
+
+import type { ResultRef, UpstreamBatch } from '../core/batch'
+import type { FileLocation, FilePurpose } from '../core/file'
+import type { Dialect, ProviderName } from '../core/provider-name'
+
+/** A spooled file on local disk: readable as often as a retry needs, size known up front. */
+export interface UploadSource {
+  path: string
+  bytes: number
+}
+
+/** Where in S3 a Bedrock file goes (from `storage_config[s3]` or BEDROCK_S3_BUCKET). */
+export interface S3Target {
+  bucket: string
+  region: string | null
+  prefix: string
+}
+
+export interface UploadMeta {
+  /** The gateway id this upload will get; adapters use it to name objects. */
+  gatewayId: string
+  filename: string
+  purpose: FilePurpose
+  mimeType: string
+  dialect: Dialect
+  storage: S3Target | null
+}
+
+export interface UpstreamFile {
+  location: Extract<FileLocation, { kind: 'upstream' }>
+  bytes: number
+  createdAt: number
+  expiresAt: number | null
+}
+
+export type BatchInput =
+  /** A provider-native input file the adapter uploaded earlier. */
+  | { kind: 'file'; location: Extract<FileLocation, { kind: 'upstream' }> }
+  /** Provider-native request items, one JSON object per line, spooled on disk (Anthropic). */
+  | { kind: 'inline'; source: UploadSource; count: number }
+
+export interface CreateBatchInput {
+  /** The gateway batch id; adapters derive job names and idempotency tokens from it. */
+  gatewayId: string
+  endpoint: string
+  model: string | null
+  completionWindowHours: number
+  metadata: Record<string, string> | null
+  input: BatchInput
+  /** Bedrock: where results go. */
+  outputS3Uri: string | null
+  /** Bedrock: the role the job runs as. */
+  roleArn: string | null
+}
+
+export interface Provider {
+  readonly name: ProviderName
+  /** `inline`: the provider takes requests in the create call and has no batch input files. */
+  readonly batchInput: 'file' | 'inline'
+
+  uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile>
+  fileContent(location: Extract<FileLocation, { kind: 'upstream' }>): Promise<ReadableStream<Uint8Array>>
+  deleteFile(location: Extract<FileLocation, { kind: 'upstream' }>): Promise<void>
+
+  createBatch(input: CreateBatchInput): Promise<UpstreamBatch>
+  getBatch(upstreamId: string): Promise<UpstreamBatch>
+  cancelBatch(upstreamId: string): Promise<UpstreamBatch>
+  /** Deletes the upstream batch where the provider has such a call; a no-op elsewhere. */
+  deleteBatch(upstreamId: string): Promise<void>
+  /** Opens one of the result refs a terminal UpstreamBatch listed. */
+  openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>>
+}

@@ -1,0 +1,100 @@
+// Every REST call to a provider goes through here: a time-to-headers timeout, retries with
+// exponential backoff + full jitter that honour `retry-after` (idempotent calls only), and the one
+// place where an upstream failure becomes a GatewayError. Messages never carry our URL or keys.
+
+import type { ProviderName } from '../core/provider-name'
+import { GatewayError } from '../errors'
+
+export interface UpstreamPolicy {
+  timeoutMs: number
+  retries: number
+}
+
+export interface UpstreamCall {
+  provider: ProviderName
+  /** Short description for error messages, e.g. "create batch". */
+  what: string
+  /** Safe to repeat: GET, cancel, uploads from a spool file. */
+  idempotent: boolean
+  /** Pulls the provider's own error message out of a non-2xx response. */
+  readError: (res: Response) => Promise<string>
+  /** The request is rebuilt for every attempt, so streamed bodies can be retried. */
+  init: () => RequestInit
+  /** Statuses that are expected answers rather than errors (e.g. 404 on a HEAD). */
+  okStatuses?: readonly number[]
+  fetch?: (url: string, init: RequestInit) => Promise<Response>
+}
+
+const RETRYABLE = new Set([408, 429, 500, 502, 503, 504, 529])
+const BASE_DELAY_MS = 200
+const MAX_DELAY_MS = 8000
+
+export async function upstreamFetch(url: string, call: UpstreamCall, policy: UpstreamPolicy): Promise<Response> {
+  const attempts = call.idempotent ? policy.retries + 1 : 1
+  const doFetch = call.fetch ?? ((u: string, i: RequestInit) => fetch(u, i))
+  let lastError: GatewayError | null = null
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) await Bun.sleep(backoff(attempt, lastError?.details.retryAfter))
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), policy.timeoutMs)
+    let res: Response
+    try {
+      const init = call.init()
+      res = await doFetch(url, { ...init, signal: controller.signal })
+    } catch (err) {
+      clearTimeout(timer)
+      lastError = controller.signal.aborted
+        ? new GatewayError('upstream_timeout', `${call.provider} did not answer "${call.what}" within ${policy.timeoutMs} ms`)
+        : new GatewayError('upstream_unreachable', `${call.provider} could not be reached for "${call.what}"`, {
+            code: networkCode(err),
+          })
+      continue
+    }
+    // Headers arrived: the body may legitimately take longer than the timeout (large files).
+    clearTimeout(timer)
+    if (res.ok || call.okStatuses?.includes(res.status)) return res
+    const message = await call.readError(res).catch(() => '')
+    lastError = new GatewayError('upstream', message || `${call.provider} answered ${res.status} to "${call.what}"`, {
+      upstreamStatus: res.status,
+      retryAfter: parseRetryAfter(res.headers.get('retry-after')),
+    })
+    if (!RETRYABLE.has(res.status)) break
+  }
+  throw lastError ?? new GatewayError('internal', `no attempt made for "${call.what}"`)
+}
+
+/** Full-jitter exponential backoff, but never sooner than the provider's retry-after. */
+export function backoff(attempt: number, retryAfterSeconds?: number): number {
+  const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1))
+  const jittered = cap / 2 + Math.random() * (cap / 2)
+  const floor = retryAfterSeconds !== undefined ? Math.min(retryAfterSeconds * 1000, 60_000) : 0
+  return Math.max(jittered, floor)
+}
+
+export function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000)
+}
+
+function networkCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+/** Reads `{error:{message}}`, `{message}` or Google/AWS variants; falls back to the raw text. */
+export async function readJsonErrorMessage(res: Response): Promise<string> {
+  const text = (await res.text()).slice(0, 4000)
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown; Message?: unknown }
+    if (typeof body.error === 'object' && typeof body.error?.message === 'string') return body.error.message
+    if (typeof body.error === 'string') return body.error
+    if (typeof body.message === 'string') return body.message
+    if (typeof body.Message === 'string') return body.Message
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return text.trim()
+}

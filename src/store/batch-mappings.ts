@@ -1,0 +1,160 @@
+// Gateway batch id ↔ provider + upstream id, owner-scoped, with the last upstream snapshot.
+// A create records its intent first ('creating'), then finalizes with the upstream id, so a
+// crash in between leaves a row that start-up reconciliation can find (issue 7 §7).
+
+import type { Database } from 'bun:sqlite'
+import type { CustomIdScheme, StoredBatch, UpstreamBatch } from '../core/batch'
+import type { Dialect, ProviderName } from '../core/provider-name'
+import { type Page, type PageRequest, pageQuery } from './page-query'
+
+interface BatchRow {
+  id: string
+  tenant: string
+  provider: string
+  dialect: string
+  upstream_id: string | null
+  endpoint: string
+  input_file_id: string | null
+  completion_window: string
+  metadata: string | null
+  created_at: number
+  snapshot: string | null
+  output_file_id: string | null
+  error_file_id: string | null
+  id_scheme: string
+  cancel_requested_at: number | null
+  archived_at: number | null
+  state: string
+  intent: string | null
+}
+
+export interface BatchIntent {
+  id: string
+  tenant: string
+  provider: ProviderName
+  dialect: Dialect
+  endpoint: string
+  inputFileId: string | null
+  completionWindow: string
+  metadata: Record<string, string> | null
+  createdAt: number
+  idScheme: CustomIdScheme
+  /** Free-form facts a reconciler needs to find or clean up the upstream object. */
+  intent: Record<string, unknown>
+}
+
+const toBatch = (row: BatchRow): StoredBatch => ({
+  id: row.id,
+  tenant: row.tenant,
+  provider: row.provider as ProviderName,
+  dialect: row.dialect as Dialect,
+  upstreamId: row.upstream_id ?? '',
+  endpoint: row.endpoint,
+  inputFileId: row.input_file_id,
+  completionWindow: row.completion_window,
+  metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, string>),
+  createdAt: row.created_at,
+  snapshot: JSON.parse(row.snapshot ?? 'null') as UpstreamBatch,
+  outputFileId: row.output_file_id,
+  errorFileId: row.error_file_id,
+  idScheme: row.id_scheme as CustomIdScheme,
+  cancelRequestedAt: row.cancel_requested_at,
+  archivedAt: row.archived_at,
+})
+
+export interface PendingCreate {
+  id: string
+  provider: ProviderName
+  intent: Record<string, unknown>
+  createdAt: number
+}
+
+export class BatchMappings {
+  constructor(private readonly db: Database) {}
+
+  /** Step 1 of a create: the id exists, invisible to reads, before the upstream call. */
+  recordIntent(b: BatchIntent): void {
+    this.db
+      .query(
+        `INSERT INTO batches (id, tenant, provider, dialect, upstream_id, endpoint, input_file_id,
+           completion_window, metadata, created_at, snapshot, id_scheme, state, intent)
+         VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, 'creating', ?)`,
+      )
+      .run(
+        b.id,
+        b.tenant,
+        b.provider,
+        b.dialect,
+        b.endpoint,
+        b.inputFileId,
+        b.completionWindow,
+        b.metadata === null ? null : JSON.stringify(b.metadata),
+        b.createdAt,
+        b.idScheme,
+        JSON.stringify(b.intent),
+      )
+  }
+
+  /** Step 2: the upstream answered; the batch becomes visible. */
+  finalize(id: string, snapshot: UpstreamBatch): void {
+    this.db
+      .query(`UPDATE batches SET upstream_id = ?, snapshot = ?, state = 'ready', intent = NULL WHERE id = ?`)
+      .run(snapshot.upstreamId, JSON.stringify(snapshot), id)
+  }
+
+  /** The upstream refused: forget the intent entirely. */
+  abandon(id: string): void {
+    this.db.query(`DELETE FROM batches WHERE id = ? AND state = 'creating'`).run(id)
+  }
+
+  pendingCreates(): PendingCreate[] {
+    return this.db
+      .query<{ id: string; provider: string; intent: string | null; created_at: number }, []>(
+        `SELECT id, provider, intent, created_at FROM batches WHERE state = 'creating'`,
+      )
+      .all()
+      .map((r) => ({
+        id: r.id,
+        provider: r.provider as ProviderName,
+        intent: JSON.parse(r.intent ?? '{}') as Record<string, unknown>,
+        createdAt: r.created_at,
+      }))
+  }
+
+  get(id: string, tenant: string): StoredBatch | null {
+    const row = this.db
+      .query<BatchRow, [string, string]>(`SELECT * FROM batches WHERE id = ? AND tenant = ? AND state = 'ready'`)
+      .get(id, tenant)
+    return row ? toBatch(row) : null
+  }
+
+  saveSnapshot(id: string, snapshot: UpstreamBatch): void {
+    this.db.query(`UPDATE batches SET snapshot = ? WHERE id = ?`).run(JSON.stringify(snapshot), id)
+  }
+
+  setResultFiles(id: string, outputFileId: string | null, errorFileId: string | null): void {
+    this.db
+      .query(`UPDATE batches SET output_file_id = ?, error_file_id = ? WHERE id = ?`)
+      .run(outputFileId, errorFileId, id)
+  }
+
+  markCancelRequested(id: string, at: number): void {
+    this.db
+      .query(`UPDATE batches SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?`)
+      .run(at, id)
+  }
+
+  markDeleted(id: string): void {
+    this.db.query(`UPDATE batches SET state = 'deleted' WHERE id = ?`).run(id)
+  }
+
+  list(tenant: string, page: PageRequest, filter: { dialect?: Dialect; provider?: ProviderName } = {}): Page<StoredBatch> {
+    const filters: Array<[string, string | number]> = [
+      ['tenant = ?', tenant],
+      ['state = ?', 'ready'],
+    ]
+    if (filter.dialect) filters.push(['dialect = ?', filter.dialect])
+    if (filter.provider) filters.push(['provider = ?', filter.provider])
+    return pageQuery(this.db, 'batches', filters, page, toBatch)
+  }
+}

@@ -1,0 +1,49 @@
+// Keyset paging over a tenant's rows, shared by files and batches. Gateway ids sort by creation
+// time (core/ids.ts), so `id` is the only key needed and a cursor is simply an id.
+
+import type { Database } from 'bun:sqlite'
+
+export interface PageRequest {
+  limit: number
+  /** Items strictly after this id in `order` (OpenAI `after`, Anthropic `after_id`). */
+  after?: string
+  /** Items strictly before this id in `order` (Anthropic `before_id`). */
+  before?: string
+  order: 'asc' | 'desc'
+}
+
+export interface Page<T> {
+  items: T[]
+  hasMore: boolean
+}
+
+export function pageQuery<Row, T>(
+  db: Database,
+  table: 'files' | 'batches',
+  filters: Array<[sql: string, value: string | number]>,
+  page: PageRequest,
+  map: (row: Row) => T,
+): Page<T> {
+  const where = filters.map(([sql]) => sql)
+  const args: Array<string | number> = filters.map(([, v]) => v)
+  const desc = page.order === 'desc'
+  if (page.after) {
+    where.push(desc ? 'id < ?' : 'id > ?')
+    args.push(page.after)
+  }
+  if (page.before) {
+    where.push(desc ? 'id > ?' : 'id < ?')
+    args.push(page.before)
+  }
+  // A `before` page walks backwards from the cursor: read in reverse, then flip the page.
+  const walkDesc = desc !== Boolean(page.before)
+  const rows = db
+    .query<Row, Array<string | number>>(
+      `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY id ${walkDesc ? 'DESC' : 'ASC'} LIMIT ?`,
+    )
+    .all(...args, page.limit + 1)
+  const hasMore = rows.length > page.limit
+  const items = rows.slice(0, page.limit).map(map)
+  if (page.before) items.reverse()
+  return { items, hasMore }
+}

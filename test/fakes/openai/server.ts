@@ -1,0 +1,126 @@
+// Router, auth and public handle of the OpenAI Files + Batches fake. Clients use
+// baseURL = `${fake.url}/v1`, like the real `https://api.openai.com/v1` (openai.md §1).
+
+import { readFileSync } from 'node:fs'
+import type { FakeServer } from '../harness'
+import { BatchesApi } from './batches'
+import { deleteFile, fileContent, type FilesContext, listFiles, MAX_FILE_BYTES, retrieveFile, uploadFile } from './files'
+import { serveFakeLarge } from './serve'
+import { FileStore, type StoredFile } from './store'
+import { UploadsApi } from './uploads'
+import { errorResponse, type OpenAIBatch } from './wire'
+
+export interface OpenAIFakeOptions {
+  /** The only key accepted in `Authorization: Bearer <key>` (default 'sk-test-openai'). */
+  apiKey?: string
+  /** When true (default) every GET /batches/{id} moves that batch one lifecycle step. */
+  autoAdvance?: boolean
+  /** Per-request upload cap for POST /files (default 512 MB, the real limit). */
+  maxFileBytes?: number
+}
+
+export interface OpenAIFake extends FakeServer {
+  apiKey: string
+  /** Every stored file (uploads and generated batch results) by id; `path` is its bytes on disk. */
+  files: Map<string, StoredFile>
+  /** Every batch by id, as the wire object the API returns (live: it changes as the batch moves). */
+  batches: Map<string, OpenAIBatch>
+  countFiles(): number
+  /** The stored bytes of a file as UTF-8 (throws for an unknown id). */
+  fileText(id: string): string
+  /** One lifecycle step, exactly what a GET does with autoAdvance on. */
+  advance(batchId: string): OpenAIBatch
+  /** Straight to the terminal state: completed (or failed for bad input; cancelled if cancelling). */
+  finish(batchId: string): OpenAIBatch
+  /** Forces expiry: requests already run are delivered, the others become batch_expired error lines. */
+  expire(batchId: string): OpenAIBatch
+}
+
+/** Bodies stream to disk, so let everything through Bun and answer oversize parts ourselves. */
+const UNLIMITED_BODY = 16 * 1024 * 1024 * 1024
+
+function maskKey(key: string): string {
+  return key.length <= 8 ? '*'.repeat(key.length) : `${key.slice(0, 3)}${'*'.repeat(key.length - 7)}${key.slice(-4)}`
+}
+
+/** 401 in the real shape; the message says whether the key was missing or wrong. */
+function checkAuth(req: Request, apiKey: string): Response | undefined {
+  const header = req.headers.get('authorization')
+  if (header === `Bearer ${apiKey}`) return undefined
+  const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined
+  const message = given
+    ? `Incorrect API key provided: ${maskKey(given)}. You can find your API key at https://platform.openai.com/account/api-keys.`
+    : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+  return errorResponse(401, message, null, 'invalid_api_key')
+}
+
+export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
+  const apiKey = opts.apiKey ?? 'sk-test-openai'
+  const store = new FileStore()
+  const filesCtx: FilesContext = { store, maxFileBytes: opts.maxFileBytes ?? MAX_FILE_BYTES }
+  const batches = new BatchesApi(store, opts.autoAdvance ?? true)
+  const uploads = new UploadsApi(filesCtx)
+
+  async function route(req: Request, url: URL): Promise<Response | undefined> {
+    const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1)
+    if (parts[0] !== 'v1') return undefined
+    const [, resource, id, action, ...rest] = parts
+    if (rest.length > 0) return undefined
+    const m = req.method
+    if (resource === 'files') {
+      if (id === undefined) {
+        if (m === 'POST') return uploadFile(filesCtx, req)
+        if (m === 'GET') return listFiles(filesCtx, url)
+      } else if (action === undefined) {
+        if (m === 'GET') return retrieveFile(filesCtx, id)
+        if (m === 'DELETE') return deleteFile(filesCtx, id)
+      } else if (action === 'content' && m === 'GET') return fileContent(filesCtx, id)
+    }
+    if (resource === 'uploads' && m === 'POST') {
+      if (id === undefined) return uploads.create(req)
+      if (action === 'parts') return uploads.addPart(req, id)
+      if (action === 'complete') return uploads.complete(req, id)
+      if (action === 'cancel') return uploads.cancel(id)
+    }
+    if (resource === 'batches') {
+      if (id === undefined) {
+        if (m === 'POST') return batches.create(req)
+        if (m === 'GET') return batches.list(url)
+      } else if (action === undefined && m === 'GET') return batches.retrieve(id)
+      else if (action === 'cancel' && m === 'POST') return batches.cancel(id)
+    }
+    return undefined
+  }
+
+  const server = serveFakeLarge(async (req, url) => {
+    const denied = checkAuth(req, apiKey)
+    if (denied) return denied
+    const res = await route(req, url)
+    return res ?? errorResponse(404, `Invalid URL (${req.method} ${url.pathname})`)
+  }, UNLIMITED_BODY) // size limits are enforced per part, with OpenAI's 400 envelope
+
+  const need = (id: string, batch: OpenAIBatch | undefined): OpenAIBatch => {
+    if (!batch) throw new Error(`OpenAI fake: no batch ${id}`)
+    return batch
+  }
+
+  return {
+    ...server,
+    apiKey,
+    files: store.files,
+    batches: batches.batches,
+    countFiles: () => store.files.size,
+    fileText: (id) => {
+      const file = store.files.get(id)
+      if (!file) throw new Error(`OpenAI fake: no file ${id}`)
+      return readFileSync(file.path, 'utf8')
+    },
+    advance: (id) => need(id, batches.advance(id)),
+    finish: (id) => need(id, batches.finish(id)),
+    expire: (id) => need(id, batches.expire(id)),
+    close: async () => {
+      await server.close()
+      store.removeAll()
+    },
+  }
+}
