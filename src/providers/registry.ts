@@ -4,6 +4,9 @@
 import type { Config } from '../config'
 import { PROVIDER_NAMES, type ProviderName } from '../core/provider-name'
 import { GatewayError } from '../errors'
+import { AnthropicAdapter } from './anthropic/adapter'
+import { BedrockAdapter } from './bedrock/adapter'
+import { GeminiAdapter } from './gemini/adapter'
 import { OpenAIAdapter } from './openai/adapter'
 import type { Provider } from './provider'
 import type { UpstreamPolicy } from './upstream-fetch'
@@ -36,5 +39,8 @@ export function buildRegistry(config: Config): Registry {
   const policy: UpstreamPolicy = { timeoutMs: config.upstreamTimeoutMs, retries: config.upstreamRetries }
   const adapters: Provider[] = []
   if (config.openai) adapters.push(new OpenAIAdapter(config.openai, policy))
+  if (config.anthropic) adapters.push(new AnthropicAdapter(config.anthropic, policy))
+  if (config.gemini) adapters.push(new GeminiAdapter(config.gemini, policy))
+  if (config.bedrock) adapters.push(new BedrockAdapter(config.bedrock, policy))
   return new Registry(adapters)
 }

@@ -109,7 +109,7 @@ export class S3 {
   async send(obj: S3Object, query: string, call: Omit<SignedCall, 'readError'>): Promise<Response> {
     const region = obj.region || this.config.region
     const url = this.objectUrl(obj.bucket, obj.key, region) + (query ? `?${query}` : '')
-    return signedFetch(this.client(region), url, { ...call, readError: readS3Error }, this.policy)
+    return signedFetch(this.client(region), url, { ...call, what: `S3 ${call.what}`, readError: readS3Error }, this.policy)
   }
 
   objectUrl(bucket: string, key: string, region: string): string {

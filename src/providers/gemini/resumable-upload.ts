@@ -47,15 +47,18 @@ export async function resumableUpload(
       if (final) return answer.file
       throw unexpected('gemini finalized the upload before all bytes were sent')
     }
-    if (answer.kind === 'active' && !final) {
+    if (answer.kind === 'active' && !final && progressed(answer.received, offset, end)) {
       // Trust the server's count when it gives one: it is what the next offset must be.
       offset = answer.received ?? end
       misses = 0
       continue
     }
-    // Unknown outcome (or `active` after finalize): find out where the session stands.
+    // Unknown outcome, `active` after finalize, or an impossible count: ask the session.
     misses++
-    const cause = answer.kind === 'unknown' ? answer.cause : unexpected('gemini did not finalize the upload')
+    const cause =
+      answer.kind === 'unknown'
+        ? answer.cause
+        : unexpected(final ? 'gemini did not finalize the upload' : 'gemini reported an impossible upload offset')
     if (misses > rest.policy.retries) throw cause
     await Bun.sleep(backoff(misses, cause.details.retryAfter))
     const state = await querySession(rest, session)
@@ -164,6 +167,11 @@ async function readSessionAnswer(res: Response, what: string): Promise<SessionAn
   if (status === undefined) return { kind: 'unknown', cause: unexpected(`gemini did not confirm "${what}"`) }
   // `cancelled` or anything else: the session is gone, resuming cannot help.
   throw unexpected(`gemini ended the upload session (${status.slice(0, 40)})`)
+}
+
+/** A count outside (offset, end] cannot follow from this chunk; it is checked with a query. */
+function progressed(received: number | null, offset: number, end: number): boolean {
+  return received === null || (received > offset && received <= end)
 }
 
 function isTransient(err: unknown): err is GatewayError {

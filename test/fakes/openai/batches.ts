@@ -59,7 +59,7 @@ export class BatchesApi {
 
   constructor(
     private readonly store: FileStore,
-    private readonly autoAdvance: boolean,
+    public autoAdvance: boolean,
   ) {}
 
   private notFound(id: string): Response {

@@ -25,6 +25,8 @@ export interface OpenAIFake extends FakeServer {
   files: Map<string, StoredFile>
   /** Every batch by id, as the wire object the API returns (live: it changes as the batch moves). */
   batches: Map<string, OpenAIBatch>
+  /** Whether a GET moves a batch one step; tests flip it to freeze batches. */
+  autoAdvance: boolean
   countFiles(): number
   /** The stored bytes of a file as UTF-8 (throws for an unknown id). */
   fileText(id: string): string
@@ -109,6 +111,12 @@ export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
     apiKey,
     files: store.files,
     batches: batches.batches,
+    get autoAdvance() {
+      return batches.autoAdvance
+    },
+    set autoAdvance(on: boolean) {
+      batches.autoAdvance = on
+    },
     countFiles: () => store.files.size,
     fileText: (id) => {
       const file = store.files.get(id)
