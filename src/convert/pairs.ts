@@ -80,7 +80,8 @@ export function requestItemWriter(target: RequestTarget): (item: unknown, index:
     }
   }
   const serialize = REQUEST_SERIALIZERS[target]
-  return (item, index) => serialize(REQUEST_PARSERS['anthropic-request'](item, index), index + 1)
+  // Items have no file lines; target errors then name the request by its custom_id.
+  return (item, index) => serialize(REQUEST_PARSERS['anthropic-request'](item, index))
 }
 
 function lineValue(parsed: OpenAIBatchLine): JsonObject {

@@ -89,7 +89,7 @@ describe('target line errors', () => {
     {
       name: 'Bedrock record for an unsupported family',
       run: () => chatToBedrockRecord(chatRequest({ model: 'meta.llama3-70b-instruct-v1:0' }), 4),
-      error: { message: "line 4: model 'meta.llama3-70b-instruct-v1:0' cannot be used on Bedrock through batchgate", line: 4, param: 'model' },
+      error: { message: "line 4 (request 'req-1'): model cannot be sent to Bedrock: batchgate writes request bodies only for anthropic.* and amazon.nova-* text models (optionally with a us./eu./apac./global. inference-profile prefix), not 'meta.llama3-70b-instruct-v1:0'", line: 4, param: 'model' },
     },
     {
       name: 'Bedrock anthropic record without max tokens',

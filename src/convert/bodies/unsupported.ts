@@ -4,7 +4,7 @@
 import type { ChatRequest } from '../../core/chat'
 import { type GatewayError, invalid, truncateId } from '../../errors'
 
-export type TargetName = 'OpenAI' | 'Anthropic' | 'Gemini' | 'Bedrock (anthropic.*)' | 'Bedrock (amazon.nova)'
+export type TargetName = 'OpenAI' | 'Anthropic' | 'Gemini' | 'Bedrock' | 'Bedrock (anthropic.*)' | 'Bedrock (amazon.nova)'
 
 /** `param` is the field in the neutral/Anthropic vocabulary (`max_tokens`, `top_k`, `tool_choice`). */
 export function unsupported(req: ChatRequest, line: number | undefined, param: string, target: TargetName, why: string): GatewayError {

@@ -3,9 +3,9 @@
 // families batchgate can write are accepted.
 
 import type { ChatRequest } from '../../core/chat'
-import { invalid } from '../../errors'
 import { type BedrockAnthropicBody, chatToBedrockAnthropic } from '../bodies/anthropic-params'
 import { chatToNova, type NovaBody } from '../bodies/nova-body'
+import { unsupported } from '../bodies/unsupported'
 import { encodeRecordId } from '../custom-ids'
 
 export interface BedrockRecord {
@@ -36,13 +36,14 @@ export function chatToBedrockRecord(req: ChatRequest, line?: number): BedrockRec
       return { recordId, modelInput: chatToBedrockAnthropic(req, line) }
     case 'nova':
       return { recordId, modelInput: chatToNova(req, line) }
-    case null: {
-      const where = line === undefined ? '' : `line ${line}: `
-      throw invalid(
-        `${where}model '${req.model}' cannot be used on Bedrock through batchgate: only anthropic.* and amazon.nova-* text models (optionally with a us./eu./apac./global. inference-profile prefix) are supported`,
-        line === undefined ? { param: 'model' } : { line, param: 'model' },
+    case null:
+      throw unsupported(
+        req,
+        line,
+        'model',
+        'Bedrock',
+        `batchgate writes request bodies only for anthropic.* and amazon.nova-* text models (optionally with a us./eu./apac./global. inference-profile prefix), not '${req.model}'`,
       )
-    }
     default:
       return family satisfies never
   }

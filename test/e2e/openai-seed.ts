@@ -1,0 +1,72 @@
+// The seed workflow of the OpenAI SDK document, parameterised by provider: upload an OpenAI batch
+// JSONL, create the batch with the provider's extra fields, poll to the end, and read the output
+// and error files back as OpenAI lines keyed by custom_id.
+
+import { expect } from 'bun:test'
+import OpenAI, { toFile } from 'openai'
+
+export const chatLine = (id: string, prompt: string, model: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    custom_id: id,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model, messages: [{ role: 'user', content: prompt }], max_tokens: 100, ...extra },
+  })
+
+export const jsonl = (...lines: string[]) => `${lines.join('\n')}\n`
+
+export async function uploadBatchFile(client: OpenAI, content: string, extra: Record<string, unknown> = {}) {
+  // Node's openai client has no extra_body: extra params are sent as form fields (bracketed for objects).
+  return client.files.create({ file: await toFile(Buffer.from(content), 'batch_e2e.jsonl'), purpose: 'batch', ...extra } as never)
+}
+
+export async function pollToEnd(client: OpenAI, id: string, query: Record<string, string> = {}) {
+  const seen: string[] = []
+  for (let i = 0; i < 30; i++) {
+    const b = await client.batches.retrieve(id, { query } as never)
+    seen.push(b.status)
+    if (['completed', 'failed', 'expired', 'cancelled'].includes(b.status)) return { batch: b, seen }
+  }
+  throw new Error(`batch ${id} did not finish: ${seen.join(',')}`)
+}
+
+export interface ResultLines {
+  answers: Record<string, string>
+  errors: Record<string, { status_code: number | null; code: string | null }>
+}
+
+/** Reads output and error files; checks every line has the OpenAI output-line shape. */
+export async function readResults(client: OpenAI, batch: OpenAI.Batch): Promise<ResultLines> {
+  const answers: Record<string, string> = {}
+  const errors: ResultLines['errors'] = {}
+  if (batch.output_file_id) {
+    const text = await (await client.files.content(batch.output_file_id)).text()
+    for (const l of text.trim().split('\n')) {
+      const o = JSON.parse(l)
+      expect(o.id).toMatch(/^batch_req_/)
+      expect(o.error).toBeNull()
+      expect(o.response.status_code).toBe(200)
+      expect(o.response.body.object).toBe('chat.completion')
+      expect(o.response.body.usage.total_tokens).toBeGreaterThan(0)
+      answers[o.custom_id] = o.response.body.choices[0].message.content
+    }
+  }
+  if (batch.error_file_id) {
+    const text = await (await client.files.content(batch.error_file_id)).text()
+    for (const l of text.trim().split('\n')) {
+      const o = JSON.parse(l)
+      errors[o.custom_id] = { status_code: o.response?.status_code ?? null, code: o.error?.code ?? null }
+    }
+  }
+  return { answers, errors }
+}
+
+export async function errorOf(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  try {
+    await p
+  } catch (err) {
+    if (err instanceof OpenAI.APIError) return err
+    throw err
+  }
+  throw new Error('expected the call to fail')
+}
