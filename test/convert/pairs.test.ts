@@ -105,7 +105,7 @@ describe('round trips through the hub', () => {
       tool_choice: { type: 'function', function: { name: 'f' } },
       user: 'u',
     }
-    expect(chatToOpenAIBody(openaiChatBodyToChat('r', body, 1))).toEqual(body)
+    expect<unknown>(chatToOpenAIBody(openaiChatBodyToChat('r', body, 1))).toEqual(body)
   })
 
   test('Anthropic params → ChatRequest → Anthropic params', () => {
@@ -126,7 +126,7 @@ describe('round trips through the hub', () => {
       tool_choice: { type: 'any' },
       metadata: { user_id: 'u' },
     }
-    expect(chatToAnthropicParams(anthropicRequestToChat({ custom_id: 'r', params }, 0))).toEqual(params)
+    expect<unknown>(chatToAnthropicParams(anthropicRequestToChat({ custom_id: 'r', params }, 0))).toEqual(params)
   })
 })
 

@@ -13,7 +13,7 @@ const reply = (overrides: Partial<ChatReply> = {}): ChatReply => ({
   createdAt: null,
   ...overrides,
 })
-const ok = (r: ChatReply, requestId: string | null = null): ChatResult => ({ customId: 'req-1', type: 'succeeded', reply: r, requestId })
+const ok = (r: ChatReply, requestId: string | null = null, raw?: unknown): ChatResult => ({ customId: 'req-1', type: 'succeeded', reply: r, requestId, ...(raw === undefined ? {} : { raw }) })
 const errored = (type: ChatErrorType, status: number, code: string | null = null): ChatResult => ({
   customId: 'req-2',
   type: 'errored',
@@ -110,7 +110,7 @@ const OPENAI_ROWS: Array<{ name: string; result: ChatResult; expected: unknown }
 ]
 
 describe('resultToOpenAILine', () => {
-  for (const row of OPENAI_ROWS) test(row.name, () => expect(resultToOpenAILine(row.result, IDS)).toEqual(row.expected))
+  for (const row of OPENAI_ROWS) test(row.name, () => expect<unknown>(resultToOpenAILine(row.result, IDS)).toEqual(row.expected))
 
   test('created falls back to 0 when neither the reply nor the caller knows it', () => {
     const line = resultToOpenAILine(ok(reply()), { lineId: 'l' })
@@ -119,12 +119,12 @@ describe('resultToOpenAILine', () => {
 
   test('a line that came from OpenAI passes through untouched', () => {
     const upstream = { id: 'batch_req_up', custom_id: 'req-1', response: { status_code: 200, request_id: 'r', body: { id: 'chatcmpl-1', system_fingerprint: 'fp' } }, error: null }
-    const result: ChatResult = { ...ok(reply()), raw: { format: 'openai-output', value: upstream } }
-    expect(resultToOpenAILine(result, IDS)).toEqual(upstream)
+    const result = ok(reply(), null, { format: 'openai-output', value: upstream })
+    expect<unknown>(resultToOpenAILine(result, IDS)).toEqual(upstream)
   })
 
   test('raw from another format is not passed through', () => {
-    const result: ChatResult = { ...ok(reply()), raw: { format: 'anthropic-results', value: { custom_id: 'req-1' } } }
+    const result = ok(reply(), null, { format: 'anthropic-results', value: { custom_id: 'req-1' } })
     expect(resultToOpenAILine(result, IDS)).toEqual(completion({ content: 'Hi' }, 'stop'))
   })
 })
@@ -182,10 +182,10 @@ const ANTHROPIC_ROWS: Array<{ name: string; result: ChatResult; expected: unknow
 ]
 
 describe('resultToAnthropicLine', () => {
-  for (const row of ANTHROPIC_ROWS) test(row.name, () => expect(resultToAnthropicLine(row.result)).toEqual(row.expected))
+  for (const row of ANTHROPIC_ROWS) test(row.name, () => expect<unknown>(resultToAnthropicLine(row.result)).toEqual(row.expected))
 
   test('a line that came from Anthropic passes through untouched', () => {
     const upstream = succeededLine(message({ usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 3 } }))
-    expect(resultToAnthropicLine({ ...ok(reply()), raw: { format: 'anthropic-results', value: upstream } })).toEqual(upstream)
+    expect<unknown>(resultToAnthropicLine(ok(reply(), null, { format: 'anthropic-results', value: upstream }))).toEqual(upstream)
   })
 })

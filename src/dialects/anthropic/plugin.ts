@@ -1,6 +1,228 @@
-import { Elysia } from 'elysia'
-import type { Services } from '../../core/services'
+// Anthropic Files & Message Batches routes under /anthropic/v1, for both SDK generations
+// (x-api-key or Bearer auth, `?beta=true`, any anthropic-version / anthropic-beta). Routes only:
+// each reads what it needs from the request and calls core/; errors are mapped once in app.ts.
+// The provider comes from the `x-model-provider` header: it picks the upstream at create/upload
+// and filters lists when sent; calls addressed by a gateway id ignore it (the id is enough).
 
-export function anthropicDialect(_services: Services) {
-  return new Elysia({ name: 'anthropic-dialect', prefix: '/anthropic' })
+import { Elysia } from 'elysia'
+import { resolveTenant } from '../../auth'
+import type { FilePurpose, StoredFile } from '../../core/file'
+import type { ProviderName } from '../../core/provider-name'
+import { resolveStorage } from '../../core/s3-targets'
+import type { Services } from '../../core/services'
+import { GatewayError, invalid } from '../../errors'
+import { parseMultipartUpload, type SpooledPart } from '../multipart-upload'
+import { providerFromHeader } from './provider-header'
+import {
+  BatchCreateBody,
+  BatchDeleted,
+  BatchList,
+  BatchListQuery,
+  BatchObject,
+  BetaQuery,
+  FileDeleted,
+  FileList,
+  FileListQuery,
+  FileObject,
+  IdParams,
+} from './schemas'
+import { batchToWire, fileToWire, listToWire } from './to-wire'
+
+const PREFIX = '/anthropic/v1'
+const DEFAULT_PROVIDER: ProviderName = 'anthropic'
+
+export function anthropicDialect(services: Services) {
+  return new Elysia({ name: 'anthropic-dialect' }).use(anthropicFiles(services)).use(anthropicBatches(services))
+}
+
+/** Auth and the provider header, read once per request for every route of a sub-plugin. */
+function context(services: Services, request: Request) {
+  return {
+    tenant: resolveTenant(services.config.keys, request.headers, 'anthropic'),
+    // Validated on every call, so a misspelt header fails loudly even where it is not used.
+    explicitProvider: providerFromHeader(request.headers),
+  }
+}
+
+function anthropicFiles(services: Services) {
+  const { config, files, store } = services
+  return new Elysia({ name: 'anthropic-dialect-files', prefix: PREFIX })
+    .resolve(({ request }) => context(services, request))
+    .post(
+      '/files',
+      async ({ request, tenant, explicitProvider }) => {
+        const provider = explicitProvider ?? DEFAULT_PROVIDER
+        const upload = await parseMultipartUpload(request, store.blobs, {
+          maxFileBytes: config.limits.maxUploadBytes[provider],
+          maxFieldBytes: 64 * 1024,
+          maxFields: 64,
+        })
+        try {
+          if (!upload.file) throw invalid("file: Field required (send the file in a multipart part named 'file').", { param: 'file' })
+          const file = await files.upload({
+            tenant,
+            dialect: 'anthropic',
+            provider,
+            raw: upload.file,
+            purpose: purposeFor(provider, upload.file),
+            storage: resolveStorage(config, provider, null),
+            expiresAfterSeconds: expiresIn(upload.fields),
+          })
+          return fileToWire(file)
+        } finally {
+          if (upload.file) store.blobs.remove(upload.file.path)
+        }
+      },
+      { parse: 'none', query: BetaQuery, response: FileObject },
+    )
+    .get(
+      '/files',
+      ({ request, tenant, explicitProvider, query }) => {
+        const ids = [...new URL(request.url).searchParams.entries()].filter(([k]) => k === 'ids[]' || k === 'ids').map(([, v]) => v)
+        if (ids.length > 0) return filesById(services, tenant, explicitProvider, ids, query)
+        const page = files.list(tenant, { provider: explicitProvider }, {
+          limit: query.limit ?? 20,
+          // `page` (GA cursor) is the last id of the previous page, i.e. an `after_id`.
+          after: query.page ?? query.after_id,
+          before: query.page ? undefined : query.before_id,
+          order: 'desc',
+        })
+        const list = listToWire(page.items.map(fileToWire), page.hasMore)
+        // A `before_id` walk has no forward cursor: the GA generation never sends before_id.
+        const forward = !query.before_id || Boolean(query.page)
+        return { ...list, next_page: page.hasMore && forward ? list.last_id : null }
+      },
+      { query: FileListQuery, response: FileList },
+    )
+    .get('/files/:id', ({ tenant, params }) => fileToWire(files.get(tenant, params.id)), {
+      params: IdParams,
+      query: BetaQuery,
+      response: FileObject,
+    })
+    .get(
+      '/files/:id/content',
+      async ({ tenant, params }) =>
+        new Response(await files.content(tenant, params.id), { headers: { 'content-type': 'application/octet-stream' } }),
+      { params: IdParams, query: BetaQuery },
+    )
+    .delete(
+      '/files/:id',
+      async ({ tenant, params }) => {
+        const file = await files.delete(tenant, params.id)
+        return { id: file.id, type: 'file_deleted' as const }
+      },
+      { params: IdParams, query: BetaQuery, response: FileDeleted, parse: 'none' },
+    )
+}
+
+function anthropicBatches(services: Services) {
+  const { config, batches, creator } = services
+  // The SDK follows results_url verbatim, so it must name a host the caller can reach.
+  const base = (request: Request) => config.publicUrl ?? new URL(request.url).origin
+  return new Elysia({ name: 'anthropic-dialect-batches', prefix: PREFIX })
+    .resolve(({ request }) => context(services, request))
+    .post(
+      '/messages/batches',
+      async ({ request, tenant, explicitProvider, body }) => {
+        const batch = await creator.create({
+          tenant,
+          dialect: 'anthropic',
+          provider: explicitProvider ?? DEFAULT_PROVIDER,
+          input: { kind: 'inline', requests: body.requests },
+          endpoint: '/v1/chat/completions',
+          completionWindow: '24h',
+          metadata: null,
+          model: null,
+          outputS3Uri: null,
+          roleArn: null,
+        })
+        return batchToWire(batch, base(request))
+      },
+      { body: BatchCreateBody, query: BetaQuery, response: BatchObject },
+    )
+    .get(
+      '/messages/batches',
+      async ({ request, tenant, explicitProvider, query }) => {
+        const page = await batches.list(
+          tenant,
+          { limit: query.limit ?? 20, after: query.after_id, before: query.before_id, order: 'desc' },
+          { dialect: 'anthropic', provider: explicitProvider },
+        )
+        const origin = base(request)
+        return listToWire(page.items.map((b) => batchToWire(b, origin)), page.hasMore)
+      },
+      { query: BatchListQuery, response: BatchList },
+    )
+    .get(
+      '/messages/batches/:id',
+      async ({ request, tenant, params }) => batchToWire(await batches.get(tenant, params.id), base(request)),
+      { params: IdParams, query: BetaQuery, response: BatchObject },
+    )
+    .post(
+      '/messages/batches/:id/cancel',
+      async ({ request, tenant, params }) => batchToWire(await batches.cancel(tenant, params.id), base(request)),
+      // The SDK sends no body on cancel.
+      { params: IdParams, query: BetaQuery, response: BatchObject, parse: 'none' },
+    )
+    .delete(
+      '/messages/batches/:id',
+      async ({ tenant, params }) => {
+        const batch = await batches.delete(tenant, params.id)
+        return { id: batch.id, type: 'message_batch_deleted' as const }
+      },
+      { params: IdParams, query: BetaQuery, response: BatchDeleted, parse: 'none' },
+    )
+    .get(
+      '/messages/batches/:id/results',
+      async ({ tenant, params }) =>
+        new Response(await batches.results(tenant, params.id, 'anthropic'), {
+          headers: { 'content-type': 'application/binary' },
+        }),
+      { params: IdParams, query: BetaQuery },
+    )
+}
+
+const JSONL_TYPES = ['application/jsonl', 'application/x-ndjson', 'application/x-jsonlines', 'application/jsonlines']
+
+/**
+ * What a file is at the provider. OpenAI: a JSONL upload is batch input (validated line by line,
+ * as in the OpenAI dialect), anything else generic user data. Elsewhere: an opaque user file.
+ */
+function purposeFor(provider: ProviderName, part: SpooledPart): FilePurpose {
+  if (provider !== 'openai') return 'user'
+  const mime = part.mimeType.split(';')[0]?.trim().toLowerCase() ?? ''
+  return part.filename.toLowerCase().endsWith('.jsonl') || JSONL_TYPES.includes(mime) ? 'batch' : 'user_data'
+}
+
+/** GA `expires_in_seconds`: 1 hour to 90 days. */
+function expiresIn(fields: ReadonlyMap<string, string>): number | null {
+  const raw = fields.get('expires_in_seconds')
+  if (raw === undefined || raw === '') return null
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 3600 || n > 7776000) {
+    throw invalid('expires_in_seconds: Input should be an integer from 3600 to 7776000.', { param: 'expires_in_seconds' })
+  }
+  return n
+}
+
+/** GA `ids[]`: exactly these files (unknown ids left out), exclusive with page/limit, ≤ 100. */
+function filesById(
+  services: Services,
+  tenant: string,
+  provider: ProviderName | undefined,
+  ids: string[],
+  query: { page?: string; limit?: number },
+) {
+  if (query.page !== undefined || query.limit !== undefined) throw invalid('ids: cannot be combined with page or limit.', { param: 'ids' })
+  if (ids.length > 100) throw invalid('ids: List should have at most 100 items.', { param: 'ids' })
+  const found: StoredFile[] = []
+  for (const id of new Set(ids)) {
+    try {
+      found.push(services.files.get(tenant, id, provider))
+    } catch (err) {
+      if (!(err instanceof GatewayError && err.kind === 'not_found')) throw err
+    }
+  }
+  found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+  return { ...listToWire(found.map(fileToWire), false), next_page: null }
 }

@@ -1,0 +1,79 @@
+// Core → Anthropic wire: RFC 3339 timestamps, the three processing statuses, Anthropic's
+// request_counts (everything `processing` until the batch has ended), and a results_url that
+// points at this gateway so the SDK's `results()` — which follows it verbatim — lands here.
+
+import { isTerminal, type BatchStatus, type RequestCounts, type StoredBatch } from '../../core/batch'
+import type { StoredFile } from '../../core/file'
+import type { BatchObject, FileObject } from './schemas'
+
+export const rfc3339 = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString()
+const maybeTime = (unixSeconds: number | null | undefined): string | null =>
+  unixSeconds === null || unixSeconds === undefined ? null : rfc3339(unixSeconds)
+
+export function fileToWire(file: StoredFile): FileObject {
+  return {
+    id: file.id,
+    type: 'file',
+    filename: file.filename,
+    mime_type: file.mimeType,
+    size_bytes: file.bytes,
+    created_at: rfc3339(file.createdAt),
+    // Anthropic and Gemini refuse to hand back what a user uploaded; the others return the bytes.
+    downloadable: file.provider !== 'anthropic' && file.provider !== 'gemini',
+    ...(file.expiresAt === null ? {} : { expires_at: rfc3339(file.expiresAt) }),
+  }
+}
+
+export function processingStatus(status: BatchStatus): BatchObject['processing_status'] {
+  if (status === 'cancelling') return 'canceling'
+  return isTerminal(status) ? 'ended' : 'in_progress'
+}
+
+/**
+ * Anthropic counts every request as `processing` until the whole batch ends; then the neutral
+ * counts are distributed and whatever they leave unaccounted goes to the bucket the ending
+ * implies (canceled / expired / errored), so the sum always equals the number of requests.
+ */
+export function requestCounts(status: BatchStatus, c: RequestCounts): BatchObject['request_counts'] {
+  const total = Math.max(c.total, c.succeeded + c.errored + c.canceled + c.expired)
+  if (!isTerminal(status)) return { processing: total, succeeded: 0, errored: 0, canceled: 0, expired: 0 }
+  const counts = { processing: 0, succeeded: c.succeeded, errored: c.errored, canceled: c.canceled, expired: c.expired }
+  const rest = total - (c.succeeded + c.errored + c.canceled + c.expired)
+  if (rest > 0) {
+    if (status === 'cancelled') counts.canceled += rest
+    else if (status === 'expired') counts.expired += rest
+    else counts.errored += rest
+  }
+  return counts
+}
+
+/** Where the SDK will fetch results from: this gateway, on the caller's origin unless configured. */
+export function resultsUrl(base: string, batchId: string): string {
+  return `${base}/anthropic/v1/messages/batches/${encodeURIComponent(batchId)}/results`
+}
+
+export function batchToWire(batch: StoredBatch, base: string): BatchObject {
+  const s = batch.snapshot
+  const t = s.times
+  const ended = isTerminal(s.status)
+  const hours = Number(/^(\d+)h$/.exec(batch.completionWindow)?.[1] ?? 24)
+  return {
+    id: batch.id,
+    type: 'message_batch',
+    processing_status: processingStatus(s.status),
+    request_counts: requestCounts(s.status, s.counts),
+    created_at: rfc3339(batch.createdAt),
+    expires_at: rfc3339(t.expiresAt ?? batch.createdAt + hours * 3600),
+    ended_at: ended ? maybeTime(t.completedAt ?? t.failedAt ?? t.expiredAt ?? t.cancelledAt) : null,
+    cancel_initiated_at: maybeTime(batch.cancelRequestedAt ?? t.cancellingAt),
+    archived_at: maybeTime(batch.archivedAt),
+    results_url: ended ? resultsUrl(base, batch.id) : null,
+  }
+}
+
+/** One page in both list generations' field sets; `next_page` is the last id (opaque to clients). */
+export function listToWire<T extends { id: string }>(items: T[], hasMore: boolean) {
+  const first = items[0]?.id ?? null
+  const last = items[items.length - 1]?.id ?? null
+  return { data: items, first_id: first, last_id: last, has_more: hasMore }
+}
