@@ -40,10 +40,6 @@ export class GatewayError extends Error {
   get param(): string | undefined {
     return this.details.param
   }
-
-  get line(): number | undefined {
-    return this.details.line
-  }
 }
 
 export const invalid = (message: string, details?: GatewayErrorDetails): GatewayError =>

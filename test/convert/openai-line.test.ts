@@ -103,7 +103,7 @@ const CONVERSIONS: Array<{ name: string; body: Record<string, unknown>; expected
         },
         {
           role: 'assistant',
-          content: null,
+          content: '',
           refusal: null,
           tool_calls: [
             { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } },
@@ -218,6 +218,7 @@ const BODY_ERRORS: Array<{ name: string; body: Record<string, unknown>; error: E
   { name: 'image in a system message', body: { ...base, messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'x' } }] }, user('Hi')] }, error: { message: "only 'text'", param: 'body.messages.0.content.0.type' } },
   { name: 'assistant refusal', body: withMessage({ role: 'assistant', content: 'x', refusal: 'no' }), error: { message: 'earlier refusals', param: 'body.messages.0.refusal' } },
   { name: 'empty assistant', body: withMessage({ role: 'assistant', content: null }), error: { message: 'needs content or tool_calls', param: 'body.messages.0' } },
+  { name: 'assistant with only an empty string', body: withMessage({ role: 'assistant', content: '' }), error: { message: 'needs content or tool_calls', param: 'body.messages.0' } },
   { name: 'tool arguments not JSON', body: withMessage({ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{bad' } }] }), error: { message: 'must be a JSON-encoded object', param: 'body.messages.0.tool_calls.0.function.arguments' } },
   { name: 'tool arguments an array', body: withMessage({ role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '[1]' } }] }), error: { message: 'must be a JSON-encoded object', param: 'body.messages.0.tool_calls.0.function.arguments' } },
   { name: 'custom tool call', body: withMessage({ role: 'assistant', tool_calls: [{ id: 'c', type: 'custom', custom: {} }] }), error: { message: 'unknown field', param: 'body.messages.0.tool_calls.0.custom' } },

@@ -127,9 +127,14 @@ function assistantMessage(m: Record<string, unknown>, site: Site): ChatMessage {
   onlyDefault(m.audio, at(site, 'audio'), [], 'audio replies cannot be converted')
   onlyDefault(m.function_call, at(site, 'function_call'), [], 'legacy function calls cannot be converted; use tool_calls')
   const content: ChatPart[] = []
-  if (typeof m.content === 'string') content.push({ type: 'text', text: m.content })
+  // SDKs often send `content: ""` beside tool_calls; an empty text says nothing, and Anthropic
+  // rejects empty text blocks, so it is not carried.
+  const keep = (text: string): void => {
+    if (text !== '') content.push({ type: 'text', text })
+  }
+  if (typeof m.content === 'string') keep(m.content)
   else if (m.content !== undefined && m.content !== null) {
-    list(m.content, at(site, 'content')).forEach((part, i) => content.push(textPart(part, at(at(site, 'content'), i))))
+    list(m.content, at(site, 'content')).forEach((part, i) => keep(textPart(part, at(at(site, 'content'), i)).text))
   }
   if (m.tool_calls !== undefined && m.tool_calls !== null) {
     const cSite = at(site, 'tool_calls')

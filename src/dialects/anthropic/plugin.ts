@@ -6,6 +6,7 @@
 
 import { Elysia } from 'elysia'
 import { resolveTenant } from '../../auth'
+import type { StoredBatch } from '../../core/batch'
 import type { FilePurpose, StoredFile } from '../../core/file'
 import type { ProviderName } from '../../core/provider-name'
 import { resolveStorage } from '../../core/s3-targets'
@@ -116,9 +117,15 @@ function anthropicFiles(services: Services) {
 }
 
 function anthropicBatches(services: Services) {
-  const { config, batches, creator } = services
+  const { config, batches, creator, store } = services
   // The SDK follows results_url verbatim, so it must name a host the caller can reach.
   const base = (request: Request) => config.publicUrl ?? new URL(request.url).origin
+  // Providers fed through an input file the gateway wrote know their request count only later;
+  // that file's line count is the number Anthropic's `processing` needs from the start.
+  const wire = (batch: StoredBatch, origin: string) => {
+    const input = batch.inputFileId ? store.files.get(batch.inputFileId, batch.tenant) : null
+    return batchToWire(batch, origin, input?.facts.lines ?? 0)
+  }
   return new Elysia({ name: 'anthropic-dialect-batches', prefix: PREFIX })
     .resolve(({ request }) => context(services, request))
     .post(
@@ -136,7 +143,7 @@ function anthropicBatches(services: Services) {
           outputS3Uri: null,
           roleArn: null,
         })
-        return batchToWire(batch, base(request))
+        return wire(batch, base(request))
       },
       { body: BatchCreateBody, query: BetaQuery, response: BatchObject },
     )
@@ -149,18 +156,18 @@ function anthropicBatches(services: Services) {
           { dialect: 'anthropic', provider: explicitProvider },
         )
         const origin = base(request)
-        return listToWire(page.items.map((b) => batchToWire(b, origin)), page.hasMore)
+        return listToWire(page.items.map((b) => wire(b, origin)), page.hasMore)
       },
       { query: BatchListQuery, response: BatchList },
     )
     .get(
       '/messages/batches/:id',
-      async ({ request, tenant, params }) => batchToWire(await batches.get(tenant, params.id), base(request)),
+      async ({ request, tenant, params }) => wire(await batches.get(tenant, params.id), base(request)),
       { params: IdParams, query: BetaQuery, response: BatchObject },
     )
     .post(
       '/messages/batches/:id/cancel',
-      async ({ request, tenant, params }) => batchToWire(await batches.cancel(tenant, params.id), base(request)),
+      async ({ request, tenant, params }) => wire(await batches.cancel(tenant, params.id), base(request)),
       // The SDK sends no body on cancel.
       { params: IdParams, query: BetaQuery, response: BatchObject, parse: 'none' },
     )

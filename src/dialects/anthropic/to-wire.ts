@@ -34,8 +34,10 @@ export function processingStatus(status: BatchStatus): BatchObject['processing_s
  * counts are distributed and whatever they leave unaccounted goes to the bucket the ending
  * implies (canceled / expired / errored), so the sum always equals the number of requests.
  */
-export function requestCounts(status: BatchStatus, c: RequestCounts): BatchObject['request_counts'] {
-  const total = Math.max(c.total, c.succeeded + c.errored + c.canceled + c.expired)
+export function requestCounts(status: BatchStatus, c: RequestCounts, knownTotal = 0): BatchObject['request_counts'] {
+  // Upstreams report no total while validating (OpenAI 0, Gemini/Bedrock nothing); the gateway
+  // knows how many requests it sent, so that number wins when it is larger.
+  const total = Math.max(c.total, knownTotal, c.succeeded + c.errored + c.canceled + c.expired)
   if (!isTerminal(status)) return { processing: total, succeeded: 0, errored: 0, canceled: 0, expired: 0 }
   const counts = { processing: 0, succeeded: c.succeeded, errored: c.errored, canceled: c.canceled, expired: c.expired }
   const rest = total - (c.succeeded + c.errored + c.canceled + c.expired)
@@ -52,7 +54,8 @@ export function resultsUrl(base: string, batchId: string): string {
   return `${base}/anthropic/v1/messages/batches/${encodeURIComponent(batchId)}/results`
 }
 
-export function batchToWire(batch: StoredBatch, base: string): BatchObject {
+/** `knownTotal`: the number of requests the gateway sent upstream, when it knows it. */
+export function batchToWire(batch: StoredBatch, base: string, knownTotal = 0): BatchObject {
   const s = batch.snapshot
   const t = s.times
   const ended = isTerminal(s.status)
@@ -61,7 +64,7 @@ export function batchToWire(batch: StoredBatch, base: string): BatchObject {
     id: batch.id,
     type: 'message_batch',
     processing_status: processingStatus(s.status),
-    request_counts: requestCounts(s.status, s.counts),
+    request_counts: requestCounts(s.status, s.counts, knownTotal),
     created_at: rfc3339(batch.createdAt),
     expires_at: rfc3339(t.expiresAt ?? batch.createdAt + hours * 3600),
     ended_at: ended ? maybeTime(t.completedAt ?? t.failedAt ?? t.expiredAt ?? t.cancelledAt) : null,

@@ -6,6 +6,7 @@ import { resolveTenant } from '../../auth'
 import type { FilePurpose } from '../../core/file'
 import { checkOutputUri, resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
+import { CHAT_COMPLETIONS, OPENAI_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
 import { invalid } from '../../errors'
 import { nestedField, stringAt } from '../form-fields'
 import { parseMultipartUpload } from '../multipart-upload'
@@ -25,18 +26,6 @@ import {
 import { batchToWire, fileToWire, listToWire } from './to-wire'
 
 const PURPOSES: readonly FilePurpose[] = ['batch', 'assistants', 'fine-tune', 'vision', 'user_data', 'evals']
-
-/** Endpoints OpenAI batches accept (spec openai.md §4); other providers take chat completions only. */
-export const OPENAI_BATCH_ENDPOINTS = [
-  '/v1/responses',
-  '/v1/chat/completions',
-  '/v1/embeddings',
-  '/v1/completions',
-  '/v1/moderations',
-  '/v1/images/generations',
-  '/v1/images/edits',
-  '/v1/videos',
-]
 
 export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v1') {
   const { config, files, batches, creator, store } = services
@@ -126,7 +115,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
             param: 'input_file_id',
           })
         }
-        const endpoints = provider === 'openai' ? OPENAI_BATCH_ENDPOINTS : ['/v1/chat/completions']
+        const endpoints: readonly string[] = provider === 'openai' ? OPENAI_BATCH_ENDPOINTS : [CHAT_COMPLETIONS]
         if (!endpoints.includes(body.endpoint)) {
           throw invalid(`endpoint must be one of ${endpoints.join(', ')} for provider ${provider}.`, { param: 'endpoint' })
         }

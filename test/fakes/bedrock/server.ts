@@ -25,6 +25,8 @@ export interface BedrockFakeOptions {
 export interface BedrockFake extends FakeServer {
   credentials: AwsFakeCredentials
   region: string
+  /** Whether a GET moves a job one step; tests flip it to freeze jobs. */
+  autoAdvance: boolean
   /** All jobs by 12-char id. */
   jobs: Map<string, BedrockJob>
   /** Looks a job up by id or ARN (undefined if unknown). */
@@ -75,7 +77,7 @@ function authError(f: SigV4Failure): BedrockError {
 export function startBedrockFake(opts: BedrockFakeOptions): BedrockFake {
   const s3 = opts.s3
   const credentials = opts.credentials ?? DEFAULT_AWS_CREDENTIALS
-  const autoAdvance = opts.autoAdvance ?? true
+  let autoAdvance = opts.autoAdvance ?? true
   const jobs = new Map<string, BedrockJob>()
   const byToken = new Map<string, string>()
   const locks = new Map<string, Promise<unknown>>()
@@ -216,6 +218,12 @@ export function startBedrockFake(opts: BedrockFakeOptions): BedrockFake {
     ...server,
     credentials,
     region: credentials.region,
+    get autoAdvance() {
+      return autoAdvance
+    },
+    set autoAdvance(on: boolean) {
+      autoAdvance = on
+    },
     jobs,
     job: lookup,
     finish: async (identifier) => {

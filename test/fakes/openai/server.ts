@@ -2,10 +2,9 @@
 // baseURL = `${fake.url}/v1`, like the real `https://api.openai.com/v1` (openai.md §1).
 
 import { readFileSync } from 'node:fs'
-import type { FakeServer } from '../harness'
+import { type FakeServer, serveFake } from '../harness'
 import { BatchesApi } from './batches'
 import { deleteFile, fileContent, type FilesContext, listFiles, MAX_FILE_BYTES, retrieveFile, uploadFile } from './files'
-import { serveFakeLarge } from './serve'
 import { FileStore, type StoredFile } from './store'
 import { UploadsApi } from './uploads'
 import { errorResponse, type OpenAIBatch } from './wire'
@@ -38,8 +37,6 @@ export interface OpenAIFake extends FakeServer {
   expire(batchId: string): OpenAIBatch
 }
 
-/** Bodies stream to disk, so let everything through Bun and answer oversize parts ourselves. */
-const UNLIMITED_BODY = 16 * 1024 * 1024 * 1024
 
 function maskKey(key: string): string {
   return key.length <= 8 ? '*'.repeat(key.length) : `${key.slice(0, 3)}${'*'.repeat(key.length - 7)}${key.slice(-4)}`
@@ -94,12 +91,12 @@ export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
     return undefined
   }
 
-  const server = serveFakeLarge(async (req, url) => {
+  const server = serveFake(async (req, url) => {
     const denied = checkAuth(req, apiKey)
     if (denied) return denied
     const res = await route(req, url)
     return res ?? errorResponse(404, `Invalid URL (${req.method} ${url.pathname})`)
-  }, UNLIMITED_BODY) // size limits are enforced per part, with OpenAI's 400 envelope
+  }) // size limits are enforced per part, with OpenAI's 400 envelope
 
   const need = (id: string, batch: OpenAIBatch | undefined): OpenAIBatch => {
     if (!batch) throw new Error(`OpenAI fake: no batch ${id}`)
