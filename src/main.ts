@@ -6,6 +6,7 @@ import { ConfigError, configuredProviders, loadConfig, SETTINGS } from './config
 import { log, registerSecrets } from './log'
 import { buildRegistry } from './providers/registry'
 import { reconcileOnStart } from './core/reconcile'
+import { DataDirError } from './store/data-dir'
 import { openStore } from './store/store'
 import { VERSION } from './version'
 
@@ -50,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     store = openStore(config.dataDir)
   } catch (err) {
-    console.error(`batchgate: cannot open data dir '${config.dataDir}': ${(err as Error).message}`)
+    const message = err instanceof DataDirError ? err.message : `cannot open the database in '${config.dataDir}': ${(err as Error).message}`
+    console.error(`batchgate: ${message}`)
     return 1
   }
   const registry = buildRegistry(config)
@@ -85,14 +87,19 @@ async function main(argv: string[]): Promise<number> {
   return -1
 }
 
+/** `batchgate healthcheck`: a scratch image has no curl, so the binary probes its own server. */
 async function healthcheck(host: string, port: number): Promise<number> {
-  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  const url = `http://${target}:${port}/health`
   try {
-    const res = await fetch(`http://${target}:${port}/health`, { signal: AbortSignal.timeout(3000) })
-    return res.ok ? 0 : 1
-  } catch {
-    return 1
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) })
+    if (res.ok) return 0
+    // Docker keeps a health check's output in `docker inspect`: say what went wrong.
+    console.error(`batchgate: ${url} answered ${res.status}`)
+  } catch (err) {
+    console.error(`batchgate: ${url} did not answer: ${(err as Error).message}`)
   }
+  return 1
 }
 
 function help(): string {
@@ -104,6 +111,10 @@ function help(): string {
     '',
     'Environment (default in parentheses):',
     ...SETTINGS.map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${meaning} (${fallback})`),
+    '',
+    // Read by the Bun runtime, not by config.ts; docs/deploy.md says which file the image ships.
+    'TLS trust: the root certificates built into the binary, plus the PEM bundles named by',
+    '  SSL_CERT_FILE (/etc/ssl/cert.pem) and NODE_EXTRA_CA_CERTS (none).',
   ].join('\n')
 }
 

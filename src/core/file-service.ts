@@ -88,7 +88,11 @@ export class FileService {
     return this.record(this.registry.get(args.provider), id, req, args.source, args.facts)
   }
 
-  /** Places the bytes, then writes the mapping row; if the row fails, the bytes are removed. */
+  /**
+   * Records the upload as pending, places the bytes, then completes the row; a failure drops the
+   * row (and the bytes, if they were placed). A crash in between leaves the pending row for
+   * start-up reconciliation (reconcile.ts).
+   */
   private async record(
     provider: Provider,
     id: string,
@@ -96,7 +100,17 @@ export class FileService {
     body: { path: string; bytes: number },
     facts: FileFacts,
   ): Promise<StoredFile> {
-    const location = await this.place(provider, id, req, body)
+    const { filename, mimeType } = req.raw
+    const pending = { id, tenant: req.tenant, provider: req.provider, dialect: req.dialect, purpose: req.purpose }
+    const startedAt = Math.floor(Date.now() / 1000)
+    this.store.files.recordPending({ ...pending, filename, mimeType, bytes: body.bytes, startedAt, storage: req.storage })
+    let location: FileLocation
+    try {
+      location = await this.place(provider, id, req, body)
+    } catch (err) {
+      this.store.files.dropPending(id)
+      throw err
+    }
     const now = Math.floor(Date.now() / 1000)
     const file: StoredFile = {
       id,
@@ -113,9 +127,10 @@ export class FileService {
       facts,
     }
     try {
-      this.store.files.insert(file)
+      this.store.files.complete(file)
     } catch (err) {
       await this.removeBytes(provider, location).catch(() => undefined)
+      this.store.files.dropPending(id)
       throw err
     }
     return file

@@ -1,16 +1,166 @@
-// Start-up reconciliation (issue 7 §7): spool files belong to requests that died with the last
-// process and are removed; batch creates that recorded an intent but never finalized are
-// dropped, since no id was handed out for them.
+// Start-up reconciliation (issue 7 §7). A crash can leave four kinds of debris, each handled so
+// that after start the store, the blob dir and the upstreams agree:
+// - spool files: bytes of requests that died with the process; removed.
+// - blobs no row names: removed.
+// - pending uploads (row written before the bytes moved): anything they left locally is removed,
+//   and upstream where the adapter can locate it (findUpload); then the row goes. Its id was
+//   never handed out, so nothing is adopted.
+// - pending creates (intent written before the upstream call): the adapter looks for the batch
+//   the call may have made (findBatch). Found: adopted, so it shows in the tenant's list as the
+//   create would have. Not found: abandoned. Lookup failed (upstream down, provider no longer
+//   configured): kept, and tried again at the next start — the row stays invisible meanwhile.
+// Lookups run one at a time so one adoption is visible to the next (isMapped).
 
+import { join } from 'node:path'
+import { GatewayError } from '../errors'
 import { log } from '../log'
+import type { Provider } from '../providers/provider'
 import type { Registry } from '../providers/registry'
+import type { PendingCreate } from '../store/batch-mappings'
+import type { PendingUpload } from '../store/file-mappings'
 import type { Store } from '../store/store'
 
-export async function reconcileOnStart(store: Store, _registry: Registry): Promise<void> {
-  const removed = store.blobs.clearSpool()
-  const pending = store.batches.pendingCreates()
-  for (const p of pending) store.batches.abandon(p.id)
-  if (removed > 0 || pending.length > 0) {
-    log('info', 'reconciled after restart', { spoolFilesRemoved: removed, unfinishedCreates: pending.length })
+export interface ReconcileReport {
+  spoolFilesRemoved: number
+  orphanBlobsRemoved: number
+  /** Pending uploads whose upstream leftovers were deleted. */
+  uploadsCleaned: string[]
+  /** Pending uploads dropped with nothing found (or nothing findable) upstream. */
+  uploadsDropped: string[]
+  createsAdopted: string[]
+  createsAbandoned: string[]
+  /** Left pending for the next start: the lookup could not be made. */
+  deferred: string[]
+}
+
+export async function reconcileOnStart(store: Store, registry: Registry): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    spoolFilesRemoved: store.blobs.clearSpool(),
+    orphanBlobsRemoved: 0,
+    uploadsCleaned: [],
+    uploadsDropped: [],
+    createsAdopted: [],
+    createsAbandoned: [],
+    deferred: [],
+  }
+  for (const upload of store.files.pendingUploads()) await reconcileUpload(store, registry, upload, report)
+  report.orphanBlobsRemoved = removeOrphanBlobs(store)
+  for (const create of store.batches.pendingCreates()) await reconcileCreate(store, registry, create, report)
+
+  const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
+  if (acted) log('info', 'reconciled after restart', summary(report))
+  return report
+}
+
+async function reconcileUpload(store: Store, registry: Registry, upload: PendingUpload, report: ReconcileReport): Promise<void> {
+  // Inline providers' batch inputs are renamed into the blob store before the row completes.
+  store.blobs.remove(store.blobs.blobPath(upload.id))
+  const provider = lookupProvider(registry, upload.provider)
+  if (!provider) {
+    report.deferred.push(upload.id)
+    log('warn', 'interrupted upload kept: its provider is not configured', { id: upload.id, provider: upload.provider })
+    return
+  }
+  if (upload.purpose === 'batch' && provider.batchInput === 'inline') {
+    // Those bytes only ever went to the blob store, removed above.
+    store.files.dropPending(upload.id)
+    report.uploadsDropped.push(upload.id)
+    return
+  }
+  if (!provider.findUpload) {
+    // OpenAI and Anthropic files carry nothing the gateway chose, so a half-finished upload
+    // cannot be told apart from the account's other files; an operator gets what is known.
+    store.files.dropPending(upload.id)
+    report.uploadsDropped.push(upload.id)
+    log('warn', 'interrupted upload dropped; any file it left upstream cannot be identified', {
+      id: upload.id,
+      provider: upload.provider,
+      filename: upload.filename,
+      bytes: upload.bytes,
+      startedAt: upload.startedAt,
+    })
+    return
+  }
+  try {
+    const location = await provider.findUpload({ gatewayId: upload.id, storage: upload.storage, startedAt: upload.startedAt })
+    if (location) {
+      await provider.deleteFile(location)
+      report.uploadsCleaned.push(upload.id)
+      log('info', 'interrupted upload removed upstream', { id: upload.id, provider: upload.provider })
+    } else {
+      report.uploadsDropped.push(upload.id)
+    }
+    store.files.dropPending(upload.id)
+  } catch (err) {
+    report.deferred.push(upload.id)
+    log('warn', 'interrupted upload kept for the next start: lookup failed', { id: upload.id, ...describe(err) })
+  }
+}
+
+async function reconcileCreate(store: Store, registry: Registry, create: PendingCreate, report: ReconcileReport): Promise<void> {
+  const provider = lookupProvider(registry, create.provider)
+  if (!provider) {
+    report.deferred.push(create.id)
+    log('warn', 'interrupted create kept: its provider is not configured', { id: create.id, provider: create.provider })
+    return
+  }
+  if (!provider.findBatch) {
+    store.batches.abandon(create.id)
+    report.createsAbandoned.push(create.id)
+    log('warn', 'interrupted create abandoned: the provider offers no way to find it', { id: create.id })
+    return
+  }
+  try {
+    const found = await provider.findBatch({
+      gatewayId: create.id,
+      startedAt: create.createdAt,
+      requests: typeof create.intent.requests === 'number' ? create.intent.requests : -1,
+      isMapped: (upstreamId) => store.batches.isMapped(create.provider, upstreamId),
+    })
+    if (found) {
+      store.batches.finalize(create.id, found)
+      report.createsAdopted.push(create.id)
+      log('info', 'interrupted create adopted', { id: create.id, provider: create.provider, upstreamStatus: found.status })
+    } else {
+      store.batches.abandon(create.id)
+      report.createsAbandoned.push(create.id)
+      log('info', 'interrupted create abandoned: no matching upstream batch', { id: create.id, provider: create.provider })
+    }
+  } catch (err) {
+    report.deferred.push(create.id)
+    log('warn', 'interrupted create kept for the next start: lookup failed', { id: create.id, ...describe(err) })
+  }
+}
+
+/** A blob belongs to the file row with its id; one without (a crash mid-delete) is removed. */
+function removeOrphanBlobs(store: Store): number {
+  let removed = 0
+  for (const name of store.blobs.listBlobs()) {
+    if (store.files.exists(name.replace(/\.jsonl$/, ''))) continue
+    store.blobs.remove(join(store.blobs.blobDir, name))
+    removed++
+  }
+  return removed
+}
+
+function lookupProvider(registry: Registry, name: Parameters<Registry['get']>[0]): Provider | null {
+  return registry.names().includes(name) ? registry.get(name) : null
+}
+
+function describe(err: unknown): Record<string, unknown> {
+  return err instanceof GatewayError
+    ? { kind: err.kind, message: err.message, upstreamStatus: err.details.upstreamStatus }
+    : { err: String(err) }
+}
+
+function summary(r: ReconcileReport): Record<string, unknown> {
+  return {
+    spoolFilesRemoved: r.spoolFilesRemoved,
+    orphanBlobsRemoved: r.orphanBlobsRemoved,
+    uploadsCleaned: r.uploadsCleaned.length,
+    uploadsDropped: r.uploadsDropped.length,
+    createsAdopted: r.createsAdopted.length,
+    createsAbandoned: r.createsAbandoned.length,
+    deferred: r.deferred.length,
   }
 }

@@ -56,6 +56,28 @@ export interface CreateBatchInput {
   roleArn: string | null
 }
 
+/**
+ * What start-up reconciliation knows about a create that died between recording its intent and
+ * hearing the upstream's answer (core/reconcile.ts).
+ */
+export interface CreateProbe {
+  gatewayId: string
+  /** Unix seconds the intent was recorded, just before the create call began. */
+  startedAt: number
+  /** Requests the create carried. */
+  requests: number
+  /** True for upstream batches another gateway batch already maps: never this create's. */
+  isMapped: (upstreamId: string) => boolean
+}
+
+/** What start-up knows about an upload that died before its row was completed. */
+export interface UploadProbe {
+  gatewayId: string
+  storage: S3Target | null
+  /** Unix seconds just before the bytes started moving. */
+  startedAt: number
+}
+
 export interface Provider {
   readonly name: ProviderName
   /** `inline`: the provider takes requests in the create call and has no batch input files. */
@@ -72,4 +94,9 @@ export interface Provider {
   deleteBatch(upstreamId: string): Promise<void>
   /** Opens one of the result refs a terminal UpstreamBatch listed. */
   openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>>
+
+  /** The batch an interrupted create made, or null when the provider holds none that matches. */
+  findBatch?(probe: CreateProbe): Promise<UpstreamBatch | null>
+  /** What an interrupted upload left upstream, or null; start-up deletes it. */
+  findUpload?(probe: UploadProbe): Promise<Extract<FileLocation, { kind: 'upstream' }> | null>
 }

@@ -110,7 +110,7 @@ export class BatchMappings {
   pendingCreates(): PendingCreate[] {
     return this.db
       .query<{ id: string; provider: string; intent: string | null; created_at: number }, []>(
-        `SELECT id, provider, intent, created_at FROM batches WHERE state = 'creating'`,
+        `SELECT id, provider, intent, created_at FROM batches WHERE state = 'creating' ORDER BY id`,
       )
       .all()
       .map((r) => ({
@@ -119,6 +119,15 @@ export class BatchMappings {
         intent: JSON.parse(r.intent ?? '{}') as Record<string, unknown>,
         createdAt: r.created_at,
       }))
+  }
+
+  /** Whether some gateway batch already maps this upstream batch (so a lookup must not adopt it). */
+  isMapped(provider: ProviderName, upstreamId: string): boolean {
+    return (
+      this.db
+        .query<{ one: number }, [string, string]>(`SELECT 1 AS one FROM batches WHERE provider = ? AND upstream_id = ?`)
+        .get(provider, upstreamId) !== null
+    )
   }
 
   get(id: string, tenant: string): StoredBatch | null {

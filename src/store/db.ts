@@ -2,8 +2,8 @@
 // in one transaction, so an upgrade is all-or-nothing.
 
 import { Database } from 'bun:sqlite'
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { prepareDataDir } from './data-dir'
 import { MIGRATIONS } from './migrations'
 
 export function openDatabase(dataDir: string | ':memory:'): Database {
@@ -11,7 +11,7 @@ export function openDatabase(dataDir: string | ':memory:'): Database {
   if (dataDir === ':memory:') {
     db = new Database(':memory:', { strict: true })
   } else {
-    mkdirSync(dataDir, { recursive: true })
+    prepareDataDir(dataDir)
     db = new Database(join(dataDir, 'batchgate.sqlite'), { create: true, strict: true })
     db.exec('PRAGMA journal_mode = WAL')
   }

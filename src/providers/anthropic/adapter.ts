@@ -7,11 +7,18 @@ import type { FileLocation } from '../../core/file'
 import type { AnthropicConfig } from '../../config'
 import { GatewayError } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
-import type { CreateBatchInput, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import { createWindow, MAX_LISTED } from '../create-window'
+import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
 import { readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 import { requestsBody } from './requests-body'
 import { toUpstreamBatch } from './status'
-import { type AnthropicFileObject, type AnthropicMessageBatch, requiredUnixSeconds, unixSeconds } from './wire'
+import {
+  type AnthropicFileObject,
+  type AnthropicMessageBatch,
+  type AnthropicMessageBatchList,
+  requiredUnixSeconds,
+  unixSeconds,
+} from './wire'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
 
@@ -148,6 +155,36 @@ export class AnthropicAdapter implements Provider {
     return bodyOf(res, 'results')
   }
 
+  /**
+   * Message batches carry no metadata, so an interrupted create is matched by what it must look
+   * like: created inside the create's time window, holding exactly its number of requests, and
+   * mapped by no other gateway batch. Only a single such batch is adopted; with two or more the
+   * match would be a guess, and a wrong guess would show another caller's batch to this tenant,
+   * so none is taken (start-up then abandons the create and logs it).
+   */
+  async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
+    const window = createWindow(probe, this.policy)
+    const matches: AnthropicMessageBatch[] = []
+    let afterId: string | null = null
+    // Newest first; paging stops at the first batch older than the window.
+    for (let seen = 0; seen < MAX_LISTED; ) {
+      const query: string = afterId === null ? 'limit=100' : `limit=100&after_id=${enc(afterId)}`
+      const res = await this.request(`/v1/messages/batches?${query}`, { what: 'list batches', method: 'GET', idempotent: true })
+      const page = (await res.json()) as AnthropicMessageBatchList
+      for (const batch of page.data) {
+        const created = requiredUnixSeconds(batch.created_at, 'created_at')
+        if (created < window.from) return single(matches)
+        const counts = batch.request_counts
+        const total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
+        if (created <= window.to && total === probe.requests && !probe.isMapped(batch.id)) matches.push(batch)
+      }
+      seen += page.data.length
+      if (!page.has_more || page.last_id === null) break
+      afterId = page.last_id
+    }
+    return single(matches)
+  }
+
   /** One REST call with the auth and version headers every Anthropic call carries. */
   private request(path: string, call: Call): Promise<Response> {
     return upstreamFetch(
@@ -175,6 +212,11 @@ export class AnthropicAdapter implements Provider {
       this.policy,
     )
   }
+}
+
+function single(matches: AnthropicMessageBatch[]): UpstreamBatch | null {
+  const [only] = matches
+  return matches.length === 1 && only ? toUpstreamBatch(only) : null
 }
 
 /** Ids come from upstream answers and stored mappings; encoding keeps them inside one path segment. */

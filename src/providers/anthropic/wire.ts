@@ -40,6 +40,14 @@ export interface AnthropicMessageBatch {
   results_url: string | null
 }
 
+/** `GET /v1/messages/batches`: newest first, paged with `after_id` = `last_id`. */
+export interface AnthropicMessageBatchList {
+  data: AnthropicMessageBatch[]
+  has_more: boolean
+  first_id: string | null
+  last_id: string | null
+}
+
 /** RFC 3339 (microsecond precision upstream) → unix seconds; null stays null. */
 export function unixSeconds(value: string | null | undefined): number | null {
   if (value === null || value === undefined) return null

@@ -8,14 +8,30 @@ import { isTerminal, type ResultRef, type UpstreamBatch } from '../../core/batch
 import type { FileLocation } from '../../core/file'
 import type { BedrockConfig } from '../../config'
 import { GatewayError, invalid } from '../../errors'
-import type { CreateBatchInput, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import type {
+  CreateBatchInput,
+  CreateProbe,
+  Provider,
+  S3Target,
+  UploadMeta,
+  UploadProbe,
+  UploadSource,
+  UpstreamFile,
+} from '../provider'
 import type { UpstreamPolicy } from '../upstream-fetch'
 import { awsClient, readBedrockError, type SignedCall, signedFetch } from './aws-fetch'
 import { toUpstreamBatch } from './job'
 import { S3, type S3Options } from './s3'
 import { formatS3Uri, jobOutputPrefix, parseS3Uri, type S3Uri } from './s3-uri'
 import { hasRecordCounts, type RecordCountSource, toBatchStatus, toCounts } from './status'
-import { type CreateJobRequest, type CreateJobResponse, type JobResponse, MANIFEST_NAME, type Manifest } from './wire'
+import {
+  type CreateJobRequest,
+  type CreateJobResponse,
+  type JobList,
+  type JobResponse,
+  MANIFEST_NAME,
+  type Manifest,
+} from './wire'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
 
@@ -44,11 +60,8 @@ export class BedrockAdapter implements Provider {
     if (!meta.storage) {
       throw invalid('bedrock uploads need storage_config[s3][bucket] or BEDROCK_S3_BUCKET', { param: 'storage_config' })
     }
-    const { bucket, region, prefix } = meta.storage
-    // Named after the gateway id, never the client's filename: keeps the key inside the
-    // s3Uri pattern Bedrock accepts (no spaces, no `+`) and unique per upload.
-    const folder = prefix.replace(/^\/+|\/+$/g, '')
-    const key = `${folder ? `${folder}/` : ''}${meta.gatewayId}.jsonl`
+    const { bucket, region } = meta.storage
+    const key = objectKeyFor(meta.storage, meta.gatewayId)
     await this.s3.putObject({ bucket, key, region }, source, meta.mimeType || 'application/jsonl')
     return {
       location: { kind: 'upstream', upstreamId: formatS3Uri(bucket, key), bucket, key },
@@ -153,6 +166,28 @@ export class BedrockAdapter implements Provider {
       .map((o) => ({ format: 'bedrock-out' as const, ref: formatS3Uri(output.bucket, o.key) }))
   }
 
+  /** Jobs are named after the gateway id (jobNameFor), so an exact name match is this create's job. */
+  async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
+    const name = jobNameFor(probe.gatewayId)
+    const res = await this.call(`/model-invocation-jobs?nameContains=${encodeURIComponent(name)}&maxResults=100`, {
+      what: 'list batches',
+      idempotent: true,
+      method: 'GET',
+    })
+    const { invocationJobSummaries = [] } = (await res.json()) as JobList
+    const job = invocationJobSummaries.find((j) => j.jobName === name)
+    return job ? this.getBatch(job.jobArn) : null
+  }
+
+  /** The object key derives from the gateway id and the storage target, so it is looked up directly. */
+  async findUpload(probe: UploadProbe): Promise<UpstreamLocation | null> {
+    if (!probe.storage) return null
+    const { bucket, region } = probe.storage
+    const key = objectKeyFor(probe.storage, probe.gatewayId)
+    const head = await this.s3.headObject({ bucket, key, region })
+    return head ? { kind: 'upstream', upstreamId: formatS3Uri(bucket, key), bucket, key } : null
+  }
+
   private call(path: string, call: Omit<SignedCall, 'readError'>): Promise<Response> {
     return signedFetch(this.bedrock, `${this.config.baseUrl}${path}`, { ...call, readError: readBedrockError }, this.policy)
   }
@@ -169,6 +204,15 @@ function jobPath(jobArn: string): string {
  */
 export function jobNameFor(gatewayId: string): string {
   return `batchgate-${gatewayId.replace(/[^a-zA-Z0-9]/g, '')}`.slice(0, 63)
+}
+
+/**
+ * Named after the gateway id, never the client's filename: keeps the key inside the s3Uri
+ * pattern Bedrock accepts (no spaces, no `+`), unique per upload, and findable after a crash.
+ */
+function objectKeyFor(storage: S3Target, gatewayId: string): string {
+  const folder = storage.prefix.replace(/^\/+|\/+$/g, '')
+  return `${folder ? `${folder}/` : ''}${gatewayId}.jsonl`
 }
 
 function objectOf(location: UpstreamLocation): S3Uri {

@@ -48,6 +48,12 @@ export interface JobResponse {
   errorRecordCount?: number
 }
 
+/** ListModelInvocationJobs answer; only the fields the adapter reads. */
+export interface JobList {
+  invocationJobSummaries?: Array<Pick<JobResponse, 'jobArn' | 'jobName'>>
+  nextToken?: string
+}
+
 /** `{output}/{jobId}/manifest.json.out` (§2.2). */
 export interface Manifest {
   totalRecordCount?: number

@@ -8,12 +8,20 @@ import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { FileLocation } from '../../core/file'
 import type { GeminiConfig } from '../../config'
 import { GatewayError, invalid } from '../../errors'
-import type { CreateBatchInput, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import { MAX_LISTED } from '../create-window'
+import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
 import type { UpstreamPolicy } from '../upstream-fetch'
 import { toUpstreamBatch, unixSeconds } from './batch-mapping'
 import { GeminiRest, resourcePath } from './rest'
 import { DEFAULT_CHUNK_BYTES, resumableUpload } from './resumable-upload'
-import { type GeminiCreateBatchBody, type GeminiOperation, hasName } from './wire'
+import {
+  type GeminiBatchList,
+  type GeminiCreateBatchBody,
+  type GeminiFile,
+  type GeminiFileList,
+  type GeminiOperation,
+  hasName,
+} from './wire'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
 
@@ -118,6 +126,37 @@ export class GeminiAdapter implements Provider {
   async openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>> {
     if (ref.format !== 'gemini-responses') throw new GatewayError('internal', `gemini cannot open ${ref.format} results`)
     return this.fileContent({ kind: 'upstream', upstreamId: ref.ref })
+  }
+
+  /** Batches are created with displayName = gateway id, so an interrupted create is found by name. */
+  async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
+    const pages = this.pages<GeminiBatchList>('/v1beta/batches', 'list batches')
+    for await (const page of pages) {
+      const op = page.operations?.find((o) => o.metadata?.displayName === probe.gatewayId)
+      if (op) return toUpstreamBatch(op, nowSeconds())
+    }
+    return null
+  }
+
+  /** Uploads are named after the gateway id too (see uploadFile). */
+  async findUpload(probe: UploadProbe): Promise<UpstreamLocation | null> {
+    for await (const page of this.pages<GeminiFileList>('/v1beta/files', 'list files')) {
+      const file: GeminiFile | undefined = page.files?.find((f) => f.displayName === probe.gatewayId)
+      if (file) return { kind: 'upstream', upstreamId: file.name }
+    }
+    return null
+  }
+
+  /** Pages of a list call, up to MAX_LISTED items in all; the order is not relied on. */
+  private async *pages<T extends { nextPageToken?: string }>(path: string, what: string): AsyncGenerator<T> {
+    let token: string | undefined
+    for (let page = 0; page < MAX_LISTED / 100; page++) {
+      const query = token === undefined ? 'pageSize=100' : `pageSize=100&pageToken=${encodeURIComponent(token)}`
+      const body = (await this.rest.json(`${path}?${query}`, { what, idempotent: true, method: 'GET' })) as T
+      yield body
+      token = body.nextPageToken
+      if (!token) return
+    }
   }
 
   private async operation(path: string, call: Parameters<GeminiRest['json']>[1]): Promise<GeminiOperation> {

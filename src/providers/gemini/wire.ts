@@ -96,6 +96,16 @@ export interface GeminiOperation {
   response?: GeminiBatchOutput
 }
 
+/** `GET /v1beta/batches` and `GET /v1beta/files`: proto3 JSON omits an empty list entirely. */
+export interface GeminiBatchList {
+  operations?: GeminiOperation[]
+  nextPageToken?: string
+}
+export interface GeminiFileList {
+  files?: GeminiFile[]
+  nextPageToken?: string
+}
+
 /** Body of `POST /v1beta/models/{model}:batchGenerateContent` for file input (spec §3.1). */
 export interface GeminiCreateBatchBody {
   batch: { displayName: string; inputConfig: { fileName: string } }

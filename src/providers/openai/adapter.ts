@@ -9,10 +9,16 @@ import type { FileLocation } from '../../core/file'
 import type { OpenAIConfig } from '../../config'
 import { GatewayError } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
-import type { CreateBatchInput, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import { createWindow, MAX_LISTED } from '../create-window'
+import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
 import { readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
+
+/** Metadata key carrying the gateway id upstream, so start-up can find an interrupted create. */
+export const GATEWAY_ID_KEY = 'batchgate_id'
+/** OpenAI accepts at most 16 metadata pairs. */
+const MAX_METADATA_PAIRS = 16
 
 export class OpenAIAdapter implements Provider {
   readonly name = 'openai' as const
@@ -89,7 +95,7 @@ export class OpenAIAdapter implements Provider {
           input_file_id: fileId,
           endpoint: input.endpoint as OpenAI.BatchCreateParams['endpoint'],
           completion_window: '24h',
-          metadata: input.metadata,
+          metadata: taggedMetadata(input.metadata, input.gatewayId),
         },
         { maxRetries: 0 },
       ),
@@ -113,6 +119,22 @@ export class OpenAIAdapter implements Provider {
     return this.fileContent({ kind: 'upstream', upstreamId: ref.ref })
   }
 
+  /** The batch whose metadata carries the gateway id, among those created in the create's window. */
+  async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
+    const window = createWindow(probe, this.policy)
+    let seen = 0
+    try {
+      // Newest first: everything past the window's start is older than the create and cannot match.
+      for await (const batch of this.client.batches.list({ limit: 100 })) {
+        if (batch.created_at < window.from || ++seen > MAX_LISTED) break
+        if (batch.metadata?.[GATEWAY_ID_KEY] === probe.gatewayId) return toUpstreamBatch(batch)
+      }
+    } catch (err) {
+      throw fromClientError(err)
+    }
+    return null
+  }
+
   /** The client's errors become GatewayErrors here, once, keeping OpenAI's status and message. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -121,6 +143,17 @@ export class OpenAIAdapter implements Provider {
       throw fromClientError(err)
     }
   }
+}
+
+/**
+ * The caller's metadata plus the gateway id, when the caller left room for it. A caller's own
+ * `batchgate_id` is never sent: it could make start-up adopt the wrong batch. Clients see the
+ * metadata they sent (the store keeps it), never the tag.
+ */
+function taggedMetadata(metadata: Record<string, string> | null, gatewayId: string): Record<string, string> | null {
+  const own = Object.fromEntries(Object.entries(metadata ?? {}).filter(([key]) => key !== GATEWAY_ID_KEY))
+  if (Object.keys(own).length >= MAX_METADATA_PAIRS) return own
+  return { ...own, [GATEWAY_ID_KEY]: gatewayId }
 }
 
 export function fromClientError(err: unknown): GatewayError {

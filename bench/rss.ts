@@ -1,0 +1,54 @@
+// Peak resident memory of another process, from Linux's /proc/<pid>/status. Two sources, and the
+// report takes the larger: VmHWM, the kernel's own high-water mark (exact, but process-wide, so
+// it is reset before each phase by writing 5 to /proc/<pid>/clear_refs — see proc(5)), and
+// VmRSS sampled every few milliseconds, in case the reset is not permitted.
+
+import { readFileSync, writeFileSync } from 'node:fs'
+
+const MIB = 1024 * 1024
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)
+  if (!match) throw new Error(`/proc/${pid}/status has no ${field} line`)
+  return Number(match[1]) * 1024
+}
+
+export const rssBytes = (pid: number): number => statusField(pid, 'VmRSS')
+
+/** Resets VmHWM to the current RSS; false if the kernel refused (then only samples count). */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5')
+    return true
+  } catch {
+    return false
+  }
+}
+
+export interface PeakWindow {
+  /** Stops sampling and returns the phase's peak RSS in bytes. */
+  stop(): number
+}
+
+/** Starts measuring one phase's peak RSS of `pid`. */
+export function watchPeak(pid: number, everyMs = 10): PeakWindow {
+  const hwmReset = resetPeak(pid)
+  let sampled = rssBytes(pid)
+  const timer = setInterval(() => {
+    try {
+      sampled = Math.max(sampled, rssBytes(pid))
+    } catch {
+      // The process ended; its exit is reported by whoever awaits it.
+    }
+  }, everyMs)
+  return {
+    stop() {
+      clearInterval(timer)
+      const final = rssBytes(pid)
+      return Math.max(sampled, final, hwmReset ? statusField(pid, 'VmHWM') : 0)
+    },
+  }
+}
+
+export const mib = (bytes: number): number => bytes / MIB

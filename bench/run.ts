@@ -1,0 +1,153 @@
+// `bun bench/run.ts` (npm run bench): throughput and memory of the gateway's streaming paths,
+// against the provider fakes, reported as ratios to a bare Bun JSONL loop measured in the same
+// run (the machine is noisy; ratios travel, absolute MB/s do not). See docs/benchmark.md.
+//
+// The gateway runs as its own process (`bun src/main.ts`) so its peak RSS is its own; the fakes
+// and the client run here. Everything written goes under .bench/run-<time>/ and is deleted at
+// the end unless --keep is given.
+
+import { mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadConfig } from '../src/config'
+import { startAllFakes } from '../test/fakes/start'
+import { baselineLoop } from './baseline'
+import { createBatch, type Provider, readFileContent, uploadBatchFile, waitForBatch } from './client'
+import { generateBatchFile, type GeneratedFile } from './generate'
+import { type GatewayProcess, spawnGateway } from './gateway-process'
+import { parseOptions, USAGE } from './options'
+import { formatTable, type Row } from './report'
+import { mib, rssBytes, watchPeak } from './rss'
+
+const MODELS: Record<Provider, string> = {
+  openai: 'gpt-4o-mini',
+  bedrock: 'anthropic.claude-3-haiku-20240307-v1:0',
+  gemini: 'gemini-2.0-flash',
+}
+
+/**
+ * The Bedrock fake holds a whole job in memory and writes its output as one JS string of about
+ * twice the input (records echo modelInput); JavaScriptCore strings stop at 2^31 - 1 characters.
+ */
+const BEDROCK_FAKE_RESULTS_MAX = 768 * 1024 ** 2
+
+let opts: ReturnType<typeof parseOptions>
+try {
+  opts = parseOptions(process.argv.slice(2))
+} catch (err) {
+  console.error(`${(err as Error).message}\n\n${USAGE}`)
+  process.exit(2)
+}
+
+const limits = loadConfig({}).limits
+const runDir = join(import.meta.dir, '..', '.bench', `run-${Date.now()}`)
+mkdirSync(join(runDir, 'tmp'), { recursive: true })
+// The fakes keep their files under os.tmpdir(): pointing it into the run directory means one
+// rmSync at the end removes every byte this run wrote, fakes included.
+process.env.TMPDIR = join(runDir, 'tmp')
+
+const rows: Row[] = []
+const note = (text: string): void => console.log(`  … ${text}`)
+let baseline: number | null = null
+
+const fakes = startAllFakes({ autoAdvance: true })
+let gateway: GatewayProcess | null = null
+try {
+  gateway = await spawnGateway(
+    { ...fakes.env, BATCHGATE_DATA_DIR: join(runDir, 'data'), BATCHGATE_UPSTREAM_RETRIES: '0' },
+    join(runDir, 'gateway.log'),
+  )
+  const idle = rssBytes(gateway.pid)
+  console.log(`batchgate bench: ${mib(opts.bytes).toFixed(0)} MiB inputs, gateway pid ${gateway.pid}, idle RSS ${mib(idle).toFixed(0)} MiB`)
+  rows.push({ name: 'gateway idle', peakRss: idle })
+
+  const targets: Provider[] = []
+  if (opts.phases.has('passthrough') || (opts.phases.size === 1 && opts.phases.has('baseline'))) targets.push('openai')
+  if (opts.phases.has('convert') || opts.phases.has('results')) targets.push('bedrock', 'gemini')
+  for (const provider of targets) await runTarget(gateway, provider)
+} finally {
+  await gateway?.stop()
+  await fakes.close()
+  if (opts.keep) console.log(`kept ${runDir}`)
+  else rmSync(runDir, { recursive: true, force: true })
+}
+
+console.log(`\n${formatTable(rows, baseline)}`)
+if (opts.jsonPath) {
+  await Bun.write(opts.jsonPath, `${JSON.stringify({ bytes: opts.bytes, lineBytes: opts.lineBytes, baseline, rows }, null, 2)}\n`)
+}
+
+async function runTarget(gw: GatewayProcess, provider: Provider): Promise<void> {
+  const path = join(runDir, `input-${provider}.jsonl`)
+  note(`generating ${provider} input`)
+  const file = await generateBatchFile(path, { bytes: opts.bytes, lineBytes: opts.lineBytes, model: MODELS[provider] })
+  try {
+    if (baseline === null && opts.phases.has('baseline')) runBaseline(await measureBaseline(file))
+    const label = provider === 'openai' ? 'upload passthrough → openai' : `upload convert → ${provider}`
+    const skip = uploadSkipReason(provider, file)
+    if (skip) {
+      rows.push({ name: label, skipped: skip })
+      return
+    }
+    note(label)
+    const uploaded = await measure(gw, label, file.bytes, () => uploadBatchFile(gw.url, provider, file.path))
+    if (provider === 'openai' || !opts.phases.has('results')) return
+    const resultsLabel = `results ${provider} → openai`
+    if (provider === 'bedrock' && file.bytes > BEDROCK_FAKE_RESULTS_MAX) {
+      rows.push({ name: resultsLabel, skipped: `the Bedrock fake cannot hold a job over ${mib(BEDROCK_FAKE_RESULTS_MAX)} MiB` })
+      return
+    }
+    note(`${provider} batch: create and wait for the fake to finish it`)
+    const created = await createBatch(gw.url, provider, uploaded.id, MODELS[provider])
+    const done = await waitForBatch(gw.url, created.id, 30 * 60_000)
+    if (done.status !== 'completed' || !done.output_file_id || done.request_counts.completed !== file.lines) {
+      throw new Error(`${provider} batch ended ${done.status} with ${JSON.stringify(done.request_counts)}; expected ${file.lines} completed`)
+    }
+    const outputId = done.output_file_id
+    note(resultsLabel)
+    let read = { bytes: 0, lines: 0 }
+    await measure(gw, resultsLabel, () => read.bytes, async () => {
+      read = await readFileContent(gw.url, outputId)
+    })
+    if (read.lines !== file.lines) throw new Error(`${resultsLabel}: ${read.lines} output lines for ${file.lines} requests`)
+  } finally {
+    rmSync(path, { force: true })
+  }
+}
+
+function uploadSkipReason(provider: Provider, file: GeneratedFile): string | null {
+  if (file.bytes > limits.maxUploadBytes[provider]) {
+    return `${provider} takes files up to ${mib(limits.maxUploadBytes[provider])} MiB`
+  }
+  if (file.lines > limits.maxBatchRequests[provider]) {
+    return `${provider} takes up to ${limits.maxBatchRequests[provider]} requests; this file has ${file.lines}`
+  }
+  return null
+}
+
+/** Best of two: the first pass also warms the page cache and the JIT, as the gateway's runs are warm. */
+async function measureBaseline(file: GeneratedFile): Promise<{ bytes: number; seconds: number; lines: number }> {
+  note('baseline loop (twice, best kept)')
+  const first = await baselineLoop(file.path)
+  const second = await baselineLoop(file.path)
+  return first.seconds < second.seconds ? first : second
+}
+
+function runBaseline(result: { bytes: number; seconds: number; lines: number }): void {
+  baseline = mib(result.bytes) / result.seconds
+  rows.push({ name: `baseline: read + JSON.parse + JSON.stringify (${result.lines} lines)`, bytes: result.bytes, seconds: result.seconds })
+}
+
+/** Times `work` and takes the gateway's peak RSS over it; `bytes` may be known only afterwards. */
+async function measure<T>(gw: GatewayProcess, name: string, bytes: number | (() => number), work: () => Promise<T>): Promise<T> {
+  const peak = watchPeak(gw.pid)
+  const started = performance.now()
+  let result: T
+  try {
+    result = await work()
+  } finally {
+    const seconds = (performance.now() - started) / 1000
+    const peakRss = peak.stop()
+    rows.push({ name, bytes: typeof bytes === 'number' ? bytes : bytes(), seconds, peakRss })
+  }
+  return result
+}
