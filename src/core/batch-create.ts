@@ -59,7 +59,7 @@ export class BatchCreator {
   ) {}
 
   async create(req: CreateBatchRequest): Promise<StoredBatch> {
-    const file = req.input.kind === 'file' ? this.files.get(req.tenant, req.input.fileId, req.input.providerHint) : null
+    const file = req.input.kind === 'file' ? this.inputFile(req.tenant, req.input.fileId, req.input.providerHint) : null
     const providerName = file?.provider ?? req.provider
     const provider = this.registry.get(providerName)
     const hours = completionHours(req.completionWindow, providerName)
@@ -114,6 +114,17 @@ export class BatchCreator {
       return batch
     } finally {
       for (const path of spools) this.store.blobs.remove(path)
+    }
+  }
+
+  private inputFile(tenant: string, fileId: string, hint?: ProviderName): StoredFile {
+    try {
+      return this.files.get(tenant, fileId, hint)
+    } catch (err) {
+      if (err instanceof GatewayError && err.kind === 'not_found') {
+        throw new GatewayError('not_found', err.message, { param: 'input_file_id' })
+      }
+      throw err
     }
   }
 

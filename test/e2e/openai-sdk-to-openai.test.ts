@@ -185,6 +185,12 @@ describe('bad input', () => {
     expect((await errorOf(client.batches.cancel('batch_nope'))).status).toBe(404)
   })
 
+  test('an unknown input_file_id is a 404 naming input_file_id', async () => {
+    const err = await errorOf(client.batches.create({ input_file_id: 'file-missing', endpoint: '/v1/chat/completions', completion_window: '24h' }))
+    expect(err.status).toBe(404)
+    expect(err.error).toMatchObject({ param: 'input_file_id' })
+  })
+
   test('a provider hint that contradicts the stored provider is a 404', async () => {
     const file = await upload(jsonl(line('h-1', 'x')))
     const err = await errorOf(client.files.retrieve(file.id, { query: { provider: 'gemini' } } as never))
