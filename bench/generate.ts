@@ -21,13 +21,19 @@ export interface GeneratedFile {
   lines: number
 }
 
-// Plain words plus characters JSON must escape or encode as multi-byte UTF-8, so the line
-// splitter's UTF-8 handling and JSON's escaping both get exercised, not only ASCII.
-const WORDS = (
+// Text the way batch prompts come: mostly plain ASCII, some Latin-1 accents, some CJK and emoji,
+// plus characters JSON must escape. The mix matters: JavaScriptCore keeps a string of Latin-1
+// characters at one byte per character and anything else at two, so the share of lines with
+// wider characters moves every string-heavy step (decode, parse, stringify, encode).
+const ASCII = (
   'the a batch of requests model answer question summary document report table value result ' +
   'please explain why how what when where which list describe compare translate classify ' +
-  'données café naïve über straße 東京 日本語 数据 résumé 😀 "quoted" back\\slash tab\there'
+  '"quoted" back\\slash tab\there'
 ).split(' ')
+const LATIN1 = [...ASCII, ...'données café naïve über straße résumé señor'.split(' ')]
+const WIDE = [...LATIN1, ...'東京 日本語 数据 😀 — “curly”'.split(' ')]
+/** One line in ten carries characters outside Latin-1; two in ten carry accents. */
+const pickVocabulary = (roll: number): readonly string[] => (roll < 0.1 ? WIDE : roll < 0.3 ? LATIN1 : ASCII)
 
 /** mulberry32: tiny, fast, and good enough to vary text; not for anything secret. */
 function prng(seed: number): () => number {
@@ -41,11 +47,11 @@ function prng(seed: number): () => number {
   }
 }
 
-function text(rand: () => number, chars: number): string {
+function text(rand: () => number, chars: number, vocabulary: readonly string[]): string {
   const words: string[] = []
   let length = 0
   while (length < chars) {
-    const word = WORDS[Math.floor(rand() * WORDS.length)] as string
+    const word = vocabulary[Math.floor(rand() * vocabulary.length)] as string
     words.push(word)
     length += word.length + 1
   }
@@ -55,13 +61,14 @@ function text(rand: () => number, chars: number): string {
 
 function line(rand: () => number, index: number, model: string, lineBytes: number): string {
   const promptChars = Math.max(16, Math.floor(lineBytes * (0.25 + rand() * 1.5)) - 260)
+  const words = pickVocabulary(rand())
   const messages: Array<{ role: string; content: string }> = []
   // Two lines in three carry a system prompt; one in four is a short multi-turn exchange.
   if (rand() < 0.66) messages.push({ role: 'system', content: 'You are a concise assistant. Answer in one paragraph.' })
   if (rand() < 0.25) {
-    messages.push({ role: 'user', content: text(rand, 40) }, { role: 'assistant', content: text(rand, 60) })
+    messages.push({ role: 'user', content: text(rand, 40, words) }, { role: 'assistant', content: text(rand, 60, words) })
   }
-  messages.push({ role: 'user', content: text(rand, promptChars) })
+  messages.push({ role: 'user', content: text(rand, promptChars, words) })
   const body: Record<string, unknown> = { model, messages, max_tokens: 64 + Math.floor(rand() * 960) }
   if (rand() < 0.5) body.temperature = Math.round(rand() * 100) / 100
   return JSON.stringify({ custom_id: `request-${index}`, method: 'POST', url: '/v1/chat/completions', body })

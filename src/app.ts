@@ -1,7 +1,8 @@
-// buildApp wires the HTTP edge: request ids, the two dialects, /health, /openapi.json, and the
-// one error edge that maps every failure to the caller's dialect envelope.
+// buildApp wires the HTTP edge: request ids, the key check, the two dialects, /health,
+// /openapi.json, and the one error edge that maps every failure to the caller's dialect envelope.
 
 import { type AnyElysia, Elysia } from 'elysia'
+import { resolveTenant } from './auth'
 import type { Config } from './config'
 import type { Dialect } from './core/provider-name'
 import { buildServices, type Services } from './core/services'
@@ -10,7 +11,7 @@ import { toAnthropicError } from './dialects/anthropic/errors'
 import { openaiDialect } from './dialects/openai/plugin'
 import { toOpenAIError } from './dialects/openai/errors'
 import { asGatewayError, GatewayError, invalid } from './errors'
-import { log } from './log'
+import { log, redactForClient, registerConfigSecrets } from './log'
 import { openapiDocument } from './openapi'
 import type { Registry } from './providers/registry'
 import type { Store } from './store/store'
@@ -20,18 +21,28 @@ export function dialectOf(pathname: string): Dialect {
   return pathname.startsWith('/anthropic') ? 'anthropic' : 'openai'
 }
 
+const DIALECT_PATH = /^\/(?:openai|anthropic)(?:\/|$)/
+
 export function buildApp(config: Config, store: Store, registry: Registry): { app: AnyElysia; services: Services } {
+  // main.ts registers these before anything logs; an app built without main (tests) needs them too.
+  registerConfigSecrets(config)
   const services = buildServices(config, store, registry)
   const app: AnyElysia = new Elysia()
+    // Keys are checked before routing and body parsing, so an unauthenticated caller costs no
+    // body read; the dialect plugins resolve the tenant again from the same headers.
+    .onRequest(({ request }) => {
+      const path = new URL(request.url).pathname
+      if (DIALECT_PATH.test(path)) resolveTenant(config.keys, request.headers, dialectOf(path))
+    })
     .onAfterHandle(({ set }) => {
       set.headers['request-id'] = newRequestId()
     })
     .onError(({ code, error, request, set }) => {
       const requestId = newRequestId()
-      const gw = toGatewayError(code, error)
+      const gw = clientSafe(toGatewayError(code, error))
       const path = new URL(request.url).pathname
       if (gw.kind === 'internal') log('error', 'unhandled error', { path, err: String((error as Error)?.stack ?? error) })
-      else log('info', 'request failed', { path, kind: gw.kind, status: gw.details.upstreamStatus })
+      else log('info', 'request failed', { path, kind: gw.kind, status: gw.details.upstreamStatus, message: gw.message })
       const reply = dialectOf(path) === 'anthropic' ? toAnthropicError(gw, requestId) : toOpenAIError(gw)
       set.status = reply.status
       const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': requestId }
@@ -48,16 +59,26 @@ export function buildApp(config: Config, store: Store, registry: Registry): { ap
 
 const newRequestId = (): string => `req_${crypto.randomUUID().replaceAll('-', '')}`
 
+/** Upstream messages are echoed to callers: keys, signatures and upstream URLs are cut first. */
+function clientSafe(e: GatewayError): GatewayError {
+  const message = redactForClient(e.message)
+  return message === e.message ? e : new GatewayError(e.kind, message, e.details)
+}
+
 /** Elysia's own failures (routing, parsing, schema validation) become GatewayErrors here. */
 function toGatewayError(code: unknown, error: unknown): GatewayError {
   if (error instanceof GatewayError) return error
   switch (code) {
     case 'NOT_FOUND':
       return new GatewayError('not_found', 'Unknown route. See /openapi.json for the routes this gateway serves.')
-    case 'PARSE':
+    case 'PARSE': {
+      // Elysia wraps whatever a body parser throws; the dialects' JSON parser throws GatewayErrors.
+      const cause = (error as { cause?: unknown } | null)?.cause
+      if (cause instanceof GatewayError) return cause
       return invalid('The request body could not be parsed; send valid JSON with Content-Type: application/json.', {
         code: 'invalid_json',
       })
+    }
     case 'VALIDATION':
       return validationError(error)
     default: {
@@ -69,8 +90,12 @@ function toGatewayError(code: unknown, error: unknown): GatewayError {
 }
 
 function validationError(error: unknown): GatewayError {
-  const all = (error as { all?: Array<{ path?: string; message?: string; summary?: string }> }).all ?? []
-  const first = all[0]
+  const { all = [], message = '' } = error as { all?: Array<{ path?: string; message?: string; summary?: string }>; message?: string }
+  // A schema's own `error` text is written `param: what` (Elysia reports it as the message, and
+  // range failures after query coercion carry no path); Elysia's default message is JSON.
+  const custom = /^([\w.[\]]+): /.exec(message)
+  if (custom) return invalid(message, { param: custom[1] })
+  const first = all.find((e) => e.path) ?? all[0]
   const param = first?.path ? first.path.replace(/^\//, '').replaceAll('/', '.') : undefined
   const what = first?.summary ?? first?.message ?? 'does not match the expected shape'
   return invalid(param ? `Invalid value for '${param}': ${what}` : `Invalid request: ${what}`, { param })

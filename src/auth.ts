@@ -1,12 +1,37 @@
 // Virtual keys → tenant. When BATCHGATE_KEYS is unset the gateway is open and every caller is
-// the `default` tenant. Keys are compared in constant time so response timing leaks nothing
-// about a key's prefix; client keys are only ever read here and never forwarded upstream.
+// the `default` tenant. Client keys are only ever read here and never forwarded upstream.
+//
+// Lookup is by SHA-256 of the presented key, then one constant-time compare of the key itself:
+// the map probe depends only on a hash the caller cannot steer towards a secret, so timing says
+// nothing about a key's prefix, and a keys file of thousands of keys costs one probe, not a scan.
 
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Dialect } from './core/provider-name'
 import { GatewayError } from './errors'
 
 export const OPEN_TENANT = 'default'
+
+interface KeyEntry {
+  secret: Buffer
+  tenant: string
+}
+
+const keyrings = new WeakMap<ReadonlyMap<string, string>, Map<string, KeyEntry>>()
+
+const digest = (value: Buffer): string => createHash('sha256').update(value).digest('hex')
+
+function keyring(keys: ReadonlyMap<string, string>): Map<string, KeyEntry> {
+  let ring = keyrings.get(keys)
+  if (!ring) {
+    ring = new Map()
+    for (const [secret, tenant] of keys) {
+      const bytes = Buffer.from(secret)
+      ring.set(digest(bytes), { secret: bytes, tenant })
+    }
+    keyrings.set(keys, ring)
+  }
+  return ring
+}
 
 export function resolveTenant(keys: ReadonlyMap<string, string> | null, headers: Headers, dialect: Dialect): string {
   if (keys === null) return OPEN_TENANT
@@ -20,17 +45,11 @@ export function resolveTenant(keys: ReadonlyMap<string, string> | null, headers:
     )
   }
   const candidate = Buffer.from(presented)
-  let tenant: string | null = null
-  // Compare against every key without stopping early, so timing does not tell which matched.
-  for (const [secret, owner] of keys) {
-    const s = Buffer.from(secret)
-    const same = s.length === candidate.length && timingSafeEqual(s, candidate)
-    if (same) tenant = owner
-  }
-  if (tenant === null) {
+  const entry = keyring(keys).get(digest(candidate))
+  if (!entry || entry.secret.length !== candidate.length || !timingSafeEqual(entry.secret, candidate)) {
     throw new GatewayError('unauthenticated', dialect === 'openai' ? 'Incorrect API key provided.' : 'invalid x-api-key')
   }
-  return tenant
+  return entry.tenant
 }
 
 function presentedKey(headers: Headers, dialect: Dialect): string | null {

@@ -81,7 +81,9 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['BATCHGATE_S3_BUCKETS', '(BEDROCK_S3_BUCKET)', 'comma-separated buckets clients may name'],
   ['BATCHGATE_UPSTREAM_TIMEOUT_MS', '120000', 'timeout of one upstream call'],
   ['BATCHGATE_UPSTREAM_RETRIES', '2', 'retries of idempotent upstream calls (429/5xx/network)'],
+  ['BATCHGATE_MAX_UPLOAD_BYTES', "(each provider's own)", 'caps upload bytes (own: openai 512 MiB, anthropic 500 MiB, gemini 2 GiB, bedrock 5 GiB)'],
   ['BATCHGATE_MAX_LINE_BYTES', String(10 * MB), 'max bytes of one JSONL line'],
+  ['BATCHGATE_MAX_BATCH_REQUESTS', "(each provider's own)", 'caps requests per batch (own: openai 50000, anthropic 100000, gemini and bedrock 1000000)'],
   ['BATCHGATE_MAX_INLINE_REQUESTS', '100000', 'max inline requests in one create call'],
   ['BATCHGATE_MAX_JSON_BODY_BYTES', String(256 * MB), 'max bytes of a JSON request body'],
   ['OPENAI_API_KEY', '(provider off)', 'OpenAI key'],
@@ -116,6 +118,9 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return n
   }
+  /** An operator cap on a per-provider limit: null (no cap) when unset. */
+  const optionalInt = (name: string, min: number, max: number): number | null =>
+    str(name) === null ? null : int(name, max, min, max)
   const url = (name: string, fallback: string): string => {
     const raw = str(name) ?? fallback
     try {
@@ -163,10 +168,16 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamRetries: int('BATCHGATE_UPSTREAM_RETRIES', 2, 0, 10),
     limits: {
       // Spec README §4: OpenAI 512 MB per file, Anthropic 500 MB, Gemini 2 GB, S3 single object 5 GB.
-      maxUploadBytes: { openai: 512 * MB, anthropic: 500 * MB, gemini: 2048 * MB, bedrock: 5120 * MB },
+      maxUploadBytes: capped(
+        { openai: 512 * MB, anthropic: 500 * MB, gemini: 2048 * MB, bedrock: 5120 * MB },
+        optionalInt('BATCHGATE_MAX_UPLOAD_BYTES', 1, 5120 * MB),
+      ),
       maxLineBytes: int('BATCHGATE_MAX_LINE_BYTES', 10 * MB, 1024, 256 * MB),
       // Spec README §4: OpenAI 50 000, Anthropic 100 000; Gemini and Bedrock are unverified quotas.
-      maxBatchRequests: { openai: 50_000, anthropic: 100_000, gemini: 1_000_000, bedrock: 1_000_000 },
+      maxBatchRequests: capped(
+        { openai: 50_000, anthropic: 100_000, gemini: 1_000_000, bedrock: 1_000_000 },
+        optionalInt('BATCHGATE_MAX_BATCH_REQUESTS', 1, 1_000_000),
+      ),
       maxInlineRequests: int('BATCHGATE_MAX_INLINE_REQUESTS', 100_000, 1, 1_000_000),
       maxJsonBodyBytes: int('BATCHGATE_MAX_JSON_BODY_BYTES', 256 * MB, 1024, 1024 * MB),
     },
@@ -222,6 +233,14 @@ function parseKeys(inline: string | null, file: string | null, problems: string[
   }
   if (keys.size === 0) problems.push('BATCHGATE_KEYS is set but holds no key')
   return keys
+}
+
+/** A per-provider limit table with an operator's cap applied to every entry. */
+function capped(table: Record<ProviderName, number>, cap: number | null): Record<ProviderName, number> {
+  if (cap === null) return table
+  const out = { ...table }
+  for (const name of Object.keys(out) as ProviderName[]) out[name] = Math.min(out[name], cap)
+  return out
 }
 
 export function isBucketName(name: string): boolean {

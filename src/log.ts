@@ -1,27 +1,78 @@
-// JSON-lines logger. Every line passes through one redaction step, so provider keys, virtual
-// keys, SigV4 signatures and presigned URL parameters never reach the log (issue 7 §10).
+// JSON-lines logger, and the one redaction list for secrets: provider keys, virtual keys, SigV4
+// signatures and presigned-URL parameters never reach a log line (issue 7 §10), and error
+// messages sent to clients additionally lose the upstream base URLs (`redactForClient`).
+
+import type { Config } from './config'
 
 type Level = 'debug' | 'info' | 'warn' | 'error'
 
 const secrets = new Set<string>()
+const upstreams = new Set<string>()
 
-/** Registers values (keys, secrets) that must never appear in a log line. */
+/** Registers values (keys, secrets) that must never appear in a log line or an error body. */
 export function registerSecrets(values: Iterable<string | null | undefined>): void {
-  for (const v of values) if (v && v.length >= 4) secrets.add(v)
+  for (const v of values) {
+    if (!v || v.length < 4) continue
+    secrets.add(v)
+    // Log lines are JSON: a secret holding `"` or a backslash appears there in its escaped form.
+    secrets.add(JSON.stringify(v).slice(1, -1))
+  }
+}
+
+/** Registers upstream base URLs: clients are told which provider failed, never where it lives. */
+export function registerUpstreams(urls: Iterable<string | null | undefined>): void {
+  for (const url of urls) {
+    if (!url) continue
+    try {
+      upstreams.add(new URL(url).origin)
+    } catch {
+      // config.ts has already rejected unparsable URLs; nothing else reaches here.
+    }
+  }
+}
+
+/** Every credential the config holds, and where the upstreams live. */
+export function registerConfigSecrets(config: Config): void {
+  registerSecrets([
+    config.openai?.apiKey,
+    config.anthropic?.apiKey,
+    config.gemini?.apiKey,
+    config.bedrock?.accessKeyId,
+    config.bedrock?.secretAccessKey,
+    config.bedrock?.sessionToken,
+    ...(config.keys?.keys() ?? []),
+  ])
+  registerUpstreams([
+    config.openai?.baseUrl,
+    config.anthropic?.baseUrl,
+    config.gemini?.baseUrl,
+    config.bedrock?.baseUrl,
+    config.bedrock?.s3Endpoint,
+  ])
 }
 
 const PATTERNS: Array<[RegExp, string]> = [
+  // SigV4 Authorization header (`Credential=AKID/…, Signature=hex`) and presigned query strings.
   [/(Signature=)[0-9a-f]{16,}/gi, '$1[redacted]'],
+  [/(Credential=)[^,&\s"]+/gi, '$1[redacted]'],
   [/(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s"]+/gi, '$1[redacted]'],
   [/(Bearer\s+)[^\s"]+/gi, '$1[redacted]'],
-  [/((?:x-api-key|x-goog-api-key|authorization)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1[redacted]'],
-  [/([?&]key=)[^&\s"]+/gi, '$1[redacted]'],
+  [/((?:x-api-key|x-goog-api-key|authorization|x-amz-security-token)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1[redacted]'],
+  // Google API keys in a query (`?key=`) and resumable-upload session ids (a bearer capability).
+  [/([?&](?:key|upload_id)=)[^&\s"]+/gi, '$1[redacted]'],
 ]
 
 export function redact(text: string): string {
   let out = text
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]')
   for (const [re, repl] of PATTERNS) out = out.replace(re, repl)
+  return out
+}
+
+/** What may be echoed to a client: redacted, and with every upstream origin replaced. */
+export function redactForClient(text: string): string {
+  let out = redact(text)
+  for (const origin of upstreams) if (out.includes(origin)) out = out.split(origin).join('[upstream]')
   return out
 }
 
@@ -32,9 +83,20 @@ export function setLogLevel(level: Level): void {
   minLevel = level
 }
 
-export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
-  if (ORDER[level] < ORDER[minLevel]) return
-  const line = redact(JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields }))
+type Sink = (level: Level, line: string) => void
+
+const stdio: Sink = (level, line) => {
   if (level === 'error' || level === 'warn') process.stderr.write(`${line}\n`)
   else process.stdout.write(`${line}\n`)
+}
+let sink: Sink = stdio
+
+/** Sends log lines (already redacted) somewhere else; `null` restores stdout/stderr. For tests. */
+export function setLogSink(next: Sink | null): void {
+  sink = next ?? stdio
+}
+
+export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
+  if (ORDER[level] < ORDER[minLevel]) return
+  sink(level, redact(JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields })))
 }

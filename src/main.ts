@@ -3,7 +3,7 @@
 
 import { buildApp } from './app'
 import { ConfigError, configuredProviders, loadConfig, SETTINGS } from './config'
-import { log, registerSecrets } from './log'
+import { log, registerConfigSecrets } from './log'
 import { buildRegistry } from './providers/registry'
 import { reconcileOnStart } from './core/reconcile'
 import { DataDirError } from './store/data-dir'
@@ -38,15 +38,7 @@ async function main(argv: string[]): Promise<number> {
     return 2
   }
 
-  registerSecrets([
-    config.openai?.apiKey,
-    config.anthropic?.apiKey,
-    config.gemini?.apiKey,
-    config.bedrock?.secretAccessKey,
-    config.bedrock?.sessionToken,
-    config.bedrock?.accessKeyId,
-    ...(config.keys?.keys() ?? []),
-  ])
+  registerConfigSecrets(config)
   let store: ReturnType<typeof openStore>
   try {
     store = openStore(config.dataDir)
@@ -74,7 +66,11 @@ async function main(argv: string[]): Promise<number> {
   )
   if (!config.keys) log('warn', 'BATCHGATE_KEYS is not set: the gateway is open to anyone who can reach it')
 
+  let stopping = false
   const stop = async (signal: string) => {
+    // A second signal (Ctrl-C twice, an orchestrator repeating SIGTERM) must not restart the grace period.
+    if (stopping) return
+    stopping = true
     log('info', 'shutting down', { signal })
     const timer = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS)
     await server.stop(false)

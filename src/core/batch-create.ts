@@ -65,7 +65,7 @@ export class BatchCreator {
     const hours = completionHours(req.completionWindow, providerName)
     if (file) checkInputFile(file, req.endpoint)
     const count = file?.facts.lines ?? (req.input.kind === 'inline' ? req.input.requests.length : 0)
-    if (req.input.kind === 'inline') this.checkInline(req.input.requests.length)
+    if (req.input.kind === 'inline') this.checkInline(req.input.requests.length, providerName)
     // Gemini and Bedrock bind one model to a whole batch; the gateway does not guess it.
     if (file && !req.model && (providerName === 'gemini' || providerName === 'bedrock')) {
       throw invalid(`model is required to create a ${providerName} batch (send it in the body, e.g. extra_body.model).`, {
@@ -128,11 +128,19 @@ export class BatchCreator {
     }
   }
 
-  private checkInline(n: number): void {
+  private checkInline(n: number, provider: ProviderName): void {
     if (n === 0) throw invalid('requests must hold at least one request.', { param: 'requests' })
     const max = this.config.limits.maxInlineRequests
     if (n > max) {
-      throw new GatewayError('too_large', `requests holds ${n} requests; the limit is ${max}.`, {
+      throw new GatewayError('too_large', `requests holds ${n} requests; the limit is ${max} (BATCHGATE_MAX_INLINE_REQUESTS).`, {
+        param: 'requests',
+        code: 'limit_exceeded',
+      })
+    }
+    // Uploaded files meet this limit line by line (batch-file.ts); inline requests meet it here.
+    const perBatch = this.config.limits.maxBatchRequests[provider]
+    if (n > perBatch) {
+      throw new GatewayError('too_large', `requests holds ${n} requests; ${provider} takes at most ${perBatch} per batch.`, {
         param: 'requests',
         code: 'limit_exceeded',
       })

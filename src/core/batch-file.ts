@@ -5,7 +5,7 @@
 
 import type { Limits } from '../config'
 import { requestLineWriter, type RequestTarget } from '../convert/pairs'
-import { iterateLines, mapLines, parseJsonLine } from '../convert/lines'
+import { iterateLines, LineSplitter, parseJsonLine } from '../convert/lines'
 import { parseOpenAIBatchLine } from '../convert/requests/openai-line'
 import { GatewayError, invalid } from '../errors'
 import { CustomIdSet, findFirstDuplicate } from './custom-id-set'
@@ -22,6 +22,9 @@ const TARGET: Record<ProviderName, { target: RequestTarget; format: FileFacts['f
   bedrock: { target: 'bedrock-record', format: 'bedrock-records' },
 }
 
+const NEWLINE = new Uint8Array([0x0a])
+const WRITE_BUFFER_BYTES = 1024 * 1024
+
 export interface ConvertedBatchFile {
   path: string
   bytes: number
@@ -37,14 +40,15 @@ export async function convertBatchFile(
   const { target, format } = TARGET[provider]
   const writeLine = requestLineWriter(target)
   const keepOriginal = format === 'openai-batch'
-  const ids = new CustomIdSet(Math.ceil(source.bytes / 64))
   const maxRequests = limits.maxBatchRequests[provider]
+  const ids = new CustomIdSet()
   let count = 0
   let endpoint: string | undefined
   let model: string | undefined
   let modelsAgree = true
 
-  const onLine = (text: string, line: number): string => {
+  /** Checks one line and writes its converted form (or, for OpenAI, its own bytes) to `out`. */
+  const onLine = (out: Bun.FileSink, text: string, line: number, bytes: Uint8Array): void => {
     const parsed = parseOpenAIBatchLine(parseJsonLine(text, line), line)
     if (++count > maxRequests) {
       throw new GatewayError('too_large', `line ${line}: ${provider} takes at most ${maxRequests} requests per batch`, {
@@ -63,29 +67,34 @@ export async function convertBatchFile(
     model ??= lineModel
     if (lineModel !== model) modelsAgree = false
     ids.add(parsed.customId, line)
-    const converted = writeLine(parsed, line)
-    return keepOriginal ? text : converted
+    if (keepOriginal) {
+      // Anthropic lines are converted only to reject what cannot be converted, now (see TARGET);
+      // re-serializing an OpenAI line would only reproduce it.
+      if (target !== 'openai-line') writeLine(parsed, line)
+      // The caller's own bytes: no second UTF-8 encoding of a line that stays as it is.
+      out.write(bytes)
+    } else {
+      out.write(writeLine(parsed, line))
+    }
+    out.write(NEWLINE)
   }
 
-  let failure: unknown = null
-  const converted = Bun.file(source.path)
-    .stream()
-    .pipeThrough(
-      mapLines((text, line) => {
-        try {
-          return onLine(text, line)
-        } catch (err) {
-          failure ??= err
-          throw err
-        }
-      }, { maxLineBytes: limits.maxLineBytes }),
-    )
+  // A FileSink, not Bun.write(new Response(stream)) through a TransformStream: the stream
+  // plumbing cost ~20 % of the conversion time (profiled on a 256 MiB upload, docs/benchmark.md).
+  // Awaiting flush() once per source chunk keeps at most one chunk's output in memory.
+  const out = Bun.file(outPath).writer({ highWaterMark: WRITE_BUFFER_BYTES })
   try {
-    await Bun.write(outPath, new Response(converted))
-  } catch (err) {
-    throw failure ?? err
+    const splitter = new LineSplitter((text, line, bytes) => onLine(out, text, line, bytes), {
+      maxLineBytes: limits.maxLineBytes,
+    })
+    for await (const chunk of Bun.file(source.path).stream()) {
+      splitter.push(chunk)
+      await out.flush()
+    }
+    splitter.end()
+  } finally {
+    await out.end()
   }
-  if (failure) throw failure
   if (count === 0) throw invalid('The batch file has no requests.', { param: 'file', code: 'empty_file' })
 
   const duplicate = await findFirstDuplicate(ids.suspects, customIdsOf(source.path, limits))

@@ -1,44 +1,76 @@
 // Duplicate custom_id detection in bounded memory. An exact Set would grow with the file (a 2 GB
-// upload holds millions of ids), so ids go into a Bloom filter sized from the upload, and only
-// ids the filter has "maybe seen" are kept as suspects. Suspects are rare; when there are any,
-// verifyDuplicates() makes a second pass over the spooled file to tell real duplicates apart
-// from false positives, so the answer is exact.
+// upload holds millions of ids), so ids go into a Bloom filter, and only ids the filter has
+// "maybe seen" are kept as suspects. Suspects are rare; when there are any, findFirstDuplicate()
+// makes a second pass over the spooled file to tell real duplicates apart from false positives,
+// so the answer is exact.
+//
+// The filter grows with the ids actually seen (a scalable Bloom filter: a chain of filters, each
+// twice the last) instead of being sized up front from the upload's bytes. Sizing from bytes
+// had to assume the shortest possible lines, so a 256 MB upload of 7 KB lines held an 8–32 MiB
+// bit array for 36k ids; and memory held alive that long raises JavaScriptCore's GC threshold by
+// several times its own size (measured: an idle 8 MiB array added 36 MiB to a conversion's peak
+// RSS). Now those 36k ids take 384 KiB.
 
-const MIN_BITS = 1 << 16
-const MAX_BITS = 1 << 28 // 32 MiB
+/** Bits in the first filter; each next one doubles. */
+const FIRST_BITS = 1 << 20
+/** A filter takes new ids until it holds one per this many bits: ~1e-6 false positives each. */
+const BITS_PER_ID = 48
 const HASHES = 7
+/** Seeds for the two hash functions double hashing is built from; any two distinct values do. */
+const SEED_A = 0x9747b28c
+const SEED_B = 0x5bd1e995
 
-export class CustomIdSet {
+class BloomFilter {
   private readonly bits: Uint32Array
   private readonly mask: number
-  /** custom_id → first line it was seen on, for ids the filter may have seen before. */
-  readonly suspects = new Map<string, number>()
+  readonly capacity: number
+  size = 0
 
-  /** `expectedIds` is an upper estimate (e.g. upload bytes / 64); ~38 bits per id are used. */
-  constructor(expectedIds: number) {
-    let bits = MIN_BITS
-    while (bits < expectedIds * 38 && bits < MAX_BITS) bits *= 2
-    this.bits = new Uint32Array(bits / 32)
-    this.mask = bits - 1
+  /** `bitCount` must be a power of two (positions are masked, not reduced modulo). */
+  constructor(readonly bitCount: number) {
+    this.bits = new Uint32Array(bitCount / 32)
+    this.mask = bitCount - 1
+    this.capacity = Math.floor(bitCount / BITS_PER_ID)
   }
+
+  has(h1: number, h2: number): boolean {
+    for (let i = 0; i < HASHES; i++) {
+      const bit = (h1 + i * h2) & this.mask
+      if (((this.bits[bit >>> 5] as number) & (1 << (bit & 31))) === 0) return false
+    }
+    return true
+  }
+
+  insert(h1: number, h2: number): void {
+    for (let i = 0; i < HASHES; i++) {
+      const bit = (h1 + i * h2) & this.mask
+      this.bits[bit >>> 5] = (this.bits[bit >>> 5] as number) | (1 << (bit & 31))
+    }
+    this.size++
+  }
+}
+
+export class CustomIdSet {
+  private readonly filters = [new BloomFilter(FIRST_BITS)]
+  /** custom_id → a line it was seen on, for ids the filter may have seen before. */
+  readonly suspects = new Map<string, number>()
 
   /** Adds an id; returns false if it may be a duplicate (then it is kept as a suspect). */
   add(id: string, line: number): boolean {
-    const h = Bun.hash.wyhash(id)
-    const h1 = Number(h & 0xffffffffn)
-    const h2 = Number(h >> 32n) | 1
-    let seen = true
-    for (let i = 0; i < HASHES; i++) {
-      const bit = (h1 + i * h2) & this.mask
-      const word = bit >>> 5
-      const flag = 1 << (bit & 31)
-      if (((this.bits[word] as number) & flag) === 0) {
-        seen = false
-        this.bits[word] = (this.bits[word] as number) | flag
-      }
+    // Two 32-bit hashes rather than one 64-bit wyhash: no BigInt per id (measured 2× faster).
+    const h1 = Bun.hash.murmur32v3(id, SEED_A)
+    const h2 = Bun.hash.murmur32v3(id, SEED_B) | 1
+    if (this.filters.some((f) => f.has(h1, h2))) {
+      if (!this.suspects.has(id)) this.suspects.set(id, line)
+      return false
     }
-    if (seen && !this.suspects.has(id)) this.suspects.set(id, line)
-    return !seen
+    let newest = this.filters[this.filters.length - 1] as BloomFilter
+    if (newest.size >= newest.capacity) {
+      newest = new BloomFilter(newest.bitCount * 2)
+      this.filters.push(newest)
+    }
+    newest.insert(h1, h2)
+    return true
   }
 }
 

@@ -55,8 +55,10 @@ export class FileService {
       let body = { path: req.raw.path, bytes: req.raw.bytes }
       let facts: FileFacts = { format: 'raw' }
       if (req.purpose === 'batch') {
-        const converted = await convertBatchFile(body, req.provider, this.store.blobs.spoolPath('converted'), this.config.limits)
-        spooled.push(converted.path)
+        // Listed before converting: a bad line fails the conversion with its output half written.
+        const out = this.store.blobs.spoolPath('converted')
+        spooled.push(out)
+        const converted = await convertBatchFile(body, req.provider, out, this.config.limits)
         body = converted
         facts = converted.facts
       }

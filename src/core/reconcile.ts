@@ -9,12 +9,15 @@
 //   the call may have made (findBatch). Found: adopted, so it shows in the tenant's list as the
 //   create would have. Not found: abandoned. Lookup failed (upstream down, provider no longer
 //   configured): kept, and tried again at the next start — the row stays invisible meanwhile.
-// Lookups run one at a time so one adoption is visible to the next (isMapped).
+// Lookups run one at a time so one adoption is visible to the next (isMapped), and a provider
+// whose lookup failed is not asked again in the same start: with the upstream down, start-up
+// waits out one call's timeout and retries per provider, not per pending row.
 
 import { join } from 'node:path'
 import { GatewayError } from '../errors'
 import { log } from '../log'
 import type { Provider } from '../providers/provider'
+import type { ProviderName } from './provider-name'
 import type { Registry } from '../providers/registry'
 import type { PendingCreate } from '../store/batch-mappings'
 import type { PendingUpload } from '../store/file-mappings'
@@ -43,22 +46,23 @@ export async function reconcileOnStart(store: Store, registry: Registry): Promis
     createsAbandoned: [],
     deferred: [],
   }
-  for (const upload of store.files.pendingUploads()) await reconcileUpload(store, registry, upload, report)
+  const upstreams = new Upstreams(registry)
+  for (const upload of store.files.pendingUploads()) await reconcileUpload(store, upstreams, upload, report)
   report.orphanBlobsRemoved = removeOrphanBlobs(store)
-  for (const create of store.batches.pendingCreates()) await reconcileCreate(store, registry, create, report)
+  for (const create of store.batches.pendingCreates()) await reconcileCreate(store, upstreams, create, report)
 
   const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
   if (acted) log('info', 'reconciled after restart', summary(report))
   return report
 }
 
-async function reconcileUpload(store: Store, registry: Registry, upload: PendingUpload, report: ReconcileReport): Promise<void> {
+async function reconcileUpload(store: Store, upstreams: Upstreams, upload: PendingUpload, report: ReconcileReport): Promise<void> {
   // Inline providers' batch inputs are renamed into the blob store before the row completes.
   store.blobs.remove(store.blobs.blobPath(upload.id))
-  const provider = lookupProvider(registry, upload.provider)
-  if (!provider) {
+  const provider = upstreams.get(upload.provider)
+  if (typeof provider === 'string') {
     report.deferred.push(upload.id)
-    log('warn', 'interrupted upload kept: its provider is not configured', { id: upload.id, provider: upload.provider })
+    log('warn', `interrupted upload kept for the next start: provider ${provider}`, { id: upload.id, provider: upload.provider })
     return
   }
   if (upload.purpose === 'batch' && provider.batchInput === 'inline') {
@@ -92,16 +96,17 @@ async function reconcileUpload(store: Store, registry: Registry, upload: Pending
     }
     store.files.dropPending(upload.id)
   } catch (err) {
+    upstreams.failed(upload.provider)
     report.deferred.push(upload.id)
     log('warn', 'interrupted upload kept for the next start: lookup failed', { id: upload.id, ...describe(err) })
   }
 }
 
-async function reconcileCreate(store: Store, registry: Registry, create: PendingCreate, report: ReconcileReport): Promise<void> {
-  const provider = lookupProvider(registry, create.provider)
-  if (!provider) {
+async function reconcileCreate(store: Store, upstreams: Upstreams, create: PendingCreate, report: ReconcileReport): Promise<void> {
+  const provider = upstreams.get(create.provider)
+  if (typeof provider === 'string') {
     report.deferred.push(create.id)
-    log('warn', 'interrupted create kept: its provider is not configured', { id: create.id, provider: create.provider })
+    log('warn', `interrupted create kept for the next start: provider ${provider}`, { id: create.id, provider: create.provider })
     return
   }
   if (!provider.findBatch) {
@@ -127,6 +132,7 @@ async function reconcileCreate(store: Store, registry: Registry, create: Pending
       log('info', 'interrupted create abandoned: no matching upstream batch', { id: create.id, provider: create.provider })
     }
   } catch (err) {
+    upstreams.failed(create.provider)
     report.deferred.push(create.id)
     log('warn', 'interrupted create kept for the next start: lookup failed', { id: create.id, ...describe(err) })
   }
@@ -143,8 +149,20 @@ function removeOrphanBlobs(store: Store): number {
   return removed
 }
 
-function lookupProvider(registry: Registry, name: Parameters<Registry['get']>[0]): Provider | null {
-  return registry.names().includes(name) ? registry.get(name) : null
+/** The adapters this start may ask: configured ones whose lookups have not failed yet. */
+class Upstreams {
+  private readonly down = new Set<ProviderName>()
+
+  constructor(private readonly registry: Registry) {}
+
+  get(name: ProviderName): Provider | 'not configured' | 'unreachable' {
+    if (!this.registry.names().includes(name)) return 'not configured'
+    return this.down.has(name) ? 'unreachable' : this.registry.get(name)
+  }
+
+  failed(name: ProviderName): void {
+    this.down.add(name)
+  }
 }
 
 function describe(err: unknown): Record<string, unknown> {

@@ -1,5 +1,7 @@
 // Multipart form fields in the two shapes SDKs send nested values: bracket notation
 // (`storage_config[s3][bucket]=b`, how openai-node flattens extra_body) or one JSON-encoded field.
+// Segments are client-chosen, so the objects built here have no prototype: a field named
+// `x[__proto__][bucket]` must not reach Object.prototype (it would reach every object).
 
 import { invalid } from '../errors'
 
@@ -23,21 +25,15 @@ export function nestedField(fields: ReadonlyMap<string, string>, name: string): 
   for (const [key, value] of fields) {
     if (!key.startsWith(`${name}[`)) continue
     const path = [...key.slice(name.length).matchAll(/\[([^\]]*)\]/g)].map((m) => m[1] as string)
-    found ??= {}
+    found ??= Object.create(null) as Nested
     let node: Nested = found
     for (const [i, seg] of path.entries()) {
       if (i === path.length - 1) node[seg] = value
       else {
         const next = node[seg]
-        node = typeof next === 'object' ? next : (node[seg] = {})
+        node = typeof next === 'object' ? next : (node[seg] = Object.create(null) as Nested)
       }
     }
   }
   return found
-}
-
-export function stringAt(obj: Nested | undefined, ...path: string[]): string | undefined {
-  let node: string | Nested | undefined = obj
-  for (const seg of path) node = typeof node === 'object' ? node[seg] : undefined
-  return typeof node === 'string' ? node : undefined
 }

@@ -97,6 +97,10 @@ export async function parseMultipartUpload(
     await pipeline(body, busboy)
     await Promise.all(writes)
   } catch (err) {
+    // A body cut short fails the file part's write too: wait for it to settle, so its rejection
+    // is not left unhandled (it would take the process down) and the spool file is closed
+    // before it is removed (an open still in flight would otherwise recreate it).
+    await Promise.allSettled(writes)
     const spooled = file as SpooledPart | null
     if (spooled) blobs.remove(spooled.path)
     if (err instanceof GatewayError) throw err

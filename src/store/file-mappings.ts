@@ -126,7 +126,18 @@ export class FileMappings {
            mime_type, created_at, expires_at, facts, state)
          VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, '{"format":"raw"}', 'pending')`,
       )
-      .run(p.id, p.tenant, p.provider, p.dialect, JSON.stringify(location), p.purpose, p.filename, p.bytes, p.mimeType, p.startedAt)
+      .run(
+        p.id,
+        p.tenant,
+        p.provider,
+        p.dialect,
+        JSON.stringify(location),
+        p.purpose,
+        p.filename,
+        p.bytes,
+        p.mimeType,
+        p.startedAt,
+      )
   }
 
   /** Step 2: the bytes are in place; the file becomes visible with its final location. */

@@ -20,7 +20,6 @@ export interface Running {
   url: string
   /** Milliseconds from spawn to the first 200 on /health. */
   readyMs: number
-  output(): string
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>
   kill(): void
@@ -102,7 +101,6 @@ export function makeSandbox(binary: string, extraCaPem: string): Sandbox {
         return {
           url,
           readyMs,
-          output: () => text,
           stop: async () => {
             proc.kill('SIGTERM')
             const code = await proc.exited

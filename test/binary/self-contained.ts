@@ -115,11 +115,12 @@ describe('start-up', () => {
   test('a data dir that cannot be written is a one-line error and exit 1', () => {
     mkdirSync(box.outside('/data/blocked'))
     writeFileSync(box.outside('/data/blocked/file'), '')
+    mkdirSync(box.outside('/data/locked'), { mode: 0o555 })
     const cases: Array<[dir: string, message: RegExp]> = [
       ['/data/blocked/file/db', /is not a directory \(a file is in the way\)$/],
     ]
     // Permission bits bind every uid but root's.
-    if (box.uid !== 0) cases.push(['/etc/batchgate', new RegExp(`is not writable by uid ${box.uid}: `)])
+    if (box.uid !== 0) cases.push(['/data/locked/db', new RegExp(`is not writable by uid ${box.uid}: `)])
     for (const [dir, message] of cases) {
       const r = box.run([], { ...gatewayEnv(dir), BATCHGATE_PORT: '0' })
       expect(r.exitCode).toBe(1)

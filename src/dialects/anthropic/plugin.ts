@@ -12,6 +12,7 @@ import type { ProviderName } from '../../core/provider-name'
 import { resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
 import { GatewayError, invalid } from '../../errors'
+import { jsonBody } from '../json-body'
 import { parseMultipartUpload, type SpooledPart } from '../multipart-upload'
 import { providerFromHeader } from './provider-header'
 import {
@@ -145,7 +146,7 @@ function anthropicBatches(services: Services) {
         })
         return wire(batch, base(request))
       },
-      { body: BatchCreateBody, query: BetaQuery, response: BatchObject },
+      { parse: jsonBody(config.limits.maxJsonBodyBytes), body: BatchCreateBody, query: BetaQuery, response: BatchObject },
     )
     .get(
       '/messages/batches',

@@ -73,13 +73,15 @@ export const BatchDeleted = t.Object({ id: t.String(), type: t.Literal('message_
 /** SDK 0.x appends `?beta=true` to beta routes; accepted and ignored. */
 const Beta = t.Optional(t.String({ maxLength: 16 }))
 const Cursor = t.Optional(t.String({ maxLength: 256 }))
+/** Whole numbers only: `limit=1.5` must be a 400 here, not a failed SQL bind later. */
+const Limit = t.Optional(t.Integer({ minimum: 1, maximum: 1000, error: 'limit: must be an integer from 1 to 1000' }))
 
 export const BetaQuery = t.Object({ beta: Beta })
 
 export const BatchListQuery = t.Object({
   before_id: Cursor,
   after_id: Cursor,
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),
+  limit: Limit,
   beta: Beta,
 })
 
@@ -88,7 +90,7 @@ export const FileListQuery = t.Object({
   after_id: Cursor,
   /** GA cursor: opaque to clients; ours is the last id of the previous page. */
   page: Cursor,
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),
+  limit: Limit,
   scope_id: t.Optional(t.String({ maxLength: 256 })),
   beta: Beta,
 })

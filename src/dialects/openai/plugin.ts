@@ -4,11 +4,12 @@
 import { Elysia } from 'elysia'
 import { resolveTenant } from '../../auth'
 import type { FilePurpose } from '../../core/file'
-import { checkOutputUri, resolveStorage } from '../../core/s3-targets'
+import { checkOutputUri, parseStorageConfig, resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
 import { CHAT_COMPLETIONS, OPENAI_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
 import { invalid } from '../../errors'
-import { nestedField, stringAt } from '../form-fields'
+import { nestedField } from '../form-fields'
+import { jsonBody } from '../json-body'
 import { parseMultipartUpload } from '../multipart-upload'
 import { chooseProvider } from './provider-choice'
 import {
@@ -34,8 +35,10 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
     .post(
       '/files',
       async ({ request, tenant, query }) => {
+        // The provider may come in a form field after the file; a query provider is known up front.
+        const early = chooseProvider(query.provider)
         const upload = await parseMultipartUpload(request, store.blobs, {
-          maxFileBytes: Math.max(...Object.values(config.limits.maxUploadBytes)),
+          maxFileBytes: early ? config.limits.maxUploadBytes[early] : Math.max(...Object.values(config.limits.maxUploadBytes)),
           maxFieldBytes: 64 * 1024,
           maxFields: 64,
         })
@@ -49,12 +52,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
             })
           }
           if (!upload.file) throw invalid("Missing required parameter: 'file'.", { param: 'file' })
-          const storageConfig = nestedField(upload.fields, 'storage_config')
-          const storage = resolveStorage(config, provider, {
-            bucket: stringAt(storageConfig, 's3', 'bucket'),
-            region: stringAt(storageConfig, 's3', 'region'),
-            prefix: stringAt(storageConfig, 's3', 'prefix'),
-          })
+          const storage = resolveStorage(config, provider, parseStorageConfig(nestedField(upload.fields, 'storage_config')))
           const file = await files.upload({
             tenant,
             dialect: 'openai',
@@ -138,7 +136,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
         })
         return batchToWire(batch)
       },
-      { body: BatchCreateBody, query: ProviderQuery, response: BatchObject },
+      { parse: jsonBody(config.limits.maxJsonBodyBytes), body: BatchCreateBody, query: ProviderQuery, response: BatchObject },
     )
     .get(
       '/batches',

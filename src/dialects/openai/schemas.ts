@@ -91,16 +91,20 @@ export const BatchList = list(BatchObject)
 
 export const ProviderField = t.Optional(t.String({ maxLength: 64 }))
 
+/** Whole numbers only: `limit=1.5` must be a 400 here, not a failed SQL bind later. */
+const Limit = (max: number) =>
+  t.Optional(t.Integer({ minimum: 1, maximum: max, error: `limit: must be an integer from 1 to ${max}` }))
+
 export const FileListQuery = t.Object({
   purpose: t.Optional(t.String({ maxLength: 64 })),
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 10000 })),
+  limit: Limit(10000),
   after: t.Optional(t.String({ maxLength: 256 })),
   order: t.Optional(t.Union([t.Literal('asc'), t.Literal('desc')])),
   provider: ProviderField,
 })
 
 export const BatchListQuery = t.Object({
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 100 })),
+  limit: Limit(100),
   after: t.Optional(t.String({ maxLength: 256 })),
   provider: ProviderField,
 })

@@ -17,7 +17,6 @@ import { DEFAULT_CHUNK_BYTES, resumableUpload } from './resumable-upload'
 import {
   type GeminiBatchList,
   type GeminiCreateBatchBody,
-  type GeminiFile,
   type GeminiFileList,
   type GeminiOperation,
   hasName,
@@ -141,7 +140,7 @@ export class GeminiAdapter implements Provider {
   /** Uploads are named after the gateway id too (see uploadFile). */
   async findUpload(probe: UploadProbe): Promise<UpstreamLocation | null> {
     for await (const page of this.pages<GeminiFileList>('/v1beta/files', 'list files')) {
-      const file: GeminiFile | undefined = page.files?.find((f) => f.displayName === probe.gatewayId)
+      const file = page.files?.find((f) => f.displayName === probe.gatewayId)
       if (file) return { kind: 'upstream', upstreamId: file.name }
     }
     return null
