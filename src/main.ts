@@ -53,8 +53,9 @@ async function main(argv: string[]): Promise<number> {
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
-    // Uploads are streamed to disk, so the body cap is the largest provider file limit.
-    maxRequestBodySize: Math.max(...Object.values(config.limits.maxUploadBytes)) + 1024 * 1024,
+    // No cap at the socket: uploads stream to disk and the multipart parser enforces each
+    // provider's limit with a proper 413 envelope (Bun's own 413 would be a bare body).
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 255,
     fetch: (req) => app.handle(req),
   })

@@ -105,8 +105,12 @@ export class BatchCreator {
           roleArn: req.roleArn ?? this.config.bedrock?.roleArn ?? null,
         })
       } catch (err) {
-        this.store.batches.abandon(id)
-        throw err
+        const adopted = await this.adoptAfterLostAnswer(provider, id, createdAt, count, err)
+        if (!adopted) {
+          this.store.batches.abandon(id)
+          throw err
+        }
+        snapshot = adopted
       }
       this.store.batches.finalize(id, snapshot)
       const batch = this.store.batches.get(id, req.tenant)
@@ -115,6 +119,25 @@ export class BatchCreator {
     } finally {
       for (const path of spools) this.store.blobs.remove(path)
     }
+  }
+
+  /**
+   * A create whose answer was lost (timeout, dropped connection) may still have made the batch
+   * upstream. Where the provider can find it by our id, it is adopted instead of left to run
+   * unseen and billed; any other failure means nothing was created.
+   */
+  private async adoptAfterLostAnswer(
+    provider: Provider,
+    id: string,
+    startedAt: number,
+    requests: number,
+    err: unknown,
+  ): Promise<StoredBatch['snapshot'] | null> {
+    const lost = err instanceof GatewayError && (err.kind === 'upstream_timeout' || err.kind === 'upstream_unreachable')
+    if (!lost || !provider.findBatch) return null
+    return provider
+      .findBatch({ gatewayId: id, startedAt, requests, exactOnly: true, isMapped: (u) => this.store.batches.isMapped(provider.name, u) })
+      .catch(() => null)
   }
 
   private inputFile(tenant: string, fileId: string, hint?: ProviderName): StoredFile {

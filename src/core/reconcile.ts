@@ -86,7 +86,7 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
     return
   }
   try {
-    const location = await provider.findUpload({ gatewayId: upload.id, storage: upload.storage, startedAt: upload.startedAt })
+    const location = await withinStartupBudget(provider.findUpload({ gatewayId: upload.id, storage: upload.storage, startedAt: upload.startedAt }))
     if (location) {
       await provider.deleteFile(location)
       report.uploadsCleaned.push(upload.id)
@@ -116,12 +116,12 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
     return
   }
   try {
-    const found = await provider.findBatch({
+    const found = await withinStartupBudget(provider.findBatch({
       gatewayId: create.id,
       startedAt: create.createdAt,
       requests: typeof create.intent.requests === 'number' ? create.intent.requests : -1,
       isMapped: (upstreamId) => store.batches.isMapped(create.provider, upstreamId),
-    })
+    }))
     if (found) {
       store.batches.finalize(create.id, found)
       report.createsAdopted.push(create.id)
@@ -150,6 +150,27 @@ function removeOrphanBlobs(store: Store): number {
 }
 
 /** The adapters this start may ask: configured ones whose lookups have not failed yet. */
+/**
+ * Start-up must not wait out a dead provider's full timeout × retries (minutes at the defaults):
+ * one lookup gets STARTUP_LOOKUP_MS, after which it counts as failed and is tried at the next start.
+ */
+const STARTUP_LOOKUP_MS = 15_000
+
+async function withinStartupBudget<T>(lookup: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const budget = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new GatewayError('upstream_timeout', `lookup took longer than ${STARTUP_LOOKUP_MS} ms at start-up`)),
+      STARTUP_LOOKUP_MS,
+    )
+  })
+  try {
+    return await Promise.race([lookup, budget])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 class Upstreams {
   private readonly down = new Set<ProviderName>()
 

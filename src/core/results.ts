@@ -2,7 +2,7 @@
 // caller's dialect, streaming: one upstream line in, one dialect line out, never the whole file.
 
 import type { Limits } from '../config'
-import { iterateLines, parseJsonLine } from '../convert/lines'
+import { iterateLines, LinePacker, parseJsonLine } from '../convert/lines'
 import { resultLineParser, resultLineWriter } from '../convert/pairs'
 import { iterableToStream } from '../providers/multipart-body'
 import type { Provider } from '../providers/provider'
@@ -38,19 +38,14 @@ export function dialectResults(
   filter: ResultFilter,
 ): ReadableStream<Uint8Array> {
   const write = resultLineWriter(dialect)
-  const encoder = new TextEncoder()
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    let buffer = ''
+    // ~64 KB chunks: fewer, larger writes without holding more than one chunk.
+    const packer = new LinePacker()
     for await (const result of results) {
-      if (!keep(filter, result)) continue
-      buffer += `${JSON.stringify(write(result))}\n`
-      // Emit in ~64 KB chunks: fewer, larger writes without holding more than one chunk.
-      if (buffer.length >= 65536) {
-        yield encoder.encode(buffer)
-        buffer = ''
-      }
+      if (keep(filter, result)) yield* packer.push(JSON.stringify(write(result)))
     }
-    if (buffer.length > 0) yield encoder.encode(buffer)
+    const last = packer.end()
+    if (last) yield last
   }
   return iterableToStream(chunks())
 }

@@ -68,6 +68,12 @@ export interface CreateProbe {
   requests: number
   /** True for upstream batches another gateway batch already maps: never this create's. */
   isMapped: (upstreamId: string) => boolean
+  /**
+   * Only a batch that carries the gateway id may match. Set while the gateway is serving, when
+   * other clients may be creating look-alike batches upstream at the same moment; a heuristic
+   * match (Anthropic has nowhere to put our id) is only good enough at start-up.
+   */
+  exactOnly?: boolean
 }
 
 /** What start-up knows about an upload that died before its row was completed. */

@@ -52,7 +52,7 @@ export async function upstreamFetch(url: string, call: UpstreamCall, policy: Ups
     }
     // Headers arrived: the body may legitimately take longer than the timeout (large files).
     clearTimeout(timer)
-    if (res.ok || call.okStatuses?.includes(res.status)) return res
+    if (res.ok || call.okStatuses?.includes(res.status)) return guardBody(res, call)
     const message = await call.readError(res).catch(() => '')
     lastError = new GatewayError('upstream', message || `${call.provider} answered ${res.status} to "${call.what}"`, {
       upstreamStatus: res.status,
@@ -61,6 +61,27 @@ export async function upstreamFetch(url: string, call: UpstreamCall, policy: Ups
     if (!RETRYABLE.has(res.status)) break
   }
   throw lastError ?? new GatewayError('internal', `no attempt made for "${call.what}"`)
+}
+
+/**
+ * A connection can drop after the headers, while the body is read. Reading JSON or text from an
+ * upstream answer then fails with the provider's kind of error (unreachable, or a malformed
+ * answer) instead of surfacing as the gateway's own internal error. Streamed bodies (`res.body`)
+ * are handed on untouched: their consumer sees the break.
+ */
+function guardBody(res: Response, call: UpstreamCall): Response {
+  const fail = (err: unknown): GatewayError =>
+    err instanceof SyntaxError
+      ? new GatewayError('upstream', `${call.provider} sent a malformed answer to "${call.what}"`, { upstreamStatus: 502 })
+      : new GatewayError('upstream_unreachable', `${call.provider} dropped the connection during "${call.what}"`)
+  const json = res.json.bind(res)
+  const text = res.text.bind(res)
+  // Own properties shadow the prototype's methods; the type marks them read-only, the object does not.
+  Object.assign(res, {
+    json: async () => json().catch((err: unknown) => Promise.reject(fail(err))),
+    text: async () => text().catch((err: unknown) => Promise.reject(fail(err))),
+  })
+  return res
 }
 
 /** Full-jitter exponential backoff, but never sooner than the provider's retry-after. */

@@ -11,6 +11,11 @@ export interface Fault {
   delayMs?: number
   /** Close the connection without an HTTP answer. */
   drop?: boolean
+  /**
+   * Run the real handler first, then apply the delay/drop to its answer: the upstream did the
+   * work (created the batch) but the caller never hears back — a lost answer.
+   */
+  afterHandler?: boolean
   /** Answer with this status instead of running the handler. */
   status?: number
   body?: unknown
@@ -36,8 +41,10 @@ export class FaultPlan {
   }
 
   /** Returns a response to send instead of the real one, 'drop', or undefined to go on. */
-  async apply(req: Request, url: URL): Promise<Response | 'drop' | undefined> {
-    const fault = this.faults.find((f) => (f.times ?? 1) > 0 && (!f.match || f.match(req, url)))
+  async apply(req: Request, url: URL, stage: 'before' | 'after' = 'before'): Promise<Response | 'drop' | undefined> {
+    const fault = this.faults.find(
+      (f) => (f.times ?? 1) > 0 && Boolean(f.afterHandler) === (stage === 'after') && (!f.match || f.match(req, url)),
+    )
     if (!fault) return undefined
     fault.times = (fault.times ?? 1) - 1
     if (fault.delayMs) await Bun.sleep(fault.delayMs)
@@ -49,6 +56,18 @@ export class FaultPlan {
       headers: { 'content-type': 'application/json', ...fault.headers },
     })
   }
+}
+
+/** Headers go out, then the body stream errors: the client sees a broken connection. */
+function dropped(): Response {
+  return new Response(
+    new ReadableStream({
+      start(c) {
+        c.error(new Error('connection dropped by fault injection'))
+      },
+    }),
+    { status: 200 },
+  )
 }
 
 export interface FakeServer {
@@ -81,24 +100,18 @@ export function serveFake(handler: (req: Request, url: URL) => Response | Promis
         headers: Object.fromEntries(req.headers),
       })
       const injected = await faults.apply(req, url)
-      if (injected === 'drop') {
-        // Headers go out, then the body stream errors: the client sees a broken connection.
-        return new Response(
-          new ReadableStream({
-            start(c) {
-              c.error(new Error('connection dropped by fault injection'))
-            },
-          }),
-          { status: 200 },
-        )
-      }
+      if (injected === 'drop') return dropped()
       if (injected) return injected
+      let res: Response
       try {
-        return await handler(req, url)
+        res = await handler(req, url)
       } catch (err) {
         console.error('fake handler crashed', err)
         return new Response(JSON.stringify({ error: String(err) }), { status: 500 })
       }
+      const late = await faults.apply(req, url, 'after')
+      if (late === 'drop') return dropped()
+      return late ?? res
     },
   })
   return {

@@ -163,6 +163,8 @@ export class AnthropicAdapter implements Provider {
    * so none is taken (start-up then abandons the create and logs it).
    */
   async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
+    // Anthropic batches carry no metadata, so a match is by time and request count only.
+    if (probe.exactOnly) return null
     const window = createWindow(probe, this.policy)
     const matches: AnthropicMessageBatch[] = []
     let afterId: string | null = null
