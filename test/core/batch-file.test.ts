@@ -15,11 +15,11 @@ let seq = 0
 const chat = (id: string, prompt: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'gemini-2.0-flash', messages: [{ role: 'user', content: prompt }], ...extra } })
 
-async function convert(content: string | Uint8Array, provider: ProviderName, maxRequests?: number) {
+async function convert(content: string | Uint8Array, provider: ProviderName, maxRequests?: number, outPath = join(dir, `out-${seq + 1}.jsonl`)) {
   const path = join(dir, `in-${++seq}.jsonl`)
   await Bun.write(path, content)
   const lim = maxRequests === undefined ? limits : { ...limits, maxBatchRequests: { ...limits.maxBatchRequests, [provider]: maxRequests } }
-  const out = await convertBatchFile({ path, bytes: Bun.file(path).size }, provider, join(dir, `out-${seq}.jsonl`), lim)
+  const out = await convertBatchFile({ path, bytes: Bun.file(path).size }, provider, outPath, lim)
   return { ...out, text: await Bun.file(out.path).text() }
 }
 
@@ -41,6 +41,16 @@ describe('convertBatchFile', () => {
     expect(out.text).toBe(`${a}\n${b}\n`)
     expect(out.bytes).toBe(Buffer.byteLength(out.text))
     expect(out.facts).toEqual({ format: 'openai-batch', lines: 2, endpoint: '/v1/chat/completions', model: undefined })
+  })
+
+  test('lines spanning read chunks come through whole, over a longer file already at the out path', async () => {
+    // ~3 MB: many 256 KiB reads, with lines of every length cut at every kind of place.
+    const lines = Array.from({ length: 600 }, (_, i) => chat(`r${i}`, `${'wörd '.repeat(i * 2)}${i}`))
+    const outPath = join(dir, 'reused-out.jsonl')
+    await Bun.write(outPath, 'x'.repeat(8 * 1024 * 1024))
+    const out = await convert(`${lines.join('\n')}\n`, 'openai', undefined, outPath)
+    expect(out.text).toBe(`${lines.join('\n')}\n`)
+    expect(out.facts.lines).toBe(600)
   })
 
   test('gemini gets one {key, request} line per request, and the shared model', async () => {

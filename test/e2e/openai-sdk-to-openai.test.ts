@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import OpenAI, { toFile } from 'openai'
 import { type OpenAIFake, startOpenAIFake } from '../fakes/openai'
 import { type Gateway, startGateway } from './gateway'
+import { errorOf } from './openai-seed'
 
 let fake: OpenAIFake
 let gw: Gateway
@@ -22,16 +23,6 @@ const jsonl = (...lines: string[]) => `${lines.join('\n')}\n`
 
 async function upload(content: string, name = 'batch.jsonl', extra: Record<string, unknown> = {}) {
   return client.files.create({ file: await toFile(Buffer.from(content), name), purpose: 'batch', ...extra } as never)
-}
-
-async function errorOf(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof OpenAI.APIError) return err
-    throw err
-  }
-  throw new Error('expected the call to fail')
 }
 
 async function pollUntilDone(id: string) {

@@ -2,8 +2,10 @@
 // JSONL, create the batch with the provider's extra fields, poll to the end, and read the output
 // and error files back as OpenAI lines keyed by custom_id.
 
-import { expect } from 'bun:test'
+import { afterAll, beforeAll, expect } from 'bun:test'
 import OpenAI, { toFile } from 'openai'
+import { type AllFakes, startAllFakes } from '../fakes/start'
+import { type Gateway, startGateway } from './gateway'
 
 export const chatLine = (id: string, prompt: string, model: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -69,4 +71,22 @@ export async function errorOf(p: Promise<unknown>): Promise<InstanceType<typeof 
     throw err
   }
   throw new Error('expected the call to fail')
+}
+
+/**
+ * Every fake, a gateway configured against them and an `openai` client pointed at the gateway,
+ * started before the file's tests and stopped after. Fields are filled in by beforeAll.
+ */
+export function openaiWorld(): { fakes: AllFakes; gw: Gateway; client: OpenAI } {
+  const world = {} as { fakes: AllFakes; gw: Gateway; client: OpenAI }
+  beforeAll(async () => {
+    world.fakes = startAllFakes()
+    world.gw = await startGateway(world.fakes.env)
+    world.client = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
+  })
+  afterAll(async () => {
+    await world.gw.close()
+    await world.fakes.close()
+  })
+  return world
 }
