@@ -53,7 +53,7 @@ export async function upstreamFetch(url: string, call: UpstreamCall, policy: Ups
     // Headers arrived: the body may legitimately take longer than the timeout (large files).
     clearTimeout(timer)
     if (res.ok || call.okStatuses?.includes(res.status)) return guardBody(res, call)
-    const message = await call.readError(res).catch(() => '')
+    const message = credentialHint(call.provider, res.status, await call.readError(res).catch(() => ''))
     lastError = new GatewayError('upstream', message || `${call.provider} answered ${res.status} to "${call.what}"`, {
       upstreamStatus: res.status,
       retryAfter: parseRetryAfter(res.headers.get('retry-after')),
@@ -82,6 +82,15 @@ function guardBody(res: Response, call: UpstreamCall): Response {
     text: async () => text().catch((err: unknown) => Promise.reject(fail(err))),
   })
   return res
+}
+
+/**
+ * A 401/403 from a provider is about the gateway's own credentials, not the caller's virtual key;
+ * the status is passed on, and the message says whose credentials were refused.
+ */
+export function credentialHint(provider: string, status: number, message: string): string {
+  if (status !== 401 && status !== 403) return message
+  return `${provider} refused the gateway's provider credentials${message ? `: ${message}` : ''}`
 }
 
 /** Full-jitter exponential backoff, but never sooner than the provider's retry-after. */

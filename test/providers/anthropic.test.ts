@@ -313,7 +313,7 @@ describe('error mapping', () => {
   test('a wrong key is upstream 401 with Anthropic’s message', async () => {
     const wrong = new AnthropicAdapter({ apiKey: 'sk-ant-wrong', baseUrl: fake.url }, POLICY)
     const err = await rejection(wrong.getBatch('msgbatch_x'))
-    expect([err.kind, err.details.upstreamStatus, err.message]).toEqual(['upstream', 401, 'invalid x-api-key'])
+    expect([err.kind, err.details.upstreamStatus, err.message]).toEqual(['upstream', 401, "anthropic refused the gateway's provider credentials: invalid x-api-key"])
     const create = await rejection(wrong.createBatch(createInput(spoolItems([item('k-1', 'x')]), 1)))
     expect(create.details.upstreamStatus).toBe(401)
   })

@@ -11,7 +11,7 @@ import { GatewayError } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
 import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
-import { readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
+import { credentialHint, readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
 
@@ -164,7 +164,7 @@ export function fromClientError(err: unknown): GatewayError {
   if (err instanceof APIConnectionError) return new GatewayError('upstream_unreachable', 'openai could not be reached')
   if (err instanceof APIError && err.status !== undefined) {
     const body = err.error as { message?: unknown } | undefined
-    const message = typeof body?.message === 'string' ? body.message : `openai answered ${err.status}`
+    const message = credentialHint('openai', err.status, typeof body?.message === 'string' ? body.message : `openai answered ${err.status}`)
     return new GatewayError('upstream', message, {
       upstreamStatus: err.status,
       param: typeof err.param === 'string' ? err.param : undefined,
