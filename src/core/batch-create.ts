@@ -184,7 +184,10 @@ export class BatchCreator {
     if (file && file.location.kind === 'upstream') {
       return { input: { kind: 'file', location: file.location }, model: null, inputFileId: file.id }
     }
-    const spooled = await this.spoolInput(req, file, provider.name, spools)
+    // File providers may end a batch without a line for every request: keep the ids beside it.
+    const idsPath = provider.batchInput === 'file' ? this.store.blobs.spoolPath('ids') : undefined
+    if (idsPath) spools.push(idsPath)
+    const spooled = await this.spoolInput(req, file, provider.name, spools, idsPath)
     if (provider.batchInput === 'inline') {
       return { input: { kind: 'inline', source: spooled, count: spooled.count }, model: spooled.model, inputFileId: file?.id ?? null }
     }
@@ -198,6 +201,7 @@ export class BatchCreator {
       facts: { format: INPUT_FORMAT[provider.name], lines: spooled.count, model: spooled.model ?? undefined, endpoint: req.endpoint },
     })
     if (uploaded.location.kind !== 'upstream') throw new GatewayError('internal', 'converted input is not upstream')
+    if (idsPath) this.store.blobs.promote(idsPath, uploaded.id, 'ids')
     return { input: { kind: 'file', location: uploaded.location }, model: spooled.model, inputFileId: uploaded.id }
   }
 
@@ -206,17 +210,18 @@ export class BatchCreator {
     file: StoredFile | null,
     providerName: ProviderName,
     spools: string[],
+    idsPath?: string,
   ): Promise<SpooledRequests> {
     const path = this.store.blobs.spoolPath('requests')
     spools.push(path)
     const target = INPUT_TARGET[providerName]
     if (file) {
       if (file.location.kind !== 'blob') throw invalid(`input_file_id '${file.id}' cannot be used as batch input.`, { param: 'input_file_id' })
-      return spoolRequests(chatRequestsFromOpenAIFile(file.location.blobPath, this.config.limits), target, path)
+      return spoolRequests(chatRequestsFromOpenAIFile(file.location.blobPath, this.config.limits), target, path, idsPath)
     }
     if (req.input.kind !== 'inline') throw new GatewayError('internal', 'no input')
     if (providerName === 'anthropic') return spoolAnthropicPassthrough(req.input.requests, path)
-    return spoolRequests(chatRequestsFromAnthropicItems(req.input.requests), target, path)
+    return spoolRequests(chatRequestsFromAnthropicItems(req.input.requests), target, path, idsPath)
   }
 
   private defaultOutputUri(provider: ProviderName): string | null {

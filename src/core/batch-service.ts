@@ -2,16 +2,18 @@
 // upstream), list (bounded refresh work per call), cancel, delete, results, and the result
 // files of the OpenAI dialect (adopted upstream files, or derived ones computed on demand).
 
+import { existsSync } from 'node:fs'
 import type { Config } from '../config'
 import { GatewayError, notFound } from '../errors'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
-import { isTerminal, type StoredBatch } from './batch'
+import { isTerminal, settledCounts, type StoredBatch } from './batch'
 import type { StoredFile } from './file'
 import type { FileService } from './file-service'
 import { mintId } from './ids'
 import type { Dialect, ProviderName } from './provider-name'
+import { completeResults } from './result-completion'
 import { chatResults, dialectResults } from './results'
 
 /** At most this many upstream refreshes per list call, so a list stays cheap. */
@@ -90,7 +92,19 @@ export class BatchService {
     if (batch.snapshot.resultRefs.length === 1 && only?.format === 'anthropic-results' && dialect === 'anthropic') {
       return provider.openResults(only)
     }
-    return dialectResults(chatResults(batch, provider, this.config.limits), dialect, 'all')
+    return dialectResults(this.allResults(batch), dialect, 'all')
+  }
+
+  /** Whether the gateway kept the batch's custom_ids (result-completion.ts can then add lines). */
+  private hasIds(batch: StoredBatch): boolean {
+    return batch.inputFileId !== null && existsSync(this.store.blobs.idsPath(batch.inputFileId))
+  }
+
+  /** The upstream's results, plus a line for each request the upstream ended without one. */
+  private allResults(batch: StoredBatch) {
+    const upstream = chatResults(batch, this.registry.get(batch.provider), this.config.limits)
+    const idsPath = batch.inputFileId ? this.store.blobs.idsPath(batch.inputFileId) : null
+    return completeResults(upstream, batch, idsPath, this.config.limits.maxLineBytes)
   }
 
   private async refresh(batch: StoredBatch): Promise<StoredBatch> {
@@ -109,7 +123,8 @@ export class BatchService {
   private withResultFiles(batch: StoredBatch): StoredBatch {
     if (batch.dialect !== 'openai' || !isTerminal(batch.snapshot.status)) return batch
     if (batch.outputFileId || batch.errorFileId) return batch
-    const { counts, resultRefs } = batch.snapshot
+    const { resultRefs } = batch.snapshot
+    const counts = settledCounts(batch.snapshot.status, batch.snapshot.counts)
     const failed = counts.errored + counts.canceled + counts.expired
     const parts: Array<{ part: 'output' | 'error'; wanted: boolean }> = [
       { part: 'output', wanted: counts.succeeded > 0 },
@@ -120,7 +135,7 @@ export class BatchService {
       const upstreamRef = resultRefs.find((r) => r.part === part)
       if (upstreamRef) {
         ids[part] = this.adopt(batch, part, { kind: 'upstream', upstreamId: upstreamRef.ref }, upstreamRef.ref).id
-      } else if (wanted && resultRefs.length > 0 && !resultRefs.some((r) => r.part)) {
+      } else if (wanted && (resultRefs.length > 0 || this.hasIds(batch)) && !resultRefs.some((r) => r.part)) {
         ids[part] = this.adopt(batch, part, { kind: 'derived', batchId: batch.id, part }, `${batch.id}:${part}`).id
       }
     }
@@ -151,8 +166,7 @@ export class BatchService {
   private async derivedContent(file: StoredFile): Promise<ReadableStream<Uint8Array>> {
     if (file.location.kind !== 'derived') throw new GatewayError('internal', `${file.id} is not derived`)
     const batch = this.find(file.tenant, file.location.batchId)
-    const provider = this.registry.get(batch.provider)
     const filter = file.location.part === 'output' ? 'succeeded' : file.location.part === 'error' ? 'failed' : 'all'
-    return dialectResults(chatResults(batch, provider, this.config.limits), 'openai', filter)
+    return dialectResults(this.allResults(batch), 'openai', filter)
   }
 }

@@ -196,6 +196,7 @@ export class FileService {
     const file = this.get(tenant, id, providerHint)
     await this.removeBytes(this.registry.get(file.provider), file.location)
     this.store.files.delete(file.id, tenant)
+    this.store.blobs.remove(this.store.blobs.idsPath(file.id))
     return file
   }
 

@@ -142,14 +142,13 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
 function removeOrphanBlobs(store: Store): number {
   let removed = 0
   for (const name of store.blobs.listBlobs()) {
-    if (store.files.exists(name.replace(/\.jsonl$/, ''))) continue
+    if (store.files.exists(name.replace(/\.(jsonl|ids)$/, ''))) continue
     store.blobs.remove(join(store.blobs.blobDir, name))
     removed++
   }
   return removed
 }
 
-/** The adapters this start may ask: configured ones whose lookups have not failed yet. */
 /**
  * Start-up must not wait out a dead provider's full timeout × retries (minutes at the defaults):
  * one lookup gets STARTUP_LOOKUP_MS, after which it counts as failed and is tried at the next start.
@@ -171,6 +170,7 @@ async function withinStartupBudget<T>(lookup: Promise<T>): Promise<T> {
   }
 }
 
+/** The adapters this start may ask: configured ones whose lookups have not failed yet. */
 class Upstreams {
   private readonly down = new Set<ProviderName>()
 

@@ -19,13 +19,19 @@ export interface SpooledRequests {
   model: string | null
 }
 
+/**
+ * Writes the requests to `path` in `target`'s format; with `idsPath`, also their custom_ids (one
+ * JSON string per line), kept beside the input so results can account for every request.
+ */
 export async function spoolRequests(
   requests: AsyncIterable<ChatRequest> | Iterable<ChatRequest>,
   target: RequestTarget,
   path: string,
+  idsPath?: string,
 ): Promise<SpooledRequests> {
   const write = chatRequestWriter(target)
   const encoder = new TextEncoder()
+  const ids = idsPath ? Bun.file(idsPath).writer() : null
   let count = 0
   let model: string | null | undefined
   async function* lines(): AsyncGenerator<Uint8Array> {
@@ -33,6 +39,7 @@ export async function spoolRequests(
     for await (const req of requests) {
       count++
       model = model === undefined ? req.model : model === req.model ? model : null
+      ids?.write(`${JSON.stringify(req.customId)}\n`)
       buffer += `${JSON.stringify(write(req, count))}\n`
       if (buffer.length >= 65536) {
         yield encoder.encode(buffer)
@@ -41,7 +48,11 @@ export async function spoolRequests(
     }
     if (buffer.length > 0) yield encoder.encode(buffer)
   }
-  await Bun.write(path, new Response(iterableToStream(lines())))
+  try {
+    await Bun.write(path, new Response(iterableToStream(lines())))
+  } finally {
+    await ids?.end()
+  }
   if (count === 0) throw invalid('The batch has no requests.', { param: 'requests' })
   return { path, bytes: Bun.file(path).size, count, model: model ?? null }
 }

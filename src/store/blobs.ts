@@ -22,10 +22,18 @@ export class BlobStore {
   }
 
   /** Moves a finished spool file into the blob store under the file's gateway id. */
-  promote(spoolPath: string, fileId: string): string {
-    const target = this.blobPath(fileId)
+  promote(spoolPath: string, fileId: string, as: 'content' | 'ids' = 'content'): string {
+    const target = as === 'content' ? this.blobPath(fileId) : this.idsPath(fileId)
     renameSync(spoolPath, target)
     return target
+  }
+
+  /**
+   * The custom_ids of a batch input file whose provider may end a batch without a result line
+   * for every request (Gemini, Bedrock on cancel or expiry), one JSON string per line.
+   */
+  idsPath(fileId: string): string {
+    return join(this.blobDir, `${fileId}.ids`)
   }
 
   blobPath(fileId: string): string {

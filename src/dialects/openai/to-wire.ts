@@ -1,7 +1,7 @@
 // Core → OpenAI wire: unix-second timestamps, OpenAI status names (already the neutral ones),
 // request_counts folded to {total, completed, failed}, gateway ids for every file reference.
 
-import type { StoredBatch } from '../../core/batch'
+import { settledCounts, type StoredBatch } from '../../core/batch'
 import type { StoredFile } from '../../core/file'
 import type { BatchObject, FileObject } from './schemas'
 
@@ -21,7 +21,7 @@ export function fileToWire(file: StoredFile): FileObject {
 
 export function batchToWire(batch: StoredBatch): BatchObject {
   const s = batch.snapshot
-  const c = s.counts
+  const c = settledCounts(s.status, s.counts)
   return {
     id: batch.id,
     object: 'batch',
