@@ -6,18 +6,24 @@ export type Phase = (typeof PHASES)[number]
 export interface BenchOptions {
   bytes: number
   lineBytes: number
+  /** Runs of each measured phase; the fastest is reported (the machine may be busy). */
+  repeat: number
   phases: ReadonlySet<Phase>
   /** Keep the run directory (generated inputs, gateway data and log) instead of deleting it. */
   keep: boolean
   /** Also write the results as JSON here. */
   jsonPath: string | null
+  /** Extra environment for the gateway process (runtime knobs such as BUN_JSC_forceRAMSize). */
+  gatewayEnv: Record<string, string>
 }
 
-export const USAGE = `Usage: bun bench/run.ts [--size 256m] [--only PHASES] [--line-bytes 7168] [--json FILE] [--keep]
+export const USAGE = `Usage: bun bench/run.ts [--size 256m] [--only PHASES] [--line-bytes 7168] [--repeat 1] [--gateway-env K=V]... [--json FILE] [--keep]
 
   --size        input size (k, m, g suffixes are KiB, MiB, GiB); default 256m
   --only        comma list of ${PHASES.join(', ')}, or upload (= passthrough,convert); default all
   --line-bytes  average JSONL line length; default 7168
+  --repeat      run each measured phase N times and report the fastest (peak RSS: the highest); default 1
+  --gateway-env set K=V in the gateway's environment (repeatable), e.g. BUN_JSC_forceRAMSize=536870912
   --json        also write the figures as JSON to FILE
   --keep        keep .bench/run-*/ (inputs, gateway data, gateway log) after the run`
 
@@ -44,7 +50,15 @@ function parsePhases(text: string): Set<Phase> {
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const opts: BenchOptions = { bytes: parseSize('256m'), lineBytes: 7168, phases: new Set(PHASES), keep: false, jsonPath: null }
+  const opts: BenchOptions = {
+    bytes: parseSize('256m'),
+    lineBytes: 7168,
+    repeat: 1,
+    phases: new Set(PHASES),
+    keep: false,
+    jsonPath: null,
+    gatewayEnv: {},
+  }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string
     const value = (): string => {
@@ -55,10 +69,16 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (flag === '--size') opts.bytes = parseSize(value())
     else if (flag === '--only') opts.phases = parsePhases(value())
     else if (flag === '--line-bytes') opts.lineBytes = parseSize(value())
+    else if (flag === '--repeat') opts.repeat = Number(value())
     else if (flag === '--json') opts.jsonPath = value()
-    else if (flag === '--keep') opts.keep = true
+    else if (flag === '--gateway-env') {
+      const [name, ...rest] = value().split('=')
+      if (!name || rest.length === 0) throw new Error('--gateway-env takes NAME=VALUE')
+      opts.gatewayEnv[name] = rest.join('=')
+    } else if (flag === '--keep') opts.keep = true
     else throw new Error(`unknown option '${flag}'`)
   }
   if (opts.lineBytes < 512) throw new Error('--line-bytes must be at least 512')
+  if (!Number.isInteger(opts.repeat) || opts.repeat < 1) throw new Error('--repeat takes a whole number ≥ 1')
   return opts
 }

@@ -10,13 +10,19 @@ export interface Row {
   /** Peak RSS of the gateway process over the phase (absent for the in-bench baseline). */
   peakRss?: number
   skipped?: string
+  failed?: string
 }
 
 const COLUMNS = ['phase', 'MiB', 's', 'MiB/s', '× baseline', 'peak RSS MiB'] as const
 
 export function formatTable(rows: Row[], baselineMibps: number | null): string {
+  const notes: string[] = []
   const cells = rows.map((row): string[] => {
-    if (row.skipped) return [row.name, '', '', '', `skipped: ${row.skipped}`, '']
+    const note = row.skipped ? `skipped: ${row.skipped}` : row.failed ? `FAILED: ${row.failed}` : null
+    if (note) {
+      notes.push(`[${notes.length + 1}] ${row.name}: ${note}`)
+      return [`${row.name} [${notes.length}]`, '', '', '', row.failed ? 'failed' : 'skipped', '']
+    }
     const rate = row.bytes !== undefined && row.seconds ? mib(row.bytes) / row.seconds : null
     return [
       row.name,
@@ -30,5 +36,6 @@ export function formatTable(rows: Row[], baselineMibps: number | null): string {
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...cells.map((c) => (c[i] as string).length)))
   const line = (c: readonly string[]): string =>
     `| ${c.map((v, i) => (i === 0 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join(' | ')} |`
-  return [line(COLUMNS), `|${widths.map((w, i) => `${'-'.repeat(w + 1)}${i === 0 ? '-' : ':'}`).join('|')}|`, ...cells.map(line)].join('\n')
+  const table = [line(COLUMNS), `|${widths.map((w, i) => `${'-'.repeat(w + 1)}${i === 0 ? '-' : ':'}`).join('|')}|`, ...cells.map(line)]
+  return [...table, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n')
 }

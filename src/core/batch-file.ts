@@ -3,9 +3,10 @@
 // custom_ids go through a Bloom filter (custom-id-set.ts) and a second pass runs only when the
 // filter suspects a duplicate. Any bad line stops the upload with its line number.
 
+import { open } from 'node:fs/promises'
 import type { Limits } from '../config'
 import { requestLineWriter, type RequestTarget } from '../convert/pairs'
-import { iterateLines, LineSplitter, parseJsonLine } from '../convert/lines'
+import { LineSplitter, parseJsonLine } from '../convert/lines'
 import { parseOpenAIBatchLine } from '../convert/requests/openai-line'
 import { GatewayError, invalid } from '../errors'
 import { CustomIdSet, findFirstDuplicate } from './custom-id-set'
@@ -24,6 +25,7 @@ const TARGET: Record<ProviderName, { target: RequestTarget; format: FileFacts['f
 
 const NEWLINE = new Uint8Array([0x0a])
 const WRITE_BUFFER_BYTES = 1024 * 1024
+const READ_BYTES = 256 * 1024
 
 export interface ConvertedBatchFile {
   path: string
@@ -79,15 +81,19 @@ export async function convertBatchFile(
     out.write(NEWLINE)
   }
 
-  // A FileSink, not Bun.write(new Response(stream)) through a TransformStream: the stream
-  // plumbing cost ~20 % of the conversion time (profiled on a 256 MiB upload, docs/benchmark.md).
-  // Awaiting flush() once per source chunk keeps at most one chunk's output in memory.
+  // A FileSink written line by line, not a TransformStream into Bun.write(new Response(…)): the
+  // stream plumbing and joining each chunk's lines to encode them again took ~25 % of the
+  // conversion's CPU profile (256 MiB upload, docs/benchmark.md). Awaiting flush() once per
+  // source chunk keeps at most one chunk's output in memory, and writes out the lines that are
+  // views into the read buffer before localChunks() reuses it.
+  // Bun's FileSink opens without O_TRUNC: empty the file first, or a longer old one keeps its tail.
+  await Bun.write(outPath, '')
   const out = Bun.file(outPath).writer({ highWaterMark: WRITE_BUFFER_BYTES })
   try {
     const splitter = new LineSplitter((text, line, bytes) => onLine(out, text, line, bytes), {
       maxLineBytes: limits.maxLineBytes,
     })
-    for await (const chunk of Bun.file(source.path).stream()) {
+    for await (const chunk of localChunks(source.path)) {
       splitter.push(chunk)
       await out.flush()
     }
@@ -112,9 +118,39 @@ export async function convertBatchFile(
 }
 
 async function* customIdsOf(path: string, limits: Limits): AsyncGenerator<{ id: string; line: number }> {
-  yield* iterateLines(
-    Bun.file(path).stream(),
-    (text, line) => ({ id: parseOpenAIBatchLine(parseJsonLine(text, line), line).customId, line }),
+  let ids: { id: string; line: number }[] = []
+  const splitter = new LineSplitter(
+    (text, line) => ids.push({ id: parseOpenAIBatchLine(parseJsonLine(text, line), line).customId, line }),
     { maxLineBytes: limits.maxLineBytes },
   )
+  for await (const chunk of localChunks(path)) {
+    splitter.push(chunk)
+    yield* ids
+    ids = []
+  }
+  splitter.end()
+  yield* ids
+}
+
+/**
+ * A spool file's bytes, READ_BYTES at a time, through one reused buffer: each chunk is valid only
+ * until the next is asked for. Two measured reasons for not looping over Bun.file().stream():
+ * reading a local file through it never waited, so a whole conversion ran as one task (a 256 MiB
+ * one let no timer fire for 1.7 s; a 2 GB one would stall every other request, /health included,
+ * for ~15 s), and it allocated a fresh 512 KiB buffer per chunk — garbage the allocator kept
+ * resident. A read from a file handle goes through the I/O pool, so the event loop turns between
+ * chunks.
+ */
+async function* localChunks(path: string): AsyncGenerator<Uint8Array> {
+  const file = await open(path, 'r')
+  try {
+    const buffer = Buffer.allocUnsafe(READ_BYTES)
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, READ_BYTES, null)
+      if (bytesRead === 0) return
+      yield buffer.subarray(0, bytesRead)
+    }
+  } finally {
+    await file.close()
+  }
 }
