@@ -31,6 +31,8 @@ export interface ConvertedBatchFile {
   path: string
   bytes: number
   facts: FileFacts
+  /** Whether the custom_ids were written to `idsPath` (see result-completion.ts). */
+  idsWritten: boolean
 }
 
 export async function convertBatchFile(
@@ -38,10 +40,14 @@ export async function convertBatchFile(
   provider: ProviderName,
   outPath: string,
   limits: Limits,
+  idsPath?: string,
 ): Promise<ConvertedBatchFile> {
   const { target, format } = TARGET[provider]
   const writeLine = requestLineWriter(target)
   const keepOriginal = format === 'openai-batch'
+  // Converted formats go to providers that may end a batch without a line per request; their
+  // custom_ids are kept so results can still account for every one.
+  const idsOut = !keepOriginal && idsPath ? await emptyWriter(idsPath) : null
   const maxRequests = limits.maxBatchRequests[provider]
   const ids = new CustomIdSet()
   let count = 0
@@ -69,6 +75,7 @@ export async function convertBatchFile(
     model ??= lineModel
     if (lineModel !== model) modelsAgree = false
     ids.add(parsed.customId, line)
+    idsOut?.write(`${JSON.stringify(parsed.customId)}\n`)
     if (keepOriginal) {
       // Anthropic lines are converted only to reject what cannot be converted, now (see TARGET);
       // re-serializing an OpenAI line would only reproduce it.
@@ -86,9 +93,7 @@ export async function convertBatchFile(
   // conversion's CPU profile (256 MiB upload, docs/benchmark.md). Awaiting flush() once per
   // source chunk keeps at most one chunk's output in memory, and writes out the lines that are
   // views into the read buffer before localChunks() reuses it.
-  // Bun's FileSink opens without O_TRUNC: empty the file first, or a longer old one keeps its tail.
-  await Bun.write(outPath, '')
-  const out = Bun.file(outPath).writer({ highWaterMark: WRITE_BUFFER_BYTES })
+  const out = await emptyWriter(outPath)
   try {
     const splitter = new LineSplitter((text, line, bytes) => onLine(out, text, line, bytes), {
       maxLineBytes: limits.maxLineBytes,
@@ -96,10 +101,12 @@ export async function convertBatchFile(
     for await (const chunk of localChunks(source.path)) {
       splitter.push(chunk)
       await out.flush()
+      await idsOut?.flush()
     }
     splitter.end()
   } finally {
     await out.end()
+    await idsOut?.end()
   }
   if (count === 0) throw invalid('The batch file has no requests.', { param: 'file', code: 'empty_file' })
 
@@ -114,7 +121,14 @@ export async function convertBatchFile(
     path: outPath,
     bytes: Bun.file(outPath).size,
     facts: { format, lines: count, endpoint, model: modelsAgree ? model : undefined },
+    idsWritten: idsOut !== null,
   }
+}
+
+/** Bun's FileSink opens without O_TRUNC: empty the file first, or a longer old one keeps its tail. */
+async function emptyWriter(path: string): Promise<Bun.FileSink> {
+  await Bun.write(path, '')
+  return Bun.file(path).writer({ highWaterMark: WRITE_BUFFER_BYTES })
 }
 
 async function* customIdsOf(path: string, limits: Limits): AsyncGenerator<{ id: string; line: number }> {

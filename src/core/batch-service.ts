@@ -63,7 +63,7 @@ export class BatchService {
 
   async cancel(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredBatch> {
     const batch = this.find(tenant, id, providerHint)
-    const snapshot = await this.registry.get(batch.provider).cancelBatch(batch.upstreamId)
+    const snapshot = this.withKnownTotal(batch, await this.registry.get(batch.provider).cancelBatch(batch.upstreamId))
     this.store.batches.markCancelRequested(batch.id, Math.floor(Date.now() / 1000))
     this.store.batches.saveSnapshot(batch.id, snapshot)
     return this.withResultFiles({ ...this.find(tenant, id), snapshot })
@@ -109,11 +109,22 @@ export class BatchService {
 
   private async refresh(batch: StoredBatch): Promise<StoredBatch> {
     if (!isTerminal(batch.snapshot.status)) {
-      const snapshot = await this.registry.get(batch.provider).getBatch(batch.upstreamId)
+      const snapshot = this.withKnownTotal(batch, await this.registry.get(batch.provider).getBatch(batch.upstreamId))
       this.store.batches.saveSnapshot(batch.id, snapshot)
       batch = { ...batch, snapshot }
     }
     return this.withResultFiles(batch)
+  }
+
+  /**
+   * Providers report no total before they have read the input (Bedrock before validation, OpenAI
+   * while validating), and a job stopped early never does; the gateway counted the input's lines
+   * when it wrote them, so the total is never less than that.
+   */
+  private withKnownTotal(batch: StoredBatch, snapshot: StoredBatch['snapshot']): StoredBatch['snapshot'] {
+    const lines = batch.inputFileId ? this.store.files.get(batch.inputFileId, batch.tenant)?.facts.lines : undefined
+    if (!lines || snapshot.counts.total >= lines || !isTerminal(snapshot.status)) return snapshot
+    return { ...snapshot, counts: { ...snapshot.counts, total: lines } }
   }
 
   /**

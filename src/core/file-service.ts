@@ -54,15 +54,21 @@ export class FileService {
     try {
       let body = { path: req.raw.path, bytes: req.raw.bytes }
       let facts: FileFacts = { format: 'raw' }
+      let keepIds: string | null = null
       if (req.purpose === 'batch') {
         // Listed before converting: a bad line fails the conversion with its output half written.
         const out = this.store.blobs.spoolPath('converted')
         spooled.push(out)
-        const converted = await convertBatchFile(body, req.provider, out, this.config.limits)
+        const idsPath = this.store.blobs.spoolPath('ids')
+        spooled.push(idsPath)
+        const converted = await convertBatchFile(body, req.provider, out, this.config.limits, idsPath)
         body = converted
         facts = converted.facts
+        if (converted.idsWritten) keepIds = idsPath
       }
-      return await this.record(provider, id, req, body, facts)
+      const file = await this.record(provider, id, req, body, facts)
+      if (keepIds) this.store.blobs.promote(keepIds, file.id, 'ids')
+      return file
     } finally {
       for (const path of spooled) this.store.blobs.remove(path)
     }

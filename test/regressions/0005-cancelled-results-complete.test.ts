@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
-import OpenAI from 'openai'
+import OpenAI, { toFile } from 'openai'
 import { type AllFakes, startAllFakes } from '../fakes/start'
 import { type Gateway, startGateway } from '../e2e/gateway'
 
@@ -43,6 +43,31 @@ describe('results of a cancelled batch account for every request', () => {
       ])
     })
   }
+
+  test('bedrock via an uploaded OpenAI file: the error file holds batch_cancelled lines', async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
+    const model = 'anthropic.claude-3-haiku-20240307-v1:0'
+    const lines = ['up-1', 'up 2'].map((id) =>
+      JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model, max_tokens: 5, messages: [{ role: 'user', content: id }] } }),
+    )
+    const file = await client.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'in.jsonl'), purpose: 'batch', provider: 'bedrock' } as never)
+    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', model } as never)
+    await client.batches.cancel(created.id)
+    let done = await client.batches.retrieve(created.id)
+    for (let i = 0; i < 5 && done.status !== 'cancelled'; i++) done = await client.batches.retrieve(created.id)
+    expect(done.status).toBe('cancelled')
+    expect(done.request_counts).toEqual({ total: 2, completed: 0, failed: 2 })
+    const text = await (await client.files.content(done.error_file_id as string)).text()
+    const codes = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map((o) => [o.custom_id, o.error.code])
+    expect(codes.sort()).toEqual([
+      ['up 2', 'batch_cancelled'],
+      ['up-1', 'batch_cancelled'],
+    ])
+  })
 
   test('gemini via the OpenAI dialect: the error file holds batch_cancelled lines', async () => {
     const client = new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'x', maxRetries: 0 })

@@ -166,9 +166,11 @@ test('kill -9 mid-upload and mid-create, restart: store, blobs and upstreams are
     expect(spoolFiles()).toEqual([])
     expect(rows(dataDir, `SELECT id FROM batches WHERE state = 'creating'`)).toEqual([])
     expect(rows(dataDir, `SELECT id FROM files WHERE state = 'pending'`)).toEqual([])
-    const blobIds = readdirSync(join(dataDir, 'blobs')).map((name) => name.replace(/\.jsonl$/, ''))
+    const blobNames = readdirSync(join(dataDir, 'blobs'))
+    // Content blobs are the Anthropic-bound input; `.ids` sidecars keep converted inputs' custom_ids.
+    const blobIds = blobNames.map((name) => name.replace(/\.(jsonl|ids)$/, ''))
     const readyIds = rows<{ id: string }>(dataDir, `SELECT id FROM files WHERE state = 'ready'`).map((r) => r.id)
-    expect(blobIds).toEqual([blobFile.id])
+    expect(blobNames.filter((n) => n.endsWith('.jsonl'))).toEqual([`${blobFile.id}.jsonl`])
     for (const id of blobIds) expect(readyIds).toContain(id)
     expect(readyIds.sort()).toEqual([...handedOut.files].sort())
 
