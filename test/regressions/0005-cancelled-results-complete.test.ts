@@ -23,6 +23,17 @@ afterAll(async () => {
 const requests = (model: string) =>
   ['first', 'second'].map((id) => ({ custom_id: id, params: { model, max_tokens: 50, messages: [{ role: 'user' as const, content: `say ${id}` }] } }))
 
+/** [custom_id, error.code] of every line of an OpenAI error file, sorted. */
+async function errorCodes(client: OpenAI, fileId: string | null | undefined): Promise<string[][]> {
+  const text = await (await client.files.content(fileId as string)).text()
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .map((o) => [o.custom_id, o.error.code])
+    .sort()
+}
+
 describe('results of a cancelled batch account for every request', () => {
   for (const [provider, model] of [
     ['gemini', 'gemini-2.0-flash'],
@@ -57,13 +68,7 @@ describe('results of a cancelled batch account for every request', () => {
     for (let i = 0; i < 5 && done.status !== 'cancelled'; i++) done = await client.batches.retrieve(created.id)
     expect(done.status).toBe('cancelled')
     expect(done.request_counts).toEqual({ total: 2, completed: 0, failed: 2 })
-    const text = await (await client.files.content(done.error_file_id as string)).text()
-    const codes = text
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .map((o) => [o.custom_id, o.error.code])
-    expect(codes.sort()).toEqual([
+    expect(await errorCodes(client, done.error_file_id)).toEqual([
       ['up 2', 'batch_cancelled'],
       ['up-1', 'batch_cancelled'],
     ])
@@ -81,13 +86,7 @@ describe('results of a cancelled batch account for every request', () => {
     const cancelled = await client.batches.cancel(created.id)
     expect(cancelled.status).toBe('cancelled')
     expect(cancelled.error_file_id).toMatch(/^file-/)
-    const text = await (await client.files.content(cancelled.error_file_id as string)).text()
-    const codes = text
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .map((o) => [o.custom_id, o.error.code])
-    expect(codes.sort()).toEqual([
+    expect(await errorCodes(client, cancelled.error_file_id)).toEqual([
       ['first', 'batch_cancelled'],
       ['second', 'batch_cancelled'],
     ])
