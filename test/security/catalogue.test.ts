@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Dialect } from '../../src/core/provider-name'
-import { call, type ExpectedError, expectError, leftovers, MODELS, multipart, startWorld, upstreamRequests, type World } from './world'
+import { batchItem, batchLine, call, type ExpectedError, expectError, leftovers, MODELS, multipart, startWorld, upstreamRequests, type World } from './world'
 
 interface Req {
   method?: string
@@ -24,17 +24,8 @@ interface Row {
   want: ExpectedError
 }
 
-const line = (id: unknown, body: Record<string, unknown> = {}) =>
-  JSON.stringify({
-    custom_id: id,
-    method: 'POST',
-    url: '/v1/chat/completions',
-    body: { model: MODELS.openai, messages: [{ role: 'user', content: 'hi' }], max_tokens: 10, ...body },
-  })
-const item = (customId: unknown, params: Record<string, unknown> = {}) => ({
-  custom_id: customId,
-  params: { model: MODELS.anthropic, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], ...params },
-})
+const line = (id: unknown, body: Record<string, unknown> = {}) => batchLine(id, { body })
+const item = (customId: unknown, params: Record<string, unknown> = {}) => batchItem(customId, { params })
 const create = (fields: Record<string, unknown>) => ({
   input_file_id: 'file-00000000000000000000000000',
   endpoint: '/v1/chat/completions',

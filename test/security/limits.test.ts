@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { loadConfig } from '../../src/config'
 import type { Dialect } from '../../src/core/provider-name'
-import { call, expectError, leftovers, MODELS, multipart, type Reply, startWorld, upstreamRequests, type World } from './world'
+import { batchItem, batchLine, call, expectError, leftovers, MODELS, multipart, type Reply, startWorld, upstreamRequests, type World } from './world'
 
 const MiB = 1024 * 1024
 
@@ -49,17 +49,8 @@ afterAll(async () => {
   await world.close()
 })
 
-const line = (id: string, prompt = 'hi') =>
-  JSON.stringify({
-    custom_id: id,
-    method: 'POST',
-    url: '/v1/chat/completions',
-    body: { model: MODELS.openai, messages: [{ role: 'user', content: prompt }], max_tokens: 10 },
-  })
-const item = (id: string) => ({
-  custom_id: id,
-  params: { model: MODELS.anthropic, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] },
-})
+const line = (id: string, prompt = 'hi') => batchLine(id, { prompt })
+const item = (id: string) => batchItem(id)
 
 function upload(dialect: Dialect, content: string, fields: Record<string, string> = {}, query = '') {
   const parts = [

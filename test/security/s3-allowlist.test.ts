@@ -5,17 +5,11 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { TEST_BUCKET } from '../fakes/start'
-import { call, expectError, MODELS, multipart, startWorld, upstreamRequests, type World } from './world'
+import { batchLine, call, expectError, MODELS, multipart, startWorld, upstreamRequests, type World } from './world'
 
 const OTHER_BUCKET = 'batchgate-other' // exists on the S3 fake, so only the gateway can refuse it
 
-const line = (id: string) =>
-  JSON.stringify({
-    custom_id: id,
-    method: 'POST',
-    url: '/v1/chat/completions',
-    body: { model: MODELS.bedrock, messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 },
-  })
+const line = (id: string) => batchLine(id, { model: MODELS.bedrock })
 
 function bedrockUpload(world: World, fields: Record<string, string>) {
   const form = multipart([

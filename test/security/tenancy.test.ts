@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Dialect } from '../../src/core/provider-name'
-import { call, expectError, KEYS, MODELS, multipart, type Reply, startWorld, upstreamRequests, type World } from './world'
+import { batchItem, batchLine, call, expectError, KEYS, multipart, type Reply, startWorld, upstreamRequests, type World } from './world'
 
 let world: World
 
@@ -14,17 +14,8 @@ const alice = { batchFile: '', outputFile: '', errorFile: '', openaiBatch: '', a
 /** Bob's own objects, so his lists have something in them. */
 const bob = { file: '', messageBatch: '' }
 
-const chatLine = (id: string, prompt: string) =>
-  JSON.stringify({
-    custom_id: id,
-    method: 'POST',
-    url: '/v1/chat/completions',
-    body: { model: MODELS.openai, messages: [{ role: 'user', content: prompt }], max_tokens: 10 },
-  })
-const item = (id: string) => ({
-  custom_id: id,
-  params: { model: MODELS.anthropic, max_tokens: 10, messages: [{ role: 'user', content: 'hello' }] },
-})
+const chatLine = (id: string, prompt: string) => batchLine(id, { prompt })
+const item = (id: string) => batchItem(id, { prompt: 'hello' })
 
 const as = (key: string) => (path: string, init: Parameters<typeof call>[2] = {}) => call(world.gw.url, path, { key, ...init })
 const asAlice = as(KEYS.alice)

@@ -17,6 +17,24 @@ export const MODELS = {
   bedrock: 'anthropic.claude-3-haiku-20240307-v1:0',
 } as const
 
+/** One OpenAI chat-completions batch line; `body` fields override the defaults. */
+export function batchLine(id: unknown, opts: { prompt?: string; model?: string; body?: Record<string, unknown> } = {}): string {
+  return JSON.stringify({
+    custom_id: id,
+    method: 'POST',
+    url: '/v1/chat/completions',
+    body: { model: opts.model ?? MODELS.openai, messages: [{ role: 'user', content: opts.prompt ?? 'hi' }], max_tokens: 10, ...opts.body },
+  })
+}
+
+/** One Anthropic Message Batch request item; `params` fields override the defaults. */
+export function batchItem(id: unknown, opts: { prompt?: string; params?: Record<string, unknown> } = {}) {
+  return {
+    custom_id: id,
+    params: { model: MODELS.anthropic, max_tokens: 10, messages: [{ role: 'user', content: opts.prompt ?? 'hi' }], ...opts.params },
+  }
+}
+
 export interface World {
   fakes: AllFakes
   gw: Gateway
