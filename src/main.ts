@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     const timer = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS)
     await server.stop(false)
     clearTimeout(timer)
-    store.close()
+    await store.close()
     process.exit(0)
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))

@@ -59,7 +59,7 @@ export class BatchCreator {
   ) {}
 
   async create(req: CreateBatchRequest): Promise<StoredBatch> {
-    const file = req.input.kind === 'file' ? this.inputFile(req.tenant, req.input.fileId, req.input.providerHint) : null
+    const file = req.input.kind === 'file' ? await this.inputFile(req.tenant, req.input.fileId, req.input.providerHint) : null
     const providerName = file?.provider ?? req.provider
     const provider = this.registry.get(providerName)
     const hours = completionHours(req.completionWindow, providerName)
@@ -79,7 +79,7 @@ export class BatchCreator {
       const model = req.model ?? prepared.model ?? file?.facts.model ?? null
       const id = mintId(req.dialect === 'openai' ? 'openaiBatch' : 'anthropicBatch')
       const createdAt = Math.floor(Date.now() / 1000)
-      this.store.batches.recordIntent({
+      await this.store.batches.recordIntent({
         id,
         tenant: req.tenant,
         provider: providerName,
@@ -107,13 +107,13 @@ export class BatchCreator {
       } catch (err) {
         const adopted = await this.adoptAfterLostAnswer(provider, id, createdAt, count, err)
         if (!adopted) {
-          this.store.batches.abandon(id)
+          await this.store.batches.abandon(id)
           throw err
         }
         snapshot = adopted
       }
-      this.store.batches.finalize(id, snapshot)
-      const batch = this.store.batches.get(id, req.tenant)
+      await this.store.batches.finalize(id, snapshot)
+      const batch = await this.store.batches.get(id, req.tenant)
       if (!batch) throw new GatewayError('internal', `batch ${id} vanished after create`)
       return batch
     } finally {
@@ -140,9 +140,9 @@ export class BatchCreator {
       .catch(() => null)
   }
 
-  private inputFile(tenant: string, fileId: string, hint?: ProviderName): StoredFile {
+  private async inputFile(tenant: string, fileId: string, hint?: ProviderName): Promise<StoredFile> {
     try {
-      return this.files.get(tenant, fileId, hint)
+      return await this.files.get(tenant, fileId, hint)
     } catch (err) {
       if (err instanceof GatewayError && err.kind === 'not_found') {
         throw new GatewayError('not_found', err.message, { param: 'input_file_id' })
@@ -201,7 +201,7 @@ export class BatchCreator {
       facts: { format: INPUT_FORMAT[provider.name], lines: spooled.count, model: spooled.model ?? undefined, endpoint: req.endpoint },
     })
     if (uploaded.location.kind !== 'upstream') throw new GatewayError('internal', 'converted input is not upstream')
-    if (idsPath) this.store.blobs.promote(idsPath, uploaded.id, 'ids')
+    if (idsPath) await this.store.blobs.put(idsPath, uploaded.id, 'ids')
     return { input: { kind: 'file', location: uploaded.location }, model: spooled.model, inputFileId: uploaded.id }
   }
 
@@ -217,7 +217,9 @@ export class BatchCreator {
     const target = INPUT_TARGET[providerName]
     if (file) {
       if (file.location.kind !== 'blob') throw invalid(`input_file_id '${file.id}' cannot be used as batch input.`, { param: 'input_file_id' })
-      return spoolRequests(chatRequestsFromOpenAIFile(file.location.blobPath, this.config.limits), target, path, idsPath)
+      const blob = await this.store.blobs.open(file.id, 'content')
+      if (!blob) throw new GatewayError('internal', `the bytes of ${file.id} are missing from the blob store`)
+      return spoolRequests(chatRequestsFromOpenAIFile(blob, this.config.limits), target, path, idsPath)
     }
     if (req.input.kind !== 'inline') throw new GatewayError('internal', 'no input')
     if (providerName === 'anthropic') return spoolAnthropicPassthrough(req.input.requests, path)

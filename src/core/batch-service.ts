@@ -2,7 +2,6 @@
 // upstream), list (bounded refresh work per call), cancel, delete, results, and the result
 // files of the OpenAI dialect (adopted upstream files, or derived ones computed on demand).
 
-import { existsSync } from 'node:fs'
 import type { Config } from '../config'
 import { GatewayError, notFound } from '../errors'
 import type { Registry } from '../providers/registry'
@@ -31,14 +30,14 @@ export class BatchService {
 
   /** The stored batch, refreshed from the upstream while it is not terminal. */
   async get(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredBatch> {
-    const batch = this.find(tenant, id, providerHint)
+    const batch = await this.find(tenant, id, providerHint)
     return isTerminal(batch.snapshot.status) && (batch.dialect !== 'openai' || batch.outputFileId || batch.errorFileId)
       ? batch
       : this.refresh(batch)
   }
 
-  find(tenant: string, id: string, providerHint?: ProviderName): StoredBatch {
-    const batch = this.store.batches.get(id, tenant)
+  async find(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredBatch> {
+    const batch = await this.store.batches.get(id, tenant)
     if (!batch || (providerHint && providerHint !== batch.provider)) throw notFound('batch', id)
     return batch
   }
@@ -48,7 +47,7 @@ export class BatchService {
     page: PageRequest,
     filter: { dialect?: Dialect; provider?: ProviderName } = {},
   ): Promise<Page<StoredBatch>> {
-    const result = this.store.batches.list(tenant, page, filter)
+    const result = await this.store.batches.list(tenant, page, filter)
     const stale = result.items.filter((b) => !isTerminal(b.snapshot.status)).slice(0, LIST_REFRESH_BUDGET)
     const fresh = new Map<string, StoredBatch>()
     await Promise.all(
@@ -62,11 +61,11 @@ export class BatchService {
   }
 
   async cancel(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredBatch> {
-    const batch = this.find(tenant, id, providerHint)
-    const snapshot = this.withKnownTotal(batch, await this.registry.get(batch.provider).cancelBatch(batch.upstreamId))
-    this.store.batches.markCancelRequested(batch.id, Math.floor(Date.now() / 1000))
-    this.store.batches.saveSnapshot(batch.id, snapshot)
-    return this.withResultFiles({ ...this.find(tenant, id), snapshot })
+    const batch = await this.find(tenant, id, providerHint)
+    const snapshot = await this.withKnownTotal(batch, await this.registry.get(batch.provider).cancelBatch(batch.upstreamId))
+    await this.store.batches.markCancelRequested(batch.id, Math.floor(Date.now() / 1000))
+    await this.store.batches.saveSnapshot(batch.id, snapshot)
+    return this.withResultFiles({ ...(await this.find(tenant, id)), snapshot })
   }
 
   /** Anthropic-dialect delete: only once ended, as Anthropic documents. */
@@ -76,7 +75,7 @@ export class BatchService {
       throw new GatewayError('conflict', `Batch ${batch.id} is still processing; cancel it and wait until it has ended before deleting it.`)
     }
     await this.registry.get(batch.provider).deleteBatch(batch.upstreamId)
-    this.store.batches.markDeleted(batch.id)
+    await this.store.batches.markDeleted(batch.id)
     return batch
   }
 
@@ -96,21 +95,21 @@ export class BatchService {
   }
 
   /** Whether the gateway kept the batch's custom_ids (result-completion.ts can then add lines). */
-  private hasIds(batch: StoredBatch): boolean {
-    return batch.inputFileId !== null && existsSync(this.store.blobs.idsPath(batch.inputFileId))
+  private async hasIds(batch: StoredBatch): Promise<boolean> {
+    return batch.inputFileId !== null && (await this.store.blobs.has(batch.inputFileId, 'ids'))
   }
 
   /** The upstream's results, plus a line for each request the upstream ended without one. */
   private allResults(batch: StoredBatch) {
     const upstream = chatResults(batch, this.registry.get(batch.provider), this.config.limits)
-    const idsPath = batch.inputFileId ? this.store.blobs.idsPath(batch.inputFileId) : null
-    return completeResults(upstream, batch, idsPath, this.config.limits.maxLineBytes)
+    const ids = batch.inputFileId ? () => this.store.blobs.open(batch.inputFileId as string, 'ids') : null
+    return completeResults(upstream, batch, ids, this.config.limits.maxLineBytes)
   }
 
   private async refresh(batch: StoredBatch): Promise<StoredBatch> {
     if (!isTerminal(batch.snapshot.status)) {
-      const snapshot = this.withKnownTotal(batch, await this.registry.get(batch.provider).getBatch(batch.upstreamId))
-      this.store.batches.saveSnapshot(batch.id, snapshot)
+      const snapshot = await this.withKnownTotal(batch, await this.registry.get(batch.provider).getBatch(batch.upstreamId))
+      await this.store.batches.saveSnapshot(batch.id, snapshot)
       batch = { ...batch, snapshot }
     }
     return this.withResultFiles(batch)
@@ -121,9 +120,10 @@ export class BatchService {
    * while validating), and a job stopped early never does; the gateway counted the input's lines
    * when it wrote them, so the total is never less than that.
    */
-  private withKnownTotal(batch: StoredBatch, snapshot: StoredBatch['snapshot']): StoredBatch['snapshot'] {
-    const lines = batch.inputFileId ? this.store.files.get(batch.inputFileId, batch.tenant)?.facts.lines : undefined
-    if (!lines || snapshot.counts.total >= lines || !isTerminal(snapshot.status)) return snapshot
+  private async withKnownTotal(batch: StoredBatch, snapshot: StoredBatch['snapshot']): Promise<StoredBatch['snapshot']> {
+    if (!isTerminal(snapshot.status) || !batch.inputFileId) return snapshot
+    const lines = (await this.store.files.get(batch.inputFileId, batch.tenant))?.facts.lines
+    if (!lines || snapshot.counts.total >= lines) return snapshot
     return { ...snapshot, counts: { ...snapshot.counts, total: lines } }
   }
 
@@ -131,7 +131,7 @@ export class BatchService {
    * Gives a terminal OpenAI-dialect batch its output and error file ids, once. OpenAI's own files
    * are adopted; other providers' results become derived files computed on demand.
    */
-  private withResultFiles(batch: StoredBatch): StoredBatch {
+  private async withResultFiles(batch: StoredBatch): Promise<StoredBatch> {
     if (batch.dialect !== 'openai' || !isTerminal(batch.snapshot.status)) return batch
     if (batch.outputFileId || batch.errorFileId) return batch
     const { resultRefs } = batch.snapshot
@@ -145,16 +145,16 @@ export class BatchService {
     for (const { part, wanted } of parts) {
       const upstreamRef = resultRefs.find((r) => r.part === part)
       if (upstreamRef) {
-        ids[part] = this.adopt(batch, part, { kind: 'upstream', upstreamId: upstreamRef.ref }, upstreamRef.ref).id
-      } else if (wanted && (resultRefs.length > 0 || this.hasIds(batch)) && !resultRefs.some((r) => r.part)) {
-        ids[part] = this.adopt(batch, part, { kind: 'derived', batchId: batch.id, part }, `${batch.id}:${part}`).id
+        ids[part] = (await this.adopt(batch, part, { kind: 'upstream', upstreamId: upstreamRef.ref }, upstreamRef.ref)).id
+      } else if (wanted && (resultRefs.length > 0 || (await this.hasIds(batch))) && !resultRefs.some((r) => r.part)) {
+        ids[part] = (await this.adopt(batch, part, { kind: 'derived', batchId: batch.id, part }, `${batch.id}:${part}`)).id
       }
     }
-    this.store.batches.setResultFiles(batch.id, ids.output, ids.error)
+    await this.store.batches.setResultFiles(batch.id, ids.output, ids.error)
     return { ...batch, outputFileId: ids.output, errorFileId: ids.error }
   }
 
-  private adopt(batch: StoredBatch, part: 'output' | 'error', location: StoredFile['location'], key: string): StoredFile {
+  private adopt(batch: StoredBatch, part: 'output' | 'error', location: StoredFile['location'], key: string): Promise<StoredFile> {
     return this.store.files.adopt(
       {
         id: mintId('openaiFile'),
@@ -176,7 +176,7 @@ export class BatchService {
 
   private async derivedContent(file: StoredFile): Promise<ReadableStream<Uint8Array>> {
     if (file.location.kind !== 'derived') throw new GatewayError('internal', `${file.id} is not derived`)
-    const batch = this.find(file.tenant, file.location.batchId)
+    const batch = await this.find(file.tenant, file.location.batchId)
     const filter = file.location.part === 'output' ? 'succeeded' : file.location.part === 'error' ? 'failed' : 'all'
     return dialectResults(this.allResults(batch), 'openai', filter)
   }

@@ -67,7 +67,7 @@ export class FileService {
         if (converted.idsWritten) keepIds = idsPath
       }
       const file = await this.record(provider, id, req, body, facts)
-      if (keepIds) this.store.blobs.promote(keepIds, file.id, 'ids')
+      if (keepIds) await this.store.blobs.put(keepIds, file.id, 'ids')
       return file
     } finally {
       for (const path of spooled) this.store.blobs.remove(path)
@@ -111,12 +111,12 @@ export class FileService {
     const { filename, mimeType } = req.raw
     const pending = { id, tenant: req.tenant, provider: req.provider, dialect: req.dialect, purpose: req.purpose }
     const startedAt = Math.floor(Date.now() / 1000)
-    this.store.files.recordPending({ ...pending, filename, mimeType, bytes: body.bytes, startedAt, storage: req.storage })
+    await this.store.files.recordPending({ ...pending, filename, mimeType, bytes: body.bytes, startedAt, storage: req.storage })
     let location: FileLocation
     try {
       location = await this.place(provider, id, req, body)
     } catch (err) {
-      this.store.files.dropPending(id)
+      await this.store.files.dropPending(id)
       throw err
     }
     const now = Math.floor(Date.now() / 1000)
@@ -135,10 +135,10 @@ export class FileService {
       facts,
     }
     try {
-      this.store.files.complete(file)
+      await this.store.files.complete(file)
     } catch (err) {
-      await this.removeBytes(provider, location).catch(() => undefined)
-      this.store.files.dropPending(id)
+      await this.removeBytes(provider, id, location).catch(() => undefined)
+      await this.store.files.dropPending(id)
       throw err
     }
     return file
@@ -158,7 +158,7 @@ export class FileService {
     body: { path: string; bytes: number },
   ): Promise<FileLocation> {
     if (req.purpose === 'batch' && provider.batchInput === 'inline') {
-      return { kind: 'blob', blobPath: this.store.blobs.promote(body.path, id) }
+      return { kind: 'blob', blobPath: await this.store.blobs.put(body.path, id, 'content') }
     }
     const uploaded = await provider.uploadFile(body, {
       gatewayId: id,
@@ -171,24 +171,27 @@ export class FileService {
     return uploaded.location
   }
 
-  get(tenant: string, id: string, providerHint?: ProviderName): StoredFile {
-    const file = this.store.files.get(id, tenant)
+  async get(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredFile> {
+    const file = await this.store.files.get(id, tenant)
     // A hint naming another provider is treated like an unknown id: the id is not that provider's.
     if (!file || (providerHint && providerHint !== file.provider)) throw notFound('file', id)
     return file
   }
 
-  list(tenant: string, filter: { purpose?: string; provider?: ProviderName }, page: PageRequest): Page<StoredFile> {
+  list(tenant: string, filter: { purpose?: string; provider?: ProviderName }, page: PageRequest): Promise<Page<StoredFile>> {
     return this.store.files.list(tenant, filter, page)
   }
 
   async content(tenant: string, id: string, providerHint?: ProviderName): Promise<ReadableStream<Uint8Array>> {
-    const file = this.get(tenant, id, providerHint)
+    const file = await this.get(tenant, id, providerHint)
     switch (file.location.kind) {
       case 'upstream':
         return this.registry.get(file.provider).fileContent(file.location)
-      case 'blob':
-        return Bun.file(file.location.blobPath).stream()
+      case 'blob': {
+        const bytes = await this.store.blobs.open(file.id, 'content')
+        if (!bytes) throw new GatewayError('internal', `the bytes of ${file.id} are missing from the blob store`)
+        return bytes
+      }
       case 'derived':
         return this.derivedContent(file)
       default: {
@@ -199,14 +202,14 @@ export class FileService {
   }
 
   async delete(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredFile> {
-    const file = this.get(tenant, id, providerHint)
-    await this.removeBytes(this.registry.get(file.provider), file.location)
-    this.store.files.delete(file.id, tenant)
-    this.store.blobs.remove(this.store.blobs.idsPath(file.id))
+    const file = await this.get(tenant, id, providerHint)
+    await this.removeBytes(this.registry.get(file.provider), file.id, file.location)
+    await this.store.files.delete(file.id, tenant)
+    await this.store.blobs.delete(file.id, 'ids')
     return file
   }
 
-  private async removeBytes(provider: Provider, location: FileLocation): Promise<void> {
+  private async removeBytes(provider: Provider, id: string, location: FileLocation): Promise<void> {
     if (location.kind === 'upstream') {
       try {
         await provider.deleteFile(location)
@@ -215,7 +218,7 @@ export class FileService {
         if (!(err instanceof GatewayError && err.details.upstreamStatus === 404)) throw err
       }
     } else if (location.kind === 'blob') {
-      this.store.blobs.remove(location.blobPath)
+      await this.store.blobs.delete(id, 'content')
     }
   }
 }

@@ -13,7 +13,6 @@
 // whose lookup failed is not asked again in the same start: with the upstream down, start-up
 // waits out one call's timeout and retries per provider, not per pending row.
 
-import { join } from 'node:path'
 import { GatewayError } from '../errors'
 import { log } from '../log'
 import type { Provider } from '../providers/provider'
@@ -47,9 +46,9 @@ export async function reconcileOnStart(store: Store, registry: Registry): Promis
     deferred: [],
   }
   const upstreams = new Upstreams(registry)
-  for (const upload of store.files.pendingUploads()) await reconcileUpload(store, upstreams, upload, report)
-  report.orphanBlobsRemoved = removeOrphanBlobs(store)
-  for (const create of store.batches.pendingCreates()) await reconcileCreate(store, upstreams, create, report)
+  for (const upload of await store.files.pendingUploads()) await reconcileUpload(store, upstreams, upload, report)
+  report.orphanBlobsRemoved = await removeOrphanBlobs(store)
+  for (const create of await store.batches.pendingCreates()) await reconcileCreate(store, upstreams, create, report)
 
   const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
   if (acted) log('info', 'reconciled after restart', summary(report))
@@ -58,7 +57,7 @@ export async function reconcileOnStart(store: Store, registry: Registry): Promis
 
 async function reconcileUpload(store: Store, upstreams: Upstreams, upload: PendingUpload, report: ReconcileReport): Promise<void> {
   // Inline providers' batch inputs are renamed into the blob store before the row completes.
-  store.blobs.remove(store.blobs.blobPath(upload.id))
+  await store.blobs.delete(upload.id, 'content')
   const provider = upstreams.get(upload.provider)
   if (typeof provider === 'string') {
     report.deferred.push(upload.id)
@@ -67,14 +66,14 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
   }
   if (upload.purpose === 'batch' && provider.batchInput === 'inline') {
     // Those bytes only ever went to the blob store, removed above.
-    store.files.dropPending(upload.id)
+    await store.files.dropPending(upload.id)
     report.uploadsDropped.push(upload.id)
     return
   }
   if (!provider.findUpload) {
     // OpenAI and Anthropic files carry nothing the gateway chose, so a half-finished upload
     // cannot be told apart from the account's other files; an operator gets what is known.
-    store.files.dropPending(upload.id)
+    await store.files.dropPending(upload.id)
     report.uploadsDropped.push(upload.id)
     log('warn', 'interrupted upload dropped; any file it left upstream cannot be identified', {
       id: upload.id,
@@ -94,7 +93,7 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
     } else {
       report.uploadsDropped.push(upload.id)
     }
-    store.files.dropPending(upload.id)
+    await store.files.dropPending(upload.id)
   } catch (err) {
     upstreams.failed(upload.provider)
     report.deferred.push(upload.id)
@@ -110,7 +109,7 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
     return
   }
   if (!provider.findBatch) {
-    store.batches.abandon(create.id)
+    await store.batches.abandon(create.id)
     report.createsAbandoned.push(create.id)
     log('warn', 'interrupted create abandoned: the provider offers no way to find it', { id: create.id })
     return
@@ -123,11 +122,11 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
       isMapped: (upstreamId) => store.batches.isMapped(create.provider, upstreamId),
     }))
     if (found) {
-      store.batches.finalize(create.id, found)
+      await store.batches.finalize(create.id, found)
       report.createsAdopted.push(create.id)
       log('info', 'interrupted create adopted', { id: create.id, provider: create.provider, upstreamStatus: found.status })
     } else {
-      store.batches.abandon(create.id)
+      await store.batches.abandon(create.id)
       report.createsAbandoned.push(create.id)
       log('info', 'interrupted create abandoned: no matching upstream batch', { id: create.id, provider: create.provider })
     }
@@ -139,11 +138,11 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
 }
 
 /** A blob belongs to the file row with its id; one without (a crash mid-delete) is removed. */
-function removeOrphanBlobs(store: Store): number {
+async function removeOrphanBlobs(store: Store): Promise<number> {
   let removed = 0
-  for (const name of store.blobs.listBlobs()) {
-    if (store.files.exists(name.replace(/\.(jsonl|ids)$/, ''))) continue
-    store.blobs.remove(join(store.blobs.blobDir, name))
+  for (const blob of await store.blobs.list()) {
+    if (await store.files.exists(blob.fileId)) continue
+    await store.blobs.delete(blob.fileId, blob.kind)
     removed++
   }
   return removed

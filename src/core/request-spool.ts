@@ -58,9 +58,9 @@ export async function spoolRequests(
 }
 
 /** OpenAI batch lines (chat completions) from a file on disk, as ChatRequests. */
-export function chatRequestsFromOpenAIFile(path: string, limits: Limits): AsyncGenerator<ChatRequest> {
+export function chatRequestsFromOpenAIFile(bytes: ReadableStream<Uint8Array>, limits: Limits): AsyncGenerator<ChatRequest> {
   return iterateLines(
-    Bun.file(path).stream(),
+    bytes,
     (text, line) => {
       const parsed = parseOpenAIBatchLine(parseJsonLine(text, line), line)
       return openaiChatBodyToChat(parsed.customId, parsed.body, line)

@@ -1,9 +1,8 @@
 // Every request gets a result line. Gemini and Bedrock end a cancelled or expired batch without
 // lines for the requests they never ran, while Anthropic's results() and OpenAI's error file
-// account for each one; the custom_ids kept beside the input (BlobStore.idsPath) fill the gap
+// account for each one; the custom_ids kept beside the input (the input's `ids` blob) fill the gap
 // with `canceled` / `expired` results instead of silently losing those requests.
 
-import { existsSync } from 'node:fs'
 import { iterateLines } from '../convert/lines'
 import type { StoredBatch } from './batch'
 import type { ChatResult } from './chat'
@@ -11,12 +10,12 @@ import type { ChatResult } from './chat'
 export async function* completeResults(
   results: AsyncIterable<ChatResult>,
   batch: StoredBatch,
-  idsPath: string | null,
+  openIds: (() => Promise<ReadableStream<Uint8Array> | null>) | null,
   maxLineBytes: number,
 ): AsyncGenerator<ChatResult> {
   const status = batch.snapshot.status
   const missing = status === 'cancelled' ? 'canceled' : status === 'expired' ? 'expired' : null
-  if (!missing || !idsPath || !existsSync(idsPath)) {
+  if (!missing || !openIds) {
     yield* results
     return
   }
@@ -26,7 +25,10 @@ export async function* completeResults(
     seen.add(result.customId)
     yield result
   }
-  const ids = iterateLines(Bun.file(idsPath).stream(), (text) => JSON.parse(text) as string, { maxLineBytes })
+  // Opened only now: a bucket connection is not held open while the results stream.
+  const idsStream = await openIds()
+  if (!idsStream) return
+  const ids = iterateLines(idsStream, (text) => JSON.parse(text) as string, { maxLineBytes })
   for await (const customId of ids) {
     if (!seen.has(customId)) yield { customId, type: missing }
   }

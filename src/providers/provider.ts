@@ -67,7 +67,7 @@ export interface CreateProbe {
   /** Requests the create carried. */
   requests: number
   /** True for upstream batches another gateway batch already maps: never this create's. */
-  isMapped: (upstreamId: string) => boolean
+  isMapped: (upstreamId: string) => boolean | Promise<boolean>
   /**
    * Only a batch that carries the gateway id may match. Set while the gateway is serving, when
    * other clients may be creating look-alike batches upstream at the same moment; a heuristic

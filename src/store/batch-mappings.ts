@@ -2,10 +2,10 @@
 // A create records its intent first ('creating'), then finalizes with the upstream id, so a
 // crash in between leaves a row that start-up reconciliation can find (issue 7 §7).
 
-import type { Database } from 'bun:sqlite'
 import type { CustomIdScheme, StoredBatch, UpstreamBatch } from '../core/batch'
 import type { Dialect, ProviderName } from '../core/provider-name'
 import { type Page, type PageRequest, pageQuery } from './page-query'
+import { json, num, numOrNull, type SqlDb } from './sql'
 
 interface BatchRow {
   id: string
@@ -17,13 +17,13 @@ interface BatchRow {
   input_file_id: string | null
   completion_window: string
   metadata: string | null
-  created_at: number
+  created_at: number | string
   snapshot: string | null
   output_file_id: string | null
   error_file_id: string | null
   id_scheme: string
-  cancel_requested_at: number | null
-  archived_at: number | null
+  cancel_requested_at: number | string | null
+  archived_at: number | string | null
   state: string
   intent: string | null
 }
@@ -53,13 +53,13 @@ const toBatch = (row: BatchRow): StoredBatch => ({
   inputFileId: row.input_file_id,
   completionWindow: row.completion_window,
   metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, string>),
-  createdAt: row.created_at,
+  createdAt: num(row.created_at),
   snapshot: JSON.parse(row.snapshot ?? 'null') as UpstreamBatch,
   outputFileId: row.output_file_id,
   errorFileId: row.error_file_id,
   idScheme: row.id_scheme as CustomIdScheme,
-  cancelRequestedAt: row.cancel_requested_at,
-  archivedAt: row.archived_at,
+  cancelRequestedAt: numOrNull(row.cancel_requested_at),
+  archivedAt: numOrNull(row.archived_at),
 })
 
 export interface PendingCreate {
@@ -70,17 +70,15 @@ export interface PendingCreate {
 }
 
 export class BatchMappings {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: SqlDb) {}
 
   /** Step 1 of a create: the id exists, invisible to reads, before the upstream call. */
-  recordIntent(b: BatchIntent): void {
-    this.db
-      .query(
-        `INSERT INTO batches (id, tenant, provider, dialect, upstream_id, endpoint, input_file_id,
-           completion_window, metadata, created_at, snapshot, id_scheme, state, intent)
-         VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, 'creating', ?)`,
-      )
-      .run(
+  async recordIntent(b: BatchIntent): Promise<void> {
+    await this.db.run(
+      `INSERT INTO batches (id, tenant, provider, dialect, upstream_id, endpoint, input_file_id,
+         completion_window, metadata, created_at, snapshot, id_scheme, state, intent)
+       VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, 'creating', ?)`,
+      [
         b.id,
         b.tenant,
         b.provider,
@@ -88,76 +86,71 @@ export class BatchMappings {
         b.endpoint,
         b.inputFileId,
         b.completionWindow,
-        b.metadata === null ? null : JSON.stringify(b.metadata),
+        b.metadata === null ? null : json(b.metadata),
         b.createdAt,
         b.idScheme,
-        JSON.stringify(b.intent),
-      )
-  }
-
-  /** Step 2: the upstream answered; the batch becomes visible. */
-  finalize(id: string, snapshot: UpstreamBatch): void {
-    this.db
-      .query(`UPDATE batches SET upstream_id = ?, snapshot = ?, state = 'ready', intent = NULL WHERE id = ?`)
-      .run(snapshot.upstreamId, JSON.stringify(snapshot), id)
-  }
-
-  /** The upstream refused: forget the intent entirely. */
-  abandon(id: string): void {
-    this.db.query(`DELETE FROM batches WHERE id = ? AND state = 'creating'`).run(id)
-  }
-
-  pendingCreates(): PendingCreate[] {
-    return this.db
-      .query<{ id: string; provider: string; intent: string | null; created_at: number }, []>(
-        `SELECT id, provider, intent, created_at FROM batches WHERE state = 'creating' ORDER BY id`,
-      )
-      .all()
-      .map((r) => ({
-        id: r.id,
-        provider: r.provider as ProviderName,
-        intent: JSON.parse(r.intent ?? '{}') as Record<string, unknown>,
-        createdAt: r.created_at,
-      }))
-  }
-
-  /** Whether some gateway batch already maps this upstream batch (so a lookup must not adopt it). */
-  isMapped(provider: ProviderName, upstreamId: string): boolean {
-    return (
-      this.db
-        .query<{ one: number }, [string, string]>(`SELECT 1 AS one FROM batches WHERE provider = ? AND upstream_id = ?`)
-        .get(provider, upstreamId) !== null
+        json(b.intent),
+      ],
     )
   }
 
-  get(id: string, tenant: string): StoredBatch | null {
-    const row = this.db
-      .query<BatchRow, [string, string]>(`SELECT * FROM batches WHERE id = ? AND tenant = ? AND state = 'ready'`)
-      .get(id, tenant)
+  /** Step 2: the upstream answered; the batch becomes visible. */
+  async finalize(id: string, snapshot: UpstreamBatch): Promise<void> {
+    await this.db.run(`UPDATE batches SET upstream_id = ?, snapshot = ?, state = 'ready', intent = NULL WHERE id = ?`, [
+      snapshot.upstreamId,
+      json(snapshot),
+      id,
+    ])
+  }
+
+  /** The upstream refused: forget the intent entirely. */
+  async abandon(id: string): Promise<void> {
+    await this.db.run(`DELETE FROM batches WHERE id = ? AND state = 'creating'`, [id])
+  }
+
+  async pendingCreates(): Promise<PendingCreate[]> {
+    const rows = await this.db.all<{ id: string; provider: string; intent: string | null; created_at: number | string }>(
+      `SELECT id, provider, intent, created_at FROM batches WHERE state = 'creating' ORDER BY id`,
+    )
+    return rows.map((r) => ({
+      id: r.id,
+      provider: r.provider as ProviderName,
+      intent: JSON.parse(r.intent ?? '{}') as Record<string, unknown>,
+      createdAt: num(r.created_at),
+    }))
+  }
+
+  /** Whether some gateway batch already maps this upstream batch (so a lookup must not adopt it). */
+  async isMapped(provider: ProviderName, upstreamId: string): Promise<boolean> {
+    return (await this.db.get(`SELECT 1 AS one FROM batches WHERE provider = ? AND upstream_id = ?`, [provider, upstreamId])) !== null
+  }
+
+  async get(id: string, tenant: string): Promise<StoredBatch | null> {
+    const row = await this.db.get<BatchRow>(`SELECT * FROM batches WHERE id = ? AND tenant = ? AND state = 'ready'`, [id, tenant])
     return row ? toBatch(row) : null
   }
 
-  saveSnapshot(id: string, snapshot: UpstreamBatch): void {
-    this.db.query(`UPDATE batches SET snapshot = ? WHERE id = ?`).run(JSON.stringify(snapshot), id)
+  async saveSnapshot(id: string, snapshot: UpstreamBatch): Promise<void> {
+    await this.db.run(`UPDATE batches SET snapshot = ? WHERE id = ?`, [json(snapshot), id])
   }
 
-  setResultFiles(id: string, outputFileId: string | null, errorFileId: string | null): void {
-    this.db
-      .query(`UPDATE batches SET output_file_id = ?, error_file_id = ? WHERE id = ?`)
-      .run(outputFileId, errorFileId, id)
+  async setResultFiles(id: string, outputFileId: string | null, errorFileId: string | null): Promise<void> {
+    await this.db.run(`UPDATE batches SET output_file_id = ?, error_file_id = ? WHERE id = ?`, [outputFileId, errorFileId, id])
   }
 
-  markCancelRequested(id: string, at: number): void {
-    this.db
-      .query(`UPDATE batches SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?`)
-      .run(at, id)
+  async markCancelRequested(id: string, at: number): Promise<void> {
+    await this.db.run(`UPDATE batches SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ?`, [at, id])
   }
 
-  markDeleted(id: string): void {
-    this.db.query(`UPDATE batches SET state = 'deleted' WHERE id = ?`).run(id)
+  async markDeleted(id: string): Promise<void> {
+    await this.db.run(`UPDATE batches SET state = 'deleted' WHERE id = ?`, [id])
   }
 
-  list(tenant: string, page: PageRequest, filter: { dialect?: Dialect; provider?: ProviderName } = {}): Page<StoredBatch> {
+  list(
+    tenant: string,
+    page: PageRequest,
+    filter: { dialect?: Dialect; provider?: ProviderName } = {},
+  ): Promise<Page<StoredBatch>> {
     const filters: Array<[string, string | number]> = [
       ['tenant = ?', tenant],
       ['state = ?', 'ready'],

@@ -1,62 +1,39 @@
-// The gateway's own bytes on disk: `spool/` holds uploads in flight (raw and converted), `blobs/`
-// holds batch input files for providers that have no input files of their own (Anthropic).
-// A file in spool/ never outlives its request; start-up empties spool/ (issue 7 §7).
+// The gateway's own bytes. Two kinds of place:
+// - the spool: uploads in flight (raw and converted), always on this instance's disk, never
+//   outliving its request; start-up empties it (issue 7 §7).
+// - blobs: what another request (or another instance) needs later: batch input files for
+//   providers without input files of their own (Anthropic), and the custom_ids kept beside an
+//   input (`ids`). Local directory by default, a bucket when configured (BATCHGATE_BLOB_URL).
 
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+export type BlobKind = 'content' | 'ids'
 
-export class BlobStore {
-  readonly spoolDir: string
-  readonly blobDir: string
+export interface BlobRef {
+  fileId: string
+  kind: BlobKind
+}
 
-  constructor(dataDir: string) {
-    this.spoolDir = join(dataDir, 'spool')
-    this.blobDir = join(dataDir, 'blobs')
-    mkdirSync(this.spoolDir, { recursive: true })
-    mkdirSync(this.blobDir, { recursive: true })
-  }
-
-  /** A fresh spool path; `tag` only makes the name readable. */
-  spoolPath(tag: string): string {
-    return join(this.spoolDir, `${Date.now()}-${crypto.randomUUID()}-${tag}`)
-  }
-
-  /** Moves a finished spool file into the blob store under the file's gateway id. */
-  promote(spoolPath: string, fileId: string, as: 'content' | 'ids' = 'content'): string {
-    const target = as === 'content' ? this.blobPath(fileId) : this.idsPath(fileId)
-    renameSync(spoolPath, target)
-    return target
-  }
-
-  /**
-   * The custom_ids of a batch input file whose provider may end a batch without a result line
-   * for every request (Gemini, Bedrock on cancel or expiry), one JSON string per line.
-   */
-  idsPath(fileId: string): string {
-    return join(this.blobDir, `${fileId}.ids`)
-  }
-
-  blobPath(fileId: string): string {
-    // Gateway ids are [a-z0-9_-] only (core/ids.ts), so they are safe as file names.
-    return join(this.blobDir, `${fileId}.jsonl`)
-  }
-
-  remove(path: string): void {
-    rmSync(path, { force: true })
-  }
-
+export interface BlobStore {
+  /** A fresh spool path on local disk; `tag` only makes the name readable. */
+  spoolPath(tag: string): string
+  /** Removes a spool file (or any local path); missing is fine. */
+  remove(path: string): void
   /** Removes every spool file: anything there belongs to a request that died with the process. */
-  clearSpool(): number {
-    const names = readdirSync(this.spoolDir)
-    for (const name of names) rmSync(join(this.spoolDir, name), { force: true })
-    return names.length
-  }
+  clearSpool(): number
 
-  listBlobs(): string[] {
-    return readdirSync(this.blobDir)
-  }
+  /** Moves a finished spool file into the blob store; resolves to where it lives (for humans). */
+  put(spoolPath: string, fileId: string, kind: BlobKind): Promise<string>
+  /** The blob's bytes, or null when there is none. */
+  open(fileId: string, kind: BlobKind): Promise<ReadableStream<Uint8Array> | null>
+  has(fileId: string, kind: BlobKind): Promise<boolean>
+  delete(fileId: string, kind: BlobKind): Promise<void>
+  /** Every blob held (start-up sweeps those no row names; migrate-store copies them). */
+  list(): Promise<BlobRef[]>
+}
 
-  size(path: string): number {
-    return statSync(path).size
-  }
+/** Gateway ids are [a-z0-9_-] only (core/ids.ts), so they are safe as file and object names. */
+export const blobName = (fileId: string, kind: BlobKind): string => `${fileId}.${kind === 'content' ? 'jsonl' : 'ids'}`
+
+export function parseBlobName(name: string): BlobRef | null {
+  const m = /^([a-z0-9_-]+)\.(jsonl|ids)$/i.exec(name)
+  return m ? { fileId: m[1] as string, kind: m[2] === 'ids' ? 'ids' : 'content' } : null
 }

@@ -3,10 +3,10 @@
 // bytes move and completed after, so a crash mid-upload leaves a row start-up can act on
 // (core/reconcile.ts); pending rows are invisible to every read.
 
-import type { Database, Statement } from 'bun:sqlite'
 import type { FileFacts, FileLocation, FilePurpose, StoredFile } from '../core/file'
 import type { Dialect, ProviderName } from '../core/provider-name'
 import { type Page, type PageRequest, pageQuery } from './page-query'
+import { json, num, numOrNull, type SqlDb } from './sql'
 
 interface FileRow {
   id: string
@@ -16,10 +16,10 @@ interface FileRow {
   location: string
   purpose: string
   filename: string
-  bytes: number
+  bytes: number | string
   mime_type: string
-  created_at: number
-  expires_at: number | null
+  created_at: number | string
+  expires_at: number | string | null
   facts: string
 }
 
@@ -64,48 +64,48 @@ const toFile = (row: FileRow): StoredFile => ({
   location: JSON.parse(row.location) as FileLocation,
   purpose: row.purpose as FilePurpose,
   filename: row.filename,
-  bytes: row.bytes,
+  bytes: num(row.bytes),
   mimeType: row.mime_type,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
+  createdAt: num(row.created_at),
+  expiresAt: numOrNull(row.expires_at),
   facts: JSON.parse(row.facts) as FileFacts,
 })
 
-export class FileMappings {
-  private readonly getStmt: Statement<FileRow, [string, string]>
-  private readonly byKeyStmt: Statement<FileRow, [string, string]>
+const FILE_COLUMNS = `id, tenant, provider, dialect, location, upstream_key, purpose, filename, bytes,
+  mime_type, created_at, expires_at, facts, state`
 
-  constructor(private readonly db: Database) {
-    this.getStmt = db.query(`SELECT * FROM files WHERE id = ? AND tenant = ? AND state = 'ready'`)
-    this.byKeyStmt = db.query(`SELECT * FROM files WHERE provider = ? AND upstream_key = ?`)
+export class FileMappings {
+  constructor(private readonly db: SqlDb) {}
+
+  private async byKey(provider: ProviderName, upstreamKey: string): Promise<StoredFile | null> {
+    const row = await this.db.get<FileRow>(`SELECT * FROM files WHERE provider = ? AND upstream_key = ?`, [provider, upstreamKey])
+    return row ? toFile(row) : null
   }
 
   /**
    * Returns the gateway file for an upstream-created object (a batch's output file), minting it
    * on first sight. The unique index on (provider, upstream_key) makes concurrent callers agree.
    */
-  adopt(file: StoredFile, upstreamKey: string): StoredFile {
-    const existing = this.byKeyStmt.get(file.provider, upstreamKey)
-    if (existing) return toFile(existing)
-    this.insertIfAbsent(file, upstreamKey)
-    const row = this.byKeyStmt.get(file.provider, upstreamKey)
+  async adopt(file: StoredFile, upstreamKey: string): Promise<StoredFile> {
+    const existing = await this.byKey(file.provider, upstreamKey)
+    if (existing) return existing
+    await this.insertIfAbsent(file, upstreamKey)
+    const row = await this.byKey(file.provider, upstreamKey)
     if (!row) throw new Error(`adopted file ${file.id} vanished`)
-    return toFile(row)
+    return row
   }
 
-  private insertIfAbsent(file: StoredFile, upstreamKey: string): void {
-    this.db
-      .query(
-        `INSERT OR IGNORE INTO files (id, tenant, provider, dialect, location, upstream_key, purpose, filename, bytes,
-           mime_type, created_at, expires_at, facts, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ready')`,
-      )
-      .run(
+  private async insertIfAbsent(file: StoredFile, upstreamKey: string): Promise<void> {
+    // ON CONFLICT DO NOTHING is spelled the same on SQLite and PostgreSQL.
+    await this.db.run(
+      `INSERT INTO files (${FILE_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ready') ON CONFLICT DO NOTHING`,
+      [
         file.id,
         file.tenant,
         file.provider,
         file.dialect,
-        JSON.stringify(file.location),
+        json(file.location),
         upstreamKey,
         file.purpose,
         file.filename,
@@ -113,101 +113,86 @@ export class FileMappings {
         file.mimeType,
         file.createdAt,
         file.expiresAt,
-        JSON.stringify(file.facts),
-      )
+        json(file.facts),
+      ],
+    )
   }
 
   /** Step 1 of an upload: the id exists, invisible to reads, before any byte moves. */
-  recordPending(p: PendingUpload): void {
+  async recordPending(p: PendingUpload): Promise<void> {
     const location: PendingLocation = { kind: 'pending', storage: p.storage }
-    this.db
-      .query(
-        `INSERT INTO files (id, tenant, provider, dialect, location, upstream_key, purpose, filename, bytes,
-           mime_type, created_at, expires_at, facts, state)
-         VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, '{"format":"raw"}', 'pending')`,
-      )
-      .run(
-        p.id,
-        p.tenant,
-        p.provider,
-        p.dialect,
-        JSON.stringify(location),
-        p.purpose,
-        p.filename,
-        p.bytes,
-        p.mimeType,
-        p.startedAt,
-      )
+    await this.db.run(
+      `INSERT INTO files (${FILE_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, '{"format":"raw"}', 'pending')`,
+      [p.id, p.tenant, p.provider, p.dialect, json(location), p.purpose, p.filename, p.bytes, p.mimeType, p.startedAt],
+    )
   }
 
   /** Step 2: the bytes are in place; the file becomes visible with its final location. */
-  complete(file: StoredFile): void {
-    const changed = this.db
-      .query(
-        `UPDATE files SET location = ?, purpose = ?, filename = ?, bytes = ?, mime_type = ?, created_at = ?,
-           expires_at = ?, facts = ?, state = 'ready'
-         WHERE id = ? AND tenant = ? AND state = 'pending'`,
-      )
-      .run(
-        JSON.stringify(file.location),
+  async complete(file: StoredFile): Promise<void> {
+    const changed = await this.db.run(
+      `UPDATE files SET location = ?, purpose = ?, filename = ?, bytes = ?, mime_type = ?, created_at = ?,
+         expires_at = ?, facts = ?, state = 'ready'
+       WHERE id = ? AND tenant = ? AND state = 'pending'`,
+      [
+        json(file.location),
         file.purpose,
         file.filename,
         file.bytes,
         file.mimeType,
         file.createdAt,
         file.expiresAt,
-        JSON.stringify(file.facts),
+        json(file.facts),
         file.id,
         file.tenant,
-      ).changes
+      ],
+    )
     if (changed !== 1) throw new Error(`pending upload ${file.id} is missing`)
   }
 
   /** The upload failed or was cleaned up: forget the pending row (never a ready one). */
-  dropPending(id: string): void {
-    this.db.query(`DELETE FROM files WHERE id = ? AND state = 'pending'`).run(id)
+  async dropPending(id: string): Promise<void> {
+    await this.db.run(`DELETE FROM files WHERE id = ? AND state = 'pending'`, [id])
   }
 
-  pendingUploads(): PendingUpload[] {
-    return this.db
-      .query<FileRow & { state: string }, []>(`SELECT * FROM files WHERE state = 'pending' ORDER BY id`)
-      .all()
-      .map((row) => ({
-        id: row.id,
-        tenant: row.tenant,
-        provider: row.provider as ProviderName,
-        dialect: row.dialect as Dialect,
-        purpose: row.purpose as FilePurpose,
-        filename: row.filename,
-        bytes: row.bytes,
-        mimeType: row.mime_type,
-        startedAt: row.created_at,
-        storage: (JSON.parse(row.location) as PendingLocation).storage ?? null,
-      }))
+  async pendingUploads(): Promise<PendingUpload[]> {
+    const rows = await this.db.all<FileRow>(`SELECT * FROM files WHERE state = 'pending' ORDER BY id`)
+    return rows.map((row) => ({
+      id: row.id,
+      tenant: row.tenant,
+      provider: row.provider as ProviderName,
+      dialect: row.dialect as Dialect,
+      purpose: row.purpose as FilePurpose,
+      filename: row.filename,
+      bytes: num(row.bytes),
+      mimeType: row.mime_type,
+      startedAt: num(row.created_at),
+      storage: (JSON.parse(row.location) as PendingLocation).storage ?? null,
+    }))
   }
 
   /** Whether any row, in any state, holds this id (blob sweeping at start-up). */
-  exists(id: string): boolean {
-    return this.db.query<{ one: number }, [string]>(`SELECT 1 AS one FROM files WHERE id = ?`).get(id) !== null
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.get(`SELECT 1 AS one FROM files WHERE id = ?`, [id])) !== null
   }
 
-  get(id: string, tenant: string): StoredFile | null {
-    const row = this.getStmt.get(id, tenant)
+  async get(id: string, tenant: string): Promise<StoredFile | null> {
+    const row = await this.db.get<FileRow>(`SELECT * FROM files WHERE id = ? AND tenant = ? AND state = 'ready'`, [id, tenant])
     return row ? toFile(row) : null
   }
 
-  delete(id: string, tenant: string): boolean {
-    return this.db.query(`DELETE FROM files WHERE id = ? AND tenant = ?`).run(id, tenant).changes > 0
+  async delete(id: string, tenant: string): Promise<boolean> {
+    return (await this.db.run(`DELETE FROM files WHERE id = ? AND tenant = ?`, [id, tenant])) > 0
   }
 
-  updateBytes(id: string, bytes: number): void {
-    this.db.query(`UPDATE files SET bytes = ? WHERE id = ?`).run(bytes, id)
+  async updateBytes(id: string, bytes: number): Promise<void> {
+    await this.db.run(`UPDATE files SET bytes = ? WHERE id = ?`, [bytes, id])
   }
 
-  list(tenant: string, filter: FileFilter, page: PageRequest): Page<StoredFile> {
+  list(tenant: string, filter: FileFilter, page: PageRequest): Promise<Page<StoredFile>> {
     const filters: Array<[string, string | number]> = [
       ['tenant = ?', tenant],
-      ["state = ?", 'ready'],
+      ['state = ?', 'ready'],
     ]
     if (filter.purpose) filters.push(['purpose = ?', filter.purpose])
     if (filter.provider) filters.push(['provider = ?', filter.provider])

@@ -1,7 +1,7 @@
 // Keyset paging over a tenant's rows, shared by files and batches. Gateway ids sort by creation
 // time (core/ids.ts), so `id` is the only key needed and a cursor is simply an id.
 
-import type { Database } from 'bun:sqlite'
+import type { SqlDb, SqlValue } from './sql'
 
 export interface PageRequest {
   limit: number
@@ -17,15 +17,15 @@ export interface Page<T> {
   hasMore: boolean
 }
 
-export function pageQuery<Row, T>(
-  db: Database,
+export async function pageQuery<Row, T>(
+  db: SqlDb,
   table: 'files' | 'batches',
   filters: Array<[sql: string, value: string | number]>,
   page: PageRequest,
   map: (row: Row) => T,
-): Page<T> {
+): Promise<Page<T>> {
   const where = filters.map(([sql]) => sql)
-  const args: Array<string | number> = filters.map(([, v]) => v)
+  const args: SqlValue[] = filters.map(([, v]) => v)
   const desc = page.order === 'desc'
   if (page.after) {
     where.push(desc ? 'id < ?' : 'id > ?')
@@ -37,11 +37,10 @@ export function pageQuery<Row, T>(
   }
   // A `before` page walks backwards from the cursor: read in reverse, then flip the page.
   const walkDesc = desc !== Boolean(page.before)
-  const rows = db
-    .query<Row, Array<string | number>>(
-      `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY id ${walkDesc ? 'DESC' : 'ASC'} LIMIT ?`,
-    )
-    .all(...args, page.limit + 1)
+  const rows = await db.all<Row>(
+    `SELECT * FROM ${table} WHERE ${where.join(' AND ')} ORDER BY id ${walkDesc ? 'DESC' : 'ASC'} LIMIT ?`,
+    [...args, page.limit + 1],
+  )
   const hasMore = rows.length > page.limit
   const items = rows.slice(0, page.limit).map(map)
   if (page.before) items.reverse()

@@ -1,27 +1,39 @@
-// The store as the rest of the gateway sees it: one database, the two mapping tables and the
-// blob store, opened together under BATCHGATE_DATA_DIR.
+// The store as the rest of the gateway sees it: the two mapping tables and the blob store behind
+// one interface, every method async so the engine behind it can be SQLite (default, under
+// BATCHGATE_DATA_DIR) or a server shared by several instances.
 
 import type { Database } from 'bun:sqlite'
 import { BatchMappings } from './batch-mappings'
-import { BlobStore } from './blobs'
+import type { BlobStore } from './blobs'
 import { openDatabase } from './db'
 import { FileMappings } from './file-mappings'
+import { LocalBlobStore } from './local-blobs'
+import type { SqlDb } from './sql'
+import { SqliteDb } from './sqlite-db'
 
 export interface Store {
-  db: Database
+  sql: SqlDb
   files: FileMappings
   batches: BatchMappings
   blobs: BlobStore
-  close(): void
+  close(): Promise<void>
 }
 
-export function openStore(dataDir: string): Store {
+/** The single-instance store; `db` is the raw SQLite handle (tests inspect rows through it). */
+export interface SqliteStore extends Store {
+  db: Database
+  blobs: LocalBlobStore
+}
+
+export function openStore(dataDir: string): SqliteStore {
   const db = openDatabase(dataDir)
+  const sql = new SqliteDb(db)
   return {
     db,
-    files: new FileMappings(db),
-    batches: new BatchMappings(db),
-    blobs: new BlobStore(dataDir),
-    close: () => db.close(),
+    sql,
+    files: new FileMappings(sql),
+    batches: new BatchMappings(sql),
+    blobs: new LocalBlobStore(dataDir),
+    close: () => sql.close(),
   }
 }

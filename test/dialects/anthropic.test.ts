@@ -142,9 +142,9 @@ describe('x-model-provider', () => {
   test('the header is case-insensitive in its value and defaults to anthropic', async () => {
     const r = await call('/v1/messages/batches', { method: 'POST', body: createBody([request('d-1', 'x', MODELS.openai)]), provider: 'OpenAI' })
     expect(r.status).toBe(200)
-    expect(gw.store.batches.get(r.body.id as string, 'default')?.provider).toBe('openai')
+    expect((await gw.store.batches.get(r.body.id as string, 'default'))?.provider).toBe('openai')
     const d = await call('/v1/messages/batches', { method: 'POST', body: createBody([request('d-2', 'x', MODELS.anthropic)]) })
-    expect(gw.store.batches.get(d.body.id as string, 'default')?.provider).toBe('anthropic')
+    expect((await gw.store.batches.get(d.body.id as string, 'default'))?.provider).toBe('anthropic')
   })
 
   test('id-addressed calls ignore a header naming another provider', async () => {

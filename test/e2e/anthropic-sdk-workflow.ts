@@ -165,7 +165,7 @@ export function anthropicSdkSuite(opts: SuiteOptions): void {
         expect(created.results_url).toBeNull()
         expect(new Date(created.created_at).toISOString()).toBe(created.created_at)
         expect(Date.parse(created.expires_at) - Date.parse(created.created_at)).toBeGreaterThan(0)
-        expect(gw.store.batches.get(created.id, 'default')?.provider).toBe(opts.provider)
+        expect((await gw.store.batches.get(created.id, 'default'))?.provider).toBe(opts.provider)
 
         const { batch, seen } = await pollToEnded(c, created.id, 3)
         expect(seen.at(-1)).toBe('ended')
@@ -235,7 +235,7 @@ export function anthropicSdkSuite(opts: SuiteOptions): void {
         const mine: string[] = []
         for await (const b of c.beta.messages.batches.list({ limit: 2 })) mine.push(b.id)
         expect(mine).toContain(created.id)
-        for (const id of mine) expect(gw.store.batches.get(id, 'default')?.provider).toBe(opts.provider)
+        for (const id of mine) expect((await gw.store.batches.get(id, 'default'))?.provider).toBe(opts.provider)
       })
 
       test('files workflow: upload, list, metadata, download, delete', async () => {

@@ -11,12 +11,12 @@ import { reconcileOnStart } from '../../src/core/reconcile'
 import type { Services } from '../../src/core/services'
 import { setLogLevel } from '../../src/log'
 import { buildRegistry } from '../../src/providers/registry'
-import { openStore, type Store } from '../../src/store/store'
+import { openStore, type SqliteStore } from '../../src/store/store'
 
 export interface Gateway {
   url: string
   dataDir: string
-  store: Store
+  store: SqliteStore
   services: Services
   restart(): Promise<void>
   close(): Promise<void>
@@ -50,12 +50,12 @@ export async function startGateway(env: Record<string, string | undefined>): Pro
   gw.dataDir = dataDir
   gw.restart = async () => {
     server?.stop(true)
-    gw.store.close()
+    await gw.store.close()
     await boot()
   }
   gw.close = async () => {
     server?.stop(true)
-    gw.store.close()
+    await gw.store.close()
     if (ownsDir) rmSync(dataDir, { recursive: true, force: true })
   }
   return gw

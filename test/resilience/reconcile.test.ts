@@ -29,9 +29,9 @@ let registry: Registry
 const client = () => new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'open', maxRetries: 0 })
 const now = () => Math.floor(Date.now() / 1000)
 
-function recordIntent(provider: ProviderName, requests: number, inputFileId: string | null = null): string {
+async function recordIntent(provider: ProviderName, requests: number, inputFileId: string | null = null): Promise<string> {
   const id = mintId('openaiBatch')
-  gw.store.batches.recordIntent({
+  await gw.store.batches.recordIntent({
     id,
     tenant: TENANT,
     provider,
@@ -99,9 +99,9 @@ describe('interrupted creates', () => {
       purpose: 'batch',
       provider: 'bedrock',
     } as never)
-    const location = gw.store.files.get(file.id, TENANT)?.location
+    const location = (await gw.store.files.get(file.id, TENANT))?.location
     if (location?.kind !== 'upstream') throw new Error('bedrock file is not upstream')
-    const id = recordIntent('bedrock', 1, file.id)
+    const id = await recordIntent('bedrock', 1, file.id)
     const made = await registry.get('bedrock').createBatch({
       gatewayId: id,
       endpoint: '/v1/chat/completions',
@@ -120,7 +120,7 @@ describe('interrupted creates', () => {
   })
 
   test('anthropic: the one unmapped batch of the same size made in the window is adopted', async () => {
-    const id = recordIntent('anthropic', 2)
+    const id = await recordIntent('anthropic', 2)
     const upstreamId = await createAnthropicUpstream(id, 2)
 
     await gw.restart()
@@ -129,14 +129,14 @@ describe('interrupted creates', () => {
   })
 
   test('anthropic: two candidates are ambiguous, so neither create adopts; a mapped batch is never a candidate', async () => {
-    const first = recordIntent('anthropic', 3)
-    const second = recordIntent('anthropic', 3)
+    const first = await recordIntent('anthropic', 3)
+    const second = await recordIntent('anthropic', 3)
     await createAnthropicUpstream(first, 3)
     await createAnthropicUpstream(second, 3)
     // Same size as an existing, mapped batch, and the create never reached the upstream.
-    const mapped = recordIntent('anthropic', 1)
-    gw.store.batches.finalize(mapped, await registry.get('anthropic').getBatch(await createAnthropicUpstream(mapped, 1)))
-    const neverSent = recordIntent('anthropic', 1)
+    const mapped = await recordIntent('anthropic', 1)
+    await gw.store.batches.finalize(mapped, await registry.get('anthropic').getBatch(await createAnthropicUpstream(mapped, 1)))
+    const neverSent = await recordIntent('anthropic', 1)
 
     await gw.restart()
 
@@ -147,7 +147,7 @@ describe('interrupted creates', () => {
   })
 
   test('a failed lookup defers that provider (asked once) to the next start, which settles its intents', async () => {
-    const ids = [recordIntent('openai', 1), recordIntent('openai', 1)]
+    const ids = [await recordIntent('openai', 1), await recordIntent('openai', 1)]
     const listing = (req: Request, url: URL) => req.method === 'GET' && url.pathname === '/v1/batches'
     const lookups = () => fakes.openai.requests.filter((r) => r.method === 'GET' && r.path === '/v1/batches').length
     const down = { error: { message: 'down', type: 'server_error' } }
@@ -189,7 +189,7 @@ describe('interrupted uploads', () => {
   test('gemini: the file named after the gateway id is deleted upstream and the pending row dropped', async () => {
     const id = mintId('openaiFile')
     const startedAt = now()
-    gw.store.files.recordPending({
+    await gw.store.files.recordPending({
       id,
       tenant: TENANT,
       provider: 'gemini',
@@ -213,13 +213,13 @@ describe('interrupted uploads', () => {
     await gw.restart()
 
     expect(named()).toEqual([])
-    expect(gw.store.files.pendingUploads()).toEqual([])
+    expect(await gw.store.files.pendingUploads()).toEqual([])
     expect(uploaded.location.upstreamId).toMatch(/^files\//)
   })
 
   test('an anthropic batch input in the blob store goes with its pending row, and unowned blobs go too', async () => {
     const id = mintId('openaiFile')
-    gw.store.files.recordPending({
+    await gw.store.files.recordPending({
       id,
       tenant: TENANT,
       provider: 'anthropic',
@@ -231,13 +231,13 @@ describe('interrupted uploads', () => {
       startedAt: now(),
       storage: null,
     })
-    writeFileSync(gw.store.blobs.blobPath(id), '{}\n')
-    writeFileSync(gw.store.blobs.blobPath(mintId('openaiFile')), '{}\n')
+    writeFileSync(gw.store.blobs.path(id, 'content'), '{}\n')
+    writeFileSync(gw.store.blobs.path(mintId('openaiFile'), 'content'), '{}\n')
 
     await gw.restart()
 
     // Earlier uploads here keep `.ids` sidecars of ready files; no content blob may survive.
-    expect(gw.store.blobs.listBlobs().filter((name) => !name.endsWith('.ids'))).toEqual([])
-    expect(gw.store.files.pendingUploads()).toEqual([])
+    expect((await gw.store.blobs.list()).filter((blob) => blob.kind === 'content')).toEqual([])
+    expect(await gw.store.files.pendingUploads()).toEqual([])
   })
 })

@@ -39,7 +39,7 @@ async function openaiBatch(client: OpenAI): Promise<OpenAI.Batch> {
 
 const hits = (fake: { requests: Array<{ method: string; path: string }> }, method: string, path: string) =>
   fake.requests.filter((r) => r.method === method && r.path === path).length
-const upstreamIdOf = (g: Gateway, id: string) => g.store.batches.get(id, 'default')?.upstreamId
+const upstreamIdOf = async (g: Gateway, id: string) => (await g.store.batches.get(id, 'default'))?.upstreamId
 const batchRows = (g: Gateway) => g.store.db.query<{ n: number }, []>('SELECT COUNT(*) AS n FROM batches').get()?.n
 
 beforeAll(async () => {
@@ -60,8 +60,8 @@ describe('retries of idempotent calls', () => {
     const openai = openaiClient(gw)
     const msgBatch = await anthropic.messages.batches.create({ requests: [item('r1')] })
     const oaBatch = await openaiBatch(openai)
-    const msgPath = `/v1/messages/batches/${upstreamIdOf(gw, msgBatch.id)}`
-    const oaPath = `/v1/batches/${upstreamIdOf(gw, oaBatch.id)}`
+    const msgPath = `/v1/messages/batches/${await upstreamIdOf(gw, msgBatch.id)}`
+    const oaPath = `/v1/batches/${await upstreamIdOf(gw, oaBatch.id)}`
     const tooMany = (path: string, body: unknown) => ({
       match: (req: Request, url: URL) => req.method === 'GET' && url.pathname === path,
       status: 429,

@@ -3,6 +3,7 @@ import type { StoredFile } from '../../src/core/file'
 import { mintId } from '../../src/core/ids'
 import { openDatabase, schemaVersion } from '../../src/store/db'
 import { FileMappings } from '../../src/store/file-mappings'
+import { SqliteDb } from '../../src/store/sqlite-db'
 import { MIGRATIONS } from '../../src/store/migrations'
 
 const file = (id: string, tenant: string): StoredFile => ({
@@ -20,13 +21,13 @@ const file = (id: string, tenant: string): StoredFile => ({
   facts: { format: 'raw' },
 })
 
-function seeded(n: number): { files: FileMappings; ids: string[] } {
-  const files = new FileMappings(openDatabase(':memory:'))
+async function seeded(n: number): Promise<{ files: FileMappings; ids: string[] }> {
+  const files = new FileMappings(new SqliteDb(openDatabase(':memory:')))
   const ids: string[] = []
   for (let i = 0; i < n; i++) {
     const id = mintId('openaiFile')
     ids.push(id)
-    files.adopt(file(id, i % 2 === 0 ? 'a' : 'b'), `key-${id}`)
+    await files.adopt(file(id, i % 2 === 0 ? 'a' : 'b'), `key-${id}`)
   }
   return { files, ids }
 }
@@ -42,13 +43,13 @@ describe('store', () => {
     expect(new Set(ids).size).toBe(50)
   })
 
-  test('paging walks a tenant’s rows newest first, each exactly once, never another tenant’s', () => {
-    const { files, ids } = seeded(11)
+  test('paging walks a tenant’s rows newest first, each exactly once, never another tenant’s', async () => {
+    const { files, ids } = await seeded(11)
     const mine = ids.filter((_, i) => i % 2 === 0).reverse()
     const seen: string[] = []
     let after: string | undefined
     for (;;) {
-      const page = files.list('a', {}, { limit: 2, after, order: 'desc' })
+      const page = await files.list('a', {}, { limit: 2, after, order: 'desc' })
       seen.push(...page.items.map((f) => f.id))
       if (!page.hasMore) break
       after = page.items.at(-1)?.id
@@ -56,18 +57,18 @@ describe('store', () => {
     expect(seen).toEqual(mine)
   })
 
-  test('a before cursor pages backwards and keeps the page in list order', () => {
-    const { files, ids } = seeded(6)
+  test('a before cursor pages backwards and keeps the page in list order', async () => {
+    const { files, ids } = await seeded(6)
     const mine = ids.filter((_, i) => i % 2 === 0).reverse() // [newest … oldest]
-    const page = files.list('a', {}, { limit: 1, before: mine[2], order: 'desc' })
+    const page = await files.list('a', {}, { limit: 1, before: mine[2], order: 'desc' })
     expect(page.items.map((f) => f.id)).toEqual([mine[1] as string])
     expect(page.hasMore).toBe(true)
   })
 
-  test('adopting the same upstream object twice yields one gateway id', () => {
-    const files = new FileMappings(openDatabase(':memory:'))
-    const first = files.adopt(file(mintId('openaiFile'), 'a'), 'same-key')
-    const second = files.adopt(file(mintId('openaiFile'), 'a'), 'same-key')
+  test('adopting the same upstream object twice yields one gateway id', async () => {
+    const files = new FileMappings(new SqliteDb(openDatabase(':memory:')))
+    const first = await files.adopt(file(mintId('openaiFile'), 'a'), 'same-key')
+    const second = await files.adopt(file(mintId('openaiFile'), 'a'), 'same-key')
     expect(second.id).toBe(first.id)
   })
 })

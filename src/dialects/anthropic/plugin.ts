@@ -79,10 +79,10 @@ function anthropicFiles(services: Services) {
     )
     .get(
       '/files',
-      ({ request, tenant, explicitProvider, query }) => {
+      async ({ request, tenant, explicitProvider, query }) => {
         const ids = [...new URL(request.url).searchParams.entries()].filter(([k]) => k === 'ids[]' || k === 'ids').map(([, v]) => v)
         if (ids.length > 0) return filesById(services, tenant, explicitProvider, ids, query)
-        const page = files.list(tenant, { provider: explicitProvider }, {
+        const page = await files.list(tenant, { provider: explicitProvider }, {
           limit: query.limit ?? 20,
           // `page` (GA cursor) is the last id of the previous page, i.e. an `after_id`.
           after: query.page ?? query.after_id,
@@ -96,7 +96,7 @@ function anthropicFiles(services: Services) {
       },
       { query: FileListQuery, response: FileList },
     )
-    .get('/files/:id', ({ tenant, params }) => fileToWire(files.get(tenant, params.id)), {
+    .get('/files/:id', async ({ tenant, params }) => fileToWire(await files.get(tenant, params.id)), {
       params: IdParams,
       query: BetaQuery,
       response: FileObject,
@@ -123,8 +123,8 @@ function anthropicBatches(services: Services) {
   const base = (request: Request) => config.publicUrl ?? new URL(request.url).origin
   // Providers fed through an input file the gateway wrote know their request count only later;
   // that file's line count is the number Anthropic's `processing` needs from the start.
-  const wire = (batch: StoredBatch, origin: string) => {
-    const input = batch.inputFileId ? store.files.get(batch.inputFileId, batch.tenant) : null
+  const wire = async (batch: StoredBatch, origin: string) => {
+    const input = batch.inputFileId ? await store.files.get(batch.inputFileId, batch.tenant) : null
     return batchToWire(batch, origin, input?.facts.lines ?? 0)
   }
   return new Elysia({ name: 'anthropic-dialect-batches', prefix: PREFIX })
@@ -157,7 +157,7 @@ function anthropicBatches(services: Services) {
           { dialect: 'anthropic', provider: explicitProvider },
         )
         const origin = base(request)
-        return listToWire(page.items.map((b) => wire(b, origin)), page.hasMore)
+        return listToWire(await Promise.all(page.items.map((b) => wire(b, origin))), page.hasMore)
       },
       { query: BatchListQuery, response: BatchList },
     )
@@ -214,7 +214,7 @@ function expiresIn(fields: ReadonlyMap<string, string>): number | null {
 }
 
 /** GA `ids[]`: exactly these files (unknown ids left out), exclusive with page/limit, ≤ 100. */
-function filesById(
+async function filesById(
   services: Services,
   tenant: string,
   provider: ProviderName | undefined,
@@ -226,7 +226,7 @@ function filesById(
   const found: StoredFile[] = []
   for (const id of new Set(ids)) {
     try {
-      found.push(services.files.get(tenant, id, provider))
+      found.push(await services.files.get(tenant, id, provider))
     } catch (err) {
       if (!(err instanceof GatewayError && err.kind === 'not_found')) throw err
     }

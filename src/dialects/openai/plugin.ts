@@ -71,9 +71,9 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
     )
     .get(
       '/files',
-      ({ tenant, query }) => {
+      async ({ tenant, query }) => {
         const provider = chooseProvider(query.provider)
-        const page = files.list(tenant, { purpose: query.purpose, provider }, {
+        const page = await files.list(tenant, { purpose: query.purpose, provider }, {
           limit: query.limit ?? 10000,
           after: query.after,
           order: query.order ?? 'desc',
@@ -82,7 +82,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
       },
       { query: FileListQuery, response: FileList },
     )
-    .get('/files/:id', ({ tenant, params, query }) => fileToWire(files.get(tenant, params.id, chooseProvider(query.provider))), {
+    .get('/files/:id', async ({ tenant, params, query }) => fileToWire(await files.get(tenant, params.id, chooseProvider(query.provider))), {
       params: IdParams,
       query: ProviderQuery,
       response: FileObject,

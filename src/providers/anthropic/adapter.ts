@@ -178,7 +178,7 @@ export class AnthropicAdapter implements Provider {
         if (created < window.from) return single(matches)
         const counts = batch.request_counts
         const total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
-        if (created <= window.to && total === probe.requests && !probe.isMapped(batch.id)) matches.push(batch)
+        if (created <= window.to && total === probe.requests && !(await probe.isMapped(batch.id))) matches.push(batch)
       }
       seen += page.data.length
       if (!page.has_more || page.last_id === null) break

@@ -1,0 +1,21 @@
+// The one seam between the mapping tables and a database engine. Mappings write portable SQL
+// with `?` placeholders; each engine runs it (PostgreSQL renumbers them to $1…). Keeping one
+// set of queries for both engines is what keeps paging, ordering and id semantics identical.
+
+export type SqlValue = string | number | null
+
+export interface SqlDb {
+  readonly engine: 'sqlite' | 'postgres'
+  all<T>(sql: string, args?: readonly SqlValue[]): Promise<T[]>
+  get<T>(sql: string, args?: readonly SqlValue[]): Promise<T | null>
+  /** Runs a write; resolves to the number of rows it changed. */
+  run(sql: string, args?: readonly SqlValue[]): Promise<number>
+  close(): Promise<void>
+}
+
+/** JSON columns are TEXT on both engines: what went in as a string comes out as one. */
+export const json = (value: unknown): string => JSON.stringify(value)
+
+/** PostgreSQL returns BIGINT as a string; the store's numbers all fit a double. */
+export const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v))
+export const numOrNull = (v: number | string | null): number | null => (v === null ? null : num(v))
