@@ -11,6 +11,7 @@
 // than decoding whole chunks (bench/baseline.ts, docs/benchmark.md).
 
 import { GatewayError, invalid } from '../errors'
+import { depthLimitText, parseJsonBounded } from './json-depth'
 
 export interface LineOptions {
   /** Longest accepted line in UTF-8 bytes, line ending excluded. */
@@ -110,11 +111,12 @@ function lineTooLong(line: number, max: number): GatewayError {
   })
 }
 
-/** Parses one JSONL line, turning a syntax error into an error that names the line. */
+/** Parses one JSONL line, turning a syntax error or deep nesting into an error that names the line. */
 export function parseJsonLine(text: string, line: number): unknown {
   try {
-    return JSON.parse(text)
+    return parseJsonBounded(text, () => invalid(`line ${line} ${depthLimitText}`, { line, code: 'invalid_json' }))
   } catch (err) {
+    if (err instanceof GatewayError) throw err
     const why = err instanceof Error ? err.message : 'syntax error'
     throw invalid(`line ${line} is not valid JSON: ${why}`, { line, code: 'invalid_json_line' })
   }

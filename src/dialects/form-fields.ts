@@ -3,7 +3,8 @@
 // Segments are client-chosen, so the objects built here have no prototype: a field named
 // `x[__proto__][bucket]` must not reach Object.prototype (it would reach every object).
 
-import { invalid } from '../errors'
+import { depthLimitText, parseJsonBounded } from '../convert/json-depth'
+import { GatewayError, invalid } from '../errors'
 
 type Nested = { [key: string]: string | Nested }
 
@@ -12,10 +13,11 @@ export function nestedField(fields: ReadonlyMap<string, string>, name: string): 
   const json = fields.get(name)
   if (json !== undefined) {
     try {
-      const value = JSON.parse(json) as unknown
+      const value = parseJsonBounded(json, () => invalid(`Form field '${name}' ${depthLimitText}.`, { param: name, code: 'invalid_json' }))
       if (value && typeof value === 'object' && !Array.isArray(value)) return value as Nested
-    } catch {
-      // fall through to the error below
+    } catch (err) {
+      if (err instanceof GatewayError) throw err
+      // a syntax error falls through to the error below
     }
     throw invalid(`Form field '${name}' must be a JSON object or sent in bracket notation (${name}[key]=value).`, {
       param: name,

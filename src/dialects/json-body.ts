@@ -3,6 +3,7 @@
 // over BATCHGATE_MAX_JSON_BODY_BYTES before reading, stops reading a chunked body at that limit,
 // and insists on UTF-8 — so each way a body can be wrong is a 4xx, never a crash or a big buffer.
 
+import { depthLimitText, parseJsonBounded } from '../convert/json-depth'
 import { GatewayError, invalid } from '../errors'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
@@ -24,9 +25,9 @@ export function jsonBody(maxBytes: number) {
       throw invalid('The request body is not valid UTF-8.', { code: 'invalid_encoding' })
     }
     try {
-      return JSON.parse(text) as unknown
-    } catch {
-      // Deep nesting overflows the parser with a RangeError: as unreadable as a syntax error.
+      return parseJsonBounded(text, () => invalid(`The request body ${depthLimitText}.`, { code: 'invalid_json' }))
+    } catch (err) {
+      if (err instanceof GatewayError) throw err
       throw invalid('The request body could not be parsed; send valid JSON with Content-Type: application/json.', {
         code: 'invalid_json',
       })

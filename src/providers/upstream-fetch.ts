@@ -2,6 +2,7 @@
 // exponential backoff + full jitter that honour `retry-after` (idempotent calls only), and the one
 // place where an upstream failure becomes a GatewayError. Messages never carry our URL or keys.
 
+import { depthLimitText, nestsDeeperThan, parseJsonBounded } from '../convert/json-depth'
 import type { ProviderName } from '../core/provider-name'
 import { GatewayError } from '../errors'
 
@@ -71,15 +72,27 @@ export async function upstreamFetch(url: string, call: UpstreamCall, policy: Ups
  */
 function guardBody(res: Response, call: UpstreamCall): Response {
   const fail = (err: unknown): GatewayError =>
-    err instanceof SyntaxError
-      ? new GatewayError('upstream', `${call.provider} sent a malformed answer to "${call.what}"`, { upstreamStatus: 502 })
-      : new GatewayError('upstream_unreachable', `${call.provider} dropped the connection during "${call.what}"`)
-  const json = res.json.bind(res)
+    err instanceof GatewayError
+      ? err
+      : err instanceof SyntaxError
+        ? new GatewayError('upstream', `${call.provider} sent a malformed answer to "${call.what}"`, { upstreamStatus: 502 })
+        : new GatewayError('upstream_unreachable', `${call.provider} dropped the connection during "${call.what}"`)
+  const tooDeep = () =>
+    new GatewayError('upstream', `${call.provider} sent an answer to "${call.what}" that ${depthLimitText}`, { upstreamStatus: 502 })
   const text = res.text.bind(res)
+  const guardedText = async () => text().catch((err: unknown) => Promise.reject(fail(err)))
   // Own properties shadow the prototype's methods; the type marks them read-only, the object does not.
   Object.assign(res, {
-    json: async () => json().catch((err: unknown) => Promise.reject(fail(err))),
-    text: async () => text().catch((err: unknown) => Promise.reject(fail(err))),
+    // Through text: the depth limit is checked before any value is built.
+    json: async () => {
+      const body = await guardedText()
+      try {
+        return parseJsonBounded(body, tooDeep)
+      } catch (err) {
+        throw fail(err)
+      }
+    },
+    text: guardedText,
   })
   return res
 }
@@ -114,11 +127,35 @@ function networkCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
+/** An error body nested too deep is read like one that is not JSON: as raw text. */
+export const notJson = (): Error => new SyntaxError('nested too deep')
+
+/**
+ * For clients that parse answers themselves (the openai SDK): a JSON answer nested past the
+ * depth limit is replaced by a 502 error answer before the client builds a value from it.
+ */
+export function depthGuardedFetch(provider: ProviderName) {
+  return async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const res = await fetch(url, init)
+    if (!/\bjson\b/i.test(res.headers.get('content-type') ?? '') || /jsonl/i.test(res.headers.get('content-type') ?? '')) return res
+    const text = await res.text()
+    const headers = new Headers(res.headers)
+    // The body is handed on decoded: its old length and encoding no longer describe it.
+    headers.delete('content-length')
+    headers.delete('content-encoding')
+    if (nestsDeeperThan(text)) {
+      const message = `${provider} sent an answer that ${depthLimitText}`
+      return new Response(JSON.stringify({ error: { message, type: 'server_error' } }), { status: 502, headers })
+    }
+    return new Response(text, { status: res.status, statusText: res.statusText, headers })
+  }
+}
+
 /** Reads `{error:{message}}`, `{message}` or Google/AWS variants; falls back to the raw text. */
 export async function readJsonErrorMessage(res: Response): Promise<string> {
   const text = (await res.text()).slice(0, 4000)
   try {
-    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown; Message?: unknown }
+    const body = parseJsonBounded(text, notJson) as { error?: { message?: unknown } | string; message?: unknown; Message?: unknown }
     if (typeof body.error === 'object' && typeof body.error?.message === 'string') return body.error.message
     if (typeof body.error === 'string') return body.error
     if (typeof body.message === 'string') return body.message

@@ -40,7 +40,8 @@ const bytes = (...parts: Array<string | number[]>) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))))
 
 const TEN_KB = 'x'.repeat(10 * 1024)
-const DEEP = `{"requests":${'['.repeat(100_000)}${']'.repeat(100_000)}}`
+const DEEP_ARRAY = `${'['.repeat(100_000)}${']'.repeat(100_000)}`
+const DEEP = `{"requests":${DEEP_ARRAY}}`
 const TRUNCATED =
   '--sec-boundary\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n' +
   '--sec-boundary\r\nContent-Disposition: form-data; name="file"; filename="a.jsonl"\r\n\r\n{"custom_id":"a","meth'
@@ -69,6 +70,7 @@ const ROWS: Row[] = [
   { name: 'missing endpoint', dialect: 'openai', req: { path: `${O}/batches`, json: { input_file_id: 'file-1', completion_window: '24h' } }, want: bad('endpoint') },
   { name: 'completion_window of the wrong type', dialect: 'openai', req: { path: `${O}/batches`, json: create({ completion_window: 24 }) }, want: bad('completion_window') },
   { name: 'metadata value not a string', dialect: 'openai', req: { path: `${O}/batches`, json: create({ metadata: { a: 1 } }) }, want: bad('metadata') },
+  { name: 'metadata nested 100 000 deep', dialect: 'openai', req: { path: `${O}/batches`, raw: { body: JSON.stringify(create({})).replace('}', `,"metadata":${DEEP_ARRAY}}`), type: JSON_TYPE } }, want: bad('64') },
   { name: 'metadata with 17 keys', dialect: 'openai', req: { path: `${O}/batches`, json: create({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }) }, want: bad('metadata') },
   { name: 'input_file_id with ../', dialect: 'openai', req: { path: `${O}/batches`, json: create({ input_file_id: '../../etc/passwd' }) }, want: gone('openai', 'input_file_id') },
   { name: 'input_file_id with SQL metacharacters', dialect: 'openai', req: { path: `${O}/batches`, json: create({ input_file_id: "file-' OR '1'='1' --" }) }, want: gone('openai', 'input_file_id') },
@@ -123,7 +125,7 @@ const ROWS: Row[] = [
   { name: 'malformed JSON', dialect: 'anthropic', req: { path: `${A}/messages/batches`, raw: { body: '{"requests": [', type: JSON_TYPE } }, want: bad('JSON') },
   { name: 'JSON sent as text/plain', dialect: 'anthropic', req: { path: `${A}/messages/batches`, raw: { body: JSON.stringify({ requests: [item('a')] }), type: 'text/plain' } }, want: bad('Content-Type') },
   { name: 'non-UTF-8 JSON body', dialect: 'anthropic', req: { path: `${A}/messages/batches`, raw: { body: bytes('{"requests":["', [0xc0, 0xaf], '"]}'), type: JSON_TYPE } }, want: bad('UTF-8') },
-  { name: 'JSON nested 100 000 deep', dialect: 'anthropic', req: { path: `${A}/messages/batches`, raw: { body: DEEP, type: JSON_TYPE } }, want: bad() },
+  { name: 'JSON nested 100 000 deep', dialect: 'anthropic', req: { path: `${A}/messages/batches`, raw: { body: DEEP, type: JSON_TYPE } }, want: bad('64') },
   { name: 'requests missing', dialect: 'anthropic', req: { path: `${A}/messages/batches`, json: {} }, want: bad('requests') },
   { name: 'requests not an array', dialect: 'anthropic', req: { path: `${A}/messages/batches`, json: { requests: 'all of them' } }, want: bad('requests') },
   { name: 'requests empty', dialect: 'anthropic', req: { path: `${A}/messages/batches`, json: { requests: [] } }, want: bad('requests') },

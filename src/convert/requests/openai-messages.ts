@@ -4,6 +4,7 @@
 // is where Anthropic and Gemini expect the answers to a turn's tool calls.
 
 import type { ChatMessage, ChatPart } from '../../core/chat'
+import { GatewayError } from '../../errors'
 import {
   at,
   fail,
@@ -16,6 +17,7 @@ import {
   type Site,
   string,
 } from '../guards'
+import { depthLimitText, parseJsonBounded } from '../json-depth'
 
 export interface OpenAIMessages {
   system: string | null
@@ -155,8 +157,9 @@ function toolCall(value: unknown, site: Site): ChatPart {
   const args = string(fn.arguments, argsSite)
   let input: unknown
   try {
-    input = JSON.parse(args)
-  } catch {
+    input = parseJsonBounded(args, () => fail(argsSite, depthLimitText))
+  } catch (err) {
+    if (err instanceof GatewayError) throw err
     throw fail(argsSite, 'must be a JSON-encoded object')
   }
   // Anthropic, Gemini and Nova all take tool input as an object.

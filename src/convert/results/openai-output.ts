@@ -4,6 +4,7 @@
 
 import type { ChatReply, ChatResult, StopReason } from '../../core/chat'
 import type { JsonObject } from '../guards'
+import { parseJsonBounded } from '../json-depth'
 import { errorTypeFromStatus } from './error-types'
 import { type RawResultLine, ResultReader } from './read'
 
@@ -73,10 +74,12 @@ function chatCompletionToReply(r: ResultReader, body: JsonObject): ChatReply {
   }
 }
 
-/** Models sometimes emit invalid JSON arguments; keep the text rather than lose or invent input. */
+const notJsonArgs = (): Error => new SyntaxError('nested too deep')
+
+/** Models sometimes emit invalid JSON arguments (or nest them past the limit); keep the text rather than lose or invent input. */
 function parseArguments(args: string): unknown {
   try {
-    return JSON.parse(args)
+    return parseJsonBounded(args, notJsonArgs)
   } catch {
     return args
   }

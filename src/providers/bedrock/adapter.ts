@@ -18,7 +18,8 @@ import type {
   UploadSource,
   UpstreamFile,
 } from '../provider'
-import type { UpstreamPolicy } from '../upstream-fetch'
+import { parseJsonBounded } from '../../convert/json-depth'
+import { notJson, type UpstreamPolicy } from '../upstream-fetch'
 import { awsClient, readBedrockError, type SignedCall, signedFetch } from './aws-fetch'
 import { toUpstreamBatch } from './job'
 import { S3, type S3Options } from './s3'
@@ -150,7 +151,8 @@ export class BedrockAdapter implements Provider {
   private async readManifest(output: S3Uri): Promise<Manifest | null> {
     try {
       const body = await this.s3.getObject({ bucket: output.bucket, key: `${output.key}${MANIFEST_NAME}` })
-      return JSON.parse(await new Response(body).text()) as Manifest
+      // A manifest nested past the limit is as unreadable as a malformed one: no counts from it.
+      return parseJsonBounded(await new Response(body).text(), notJson) as Manifest
     } catch (err) {
       if (err instanceof GatewayError && err.details.upstreamStatus === 404) return null
       if (err instanceof SyntaxError) return null

@@ -7,7 +7,8 @@
 import { AwsClient } from 'aws4fetch'
 import type { BedrockConfig } from '../../config'
 import { GatewayError } from '../../errors'
-import { type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
+import { parseJsonBounded } from '../../convert/json-depth'
+import { notJson, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 
 export type AwsService = 'bedrock' | 's3'
 
@@ -76,7 +77,7 @@ export async function readBedrockError(res: Response): Promise<AwsErrorInfo> {
   let code = res.headers.get('x-amzn-errortype') ?? undefined
   let message = ''
   try {
-    const body = JSON.parse(text) as { message?: unknown; Message?: unknown; __type?: unknown }
+    const body = parseJsonBounded(text, notJson) as { message?: unknown; Message?: unknown; __type?: unknown }
     if (typeof body.message === 'string') message = body.message
     else if (typeof body.Message === 'string') message = body.Message
     if (code === undefined && typeof body.__type === 'string') code = body.__type.slice(body.__type.lastIndexOf('#') + 1)

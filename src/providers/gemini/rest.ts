@@ -4,7 +4,8 @@
 
 import type { GeminiConfig } from '../../config'
 import { GatewayError } from '../../errors'
-import { type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
+import { parseJsonBounded } from '../../convert/json-depth'
+import { notJson, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 import type { GeminiErrorEnvelope } from './wire'
 
 export interface GeminiCall {
@@ -65,7 +66,9 @@ export class GeminiRest {
     const res = await this.request(path, call)
     try {
       return await res.json()
-    } catch {
+    } catch (err) {
+      // Already a GatewayError that names the fault (e.g. the depth limit): kept as is.
+      if (err instanceof GatewayError && err.kind === 'upstream') throw err
       throw new GatewayError('upstream', `gemini sent an unreadable answer to "${call.what}"`, { upstreamStatus: 502 })
     }
   }
@@ -84,7 +87,7 @@ function withGoogleCode(err: unknown, info: GoogleErrorInfo | undefined): unknow
 async function readGoogleError(res: Response): Promise<GoogleErrorInfo> {
   const text = (await res.text()).slice(0, 4000)
   try {
-    const { error } = JSON.parse(text) as GeminiErrorEnvelope
+    const { error } = parseJsonBounded(text, notJson) as GeminiErrorEnvelope
     const reason = error?.details?.find((d) => typeof d.reason === 'string')?.reason
     const status = typeof error?.status === 'string' ? error.status : undefined
     const message = typeof error?.message === 'string' ? error.message.trim() : text.trim()

@@ -11,7 +11,7 @@ import { GatewayError } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
 import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
-import { credentialHint, readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
+import { credentialHint, depthGuardedFetch, readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
 
@@ -34,6 +34,7 @@ export class OpenAIAdapter implements Provider {
       baseURL: config.baseUrl,
       timeout: policy.timeoutMs,
       maxRetries: policy.retries,
+      fetch: depthGuardedFetch('openai'),
     })
   }
 
