@@ -18,7 +18,8 @@ let tmp: string
 
 beforeAll(() => {
   fake = startGeminiFake()
-  ai = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: fake.url } })
+  // @google/genai 3.x defaults to apiVersion v1; the Batch API and this fake live on v1beta.
+  ai = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: fake.url, apiVersion: 'v1beta' } })
   tmp = mkdtempSync(join(tmpdir(), 'gemini-fake-test-'))
 })
 afterAll(async () => {
@@ -329,7 +330,7 @@ describe('batches', () => {
 
 describe('negative cases', () => {
   test('wrong key → 400 API_KEY_INVALID; missing key → 403; ?key= works', async () => {
-    const bad = new GoogleGenAI({ apiKey: 'nope', httpOptions: { baseUrl: fake.url } })
+    const bad = new GoogleGenAI({ apiKey: 'nope', httpOptions: { baseUrl: fake.url, apiVersion: 'v1beta' } })
     await expectApiError(bad.files.list(), 400, 'API key not valid')
     await expectApiError(bad.batches.list(), 400, 'API_KEY_INVALID')
 

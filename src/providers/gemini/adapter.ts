@@ -1,12 +1,14 @@
-// Provider over the Gemini (AI Studio) v1beta REST API. Raw REST throughout rather than
-// @google/genai: the SDK hides batchStats and the Operation error and renames BATCH_STATE_* (spec
-// §3.7), its upload wants a Blob or path and cannot resume, and its download writes to a path
-// instead of handing back a stream. The remaining file get/delete calls are one-liners over REST,
-// and keeping every call on upstreamFetch gives one timeout/retry/error-mapping behaviour.
+// Provider over the Gemini (AI Studio) v1beta API. @google/genai (sdk.ts) does file delete/list
+// and batch cancel/delete. Raw REST stays where the SDK (3.x) cannot do the job: its BatchJob drops
+// batchStats and the Operation error and renames BATCH_STATE_* (spec §3.7), so batch create/get/list
+// read the Operation directly; its upload wants a Blob or a path and cannot resume a session, and
+// its download writes to a path instead of handing back a stream. Every call, SDK or REST, goes
+// through upstreamFetch for one timeout/retry/error-mapping behaviour.
 
 import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { FileLocation } from '../../core/file'
 import type { GeminiConfig } from '../../config'
+import type { GoogleGenAI } from '@google/genai'
 import { GatewayError, invalid } from '../../errors'
 import { MAX_LISTED } from '../create-window'
 import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
@@ -14,10 +16,10 @@ import type { UpstreamPolicy } from '../upstream-fetch'
 import { toUpstreamBatch, unixSeconds } from './batch-mapping'
 import { GeminiRest, resourcePath } from './rest'
 import { DEFAULT_CHUNK_BYTES, resumableUpload } from './resumable-upload'
+import { geminiSdk, viaRest } from './sdk'
 import {
   type GeminiBatchList,
   type GeminiCreateBatchBody,
-  type GeminiFileList,
   type GeminiOperation,
   hasName,
 } from './wire'
@@ -33,10 +35,12 @@ export class GeminiAdapter implements Provider {
   readonly name = 'gemini' as const
   readonly batchInput = 'file' as const
   private readonly rest: GeminiRest
+  private readonly sdk: GoogleGenAI
   private readonly chunkBytes: number
 
   constructor(config: GeminiConfig, policy: UpstreamPolicy, options: GeminiAdapterOptions = {}) {
     this.rest = new GeminiRest(config, policy)
+    this.sdk = geminiSdk(this.rest)
     this.chunkBytes = Math.max(1, Math.floor(options.chunkBytes ?? DEFAULT_CHUNK_BYTES))
   }
 
@@ -69,7 +73,8 @@ export class GeminiAdapter implements Provider {
   }
 
   async deleteFile(location: UpstreamLocation): Promise<void> {
-    await this.remove(resourcePath('files', location.upstreamId), 'delete file')
+    const name = `files/${location.upstreamId.replace(/^files\//, '')}`
+    await goneIsDone(this.sdk.files.delete({ name, config: { httpOptions: viaRest(this.rest, 'delete file', true) } }))
   }
 
   async createBatch(input: CreateBatchInput): Promise<UpstreamBatch> {
@@ -101,12 +106,8 @@ export class GeminiAdapter implements Provider {
   /** Cancel answers `{}` (spec §3.4), so the batch is read again for its new state. */
   async cancelBatch(upstreamId: string): Promise<UpstreamBatch> {
     try {
-      await this.rest.request(`${resourcePath('batches', upstreamId)}:cancel`, {
-        what: 'cancel batch',
-        idempotent: true,
-        method: 'POST',
-        json: {},
-      })
+      const httpOptions = viaRest(this.rest, 'cancel batch', true)
+      await this.sdk.batches.cancel({ name: batchName(upstreamId), config: { httpOptions } })
     } catch (err) {
       // A repeated cancel (ours after a lost answer, or the caller's) is refused once the batch
       // is CANCELLED; that batch is exactly the answer wanted.
@@ -119,7 +120,8 @@ export class GeminiAdapter implements Provider {
   }
 
   async deleteBatch(upstreamId: string): Promise<void> {
-    await this.remove(resourcePath('batches', upstreamId), 'delete batch')
+    const httpOptions = viaRest(this.rest, 'delete batch', true)
+    await goneIsDone(this.sdk.batches.delete({ name: batchName(upstreamId), config: { httpOptions } }))
   }
 
   async openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>> {
@@ -139,9 +141,12 @@ export class GeminiAdapter implements Provider {
 
   /** Uploads are named after the gateway id too (see uploadFile). */
   async findUpload(probe: UploadProbe): Promise<UpstreamLocation | null> {
-    for await (const page of this.pages<GeminiFileList>('/v1beta/files', 'list files')) {
-      const file = page.files?.find((f) => f.displayName === probe.gatewayId)
-      if (file) return { kind: 'upstream', upstreamId: file.name }
+    const httpOptions = viaRest(this.rest, 'list files', true)
+    const pager = await this.sdk.files.list({ config: { pageSize: 100, httpOptions } })
+    let seen = 0
+    for await (const file of pager) {
+      if (file.displayName === probe.gatewayId && file.name) return { kind: 'upstream', upstreamId: file.name }
+      if (++seen >= MAX_LISTED) break
     }
     return null
   }
@@ -166,14 +171,21 @@ export class GeminiAdapter implements Provider {
     return body as GeminiOperation
   }
 
-  /**
-   * DELETE, where 404 counts as done: uploads expire upstream after 48 h, and a retried DELETE
-   * whose first answer was lost finds nothing — either way the object is gone, as asked.
-   */
-  private async remove(path: string, what: string): Promise<void> {
-    const res = await this.rest.request(path, { what, idempotent: true, method: 'DELETE', okStatuses: [404] })
-    await res.body?.cancel().catch(() => undefined)
+}
+
+/**
+ * DELETE, where 404 counts as done: uploads expire upstream after 48 h, and a retried DELETE
+ * whose first answer was lost finds nothing — either way the object is gone, as asked.
+ */
+async function goneIsDone(call: Promise<unknown>): Promise<void> {
+  try {
+    await call
+  } catch (err) {
+    if (!(err instanceof GatewayError) || err.details.upstreamStatus !== 404) throw err
   }
 }
+
+/** Stored ids are `batches/abc` or `abc`; the SDK wants the resource name. */
+const batchName = (id: string): string => `batches/${id.replace(/^batches\//, '')}`
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
