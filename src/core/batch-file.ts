@@ -27,6 +27,28 @@ const NEWLINE = new Uint8Array([0x0a])
 const WRITE_BUFFER_BYTES = 1024 * 1024
 const READ_BYTES = 256 * 1024
 
+/** The request-count cap's error, the same whether met while spooling or while converting. */
+export function tooManyRequests(provider: ProviderName, max: number, line: number): GatewayError {
+  return new GatewayError('too_large', `line ${line}: ${provider} takes at most ${max} requests per batch`, {
+    line,
+    code: 'limit_exceeded',
+  })
+}
+
+/** Caps an upload's file part can be held to while it streams in, from what is known so far. */
+export function streamingCaps(
+  limits: Limits,
+  provider: ProviderName | undefined,
+  purpose: string | undefined,
+  fallbackBytes: number,
+): { maxBytes: number; requests?: { max: number; tooMany: (line: number) => GatewayError } } {
+  if (!provider) return { maxBytes: fallbackBytes }
+  const maxBytes = limits.maxUploadBytes[provider]
+  if (purpose !== 'batch') return { maxBytes }
+  const max = limits.maxBatchRequests[provider]
+  return { maxBytes, requests: { max, tooMany: (line) => tooManyRequests(provider, max, line) } }
+}
+
 export interface ConvertedBatchFile {
   path: string
   bytes: number
@@ -58,12 +80,7 @@ export async function convertBatchFile(
   /** Checks one line and writes its converted form (or, for OpenAI, its own bytes) to `out`. */
   const onLine = (out: Bun.FileSink, text: string, line: number, bytes: Uint8Array): void => {
     const parsed = parseOpenAIBatchLine(parseJsonLine(text, line), line)
-    if (++count > maxRequests) {
-      throw new GatewayError('too_large', `line ${line}: ${provider} takes at most ${maxRequests} requests per batch`, {
-        line,
-        code: 'limit_exceeded',
-      })
-    }
+    if (++count > maxRequests) throw tooManyRequests(provider, maxRequests, line)
     endpoint ??= parsed.url
     if (parsed.url !== endpoint) {
       throw invalid(`line ${line}: url '${parsed.url}' differs from '${endpoint}' on earlier lines; a batch has one endpoint`, {

@@ -2,22 +2,30 @@
 // request.formData() would buffer the whole file). Form fields may come before or after the file
 // part — the OpenAI SDK sends `purpose` after `file` — so the file is spooled raw first and every
 // decision that needs the fields is taken afterwards by core/.
+//
+// Caps are checked while the part streams (issue 12, "refuse early"): the byte cap, and the
+// request-count cap when the fields before the file already say it is a batch file. Crossing one
+// stops the spooling at once; the rest of the body is drained for at most DRAIN_MS (a client that
+// only reads the answer after sending everything — Node's fetch, so the official SDKs — then
+// still gets the 413) and otherwise the connection is closed, so a 1 GB over-cap upload is
+// answered ~0.2 s after the cap, not after the whole body has been spooled.
 
 import Busboy from 'busboy'
 import { createWriteStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web'
+import { RequestLineCounter } from '../convert/lines'
 import { GatewayError, invalid } from '../errors'
 import type { BlobStore } from '../store/blobs'
+
+/** How long the rest of an over-cap body is drained (discarded) before the connection is closed. */
+export const DRAIN_MS = 150
 
 export interface SpooledPart {
   path: string
   bytes: number
   filename: string
   mimeType: string
-  /** True when the part was cut at `maxFileBytes`. */
-  truncated: boolean
 }
 
 export interface ParsedUpload {
@@ -25,11 +33,21 @@ export interface ParsedUpload {
   file: SpooledPart | null
 }
 
+export interface FileCaps {
+  maxBytes: number
+  /** Set when the fields before the file part say it is a batch file for a known provider. */
+  requests?: { max: number; tooMany: (line: number) => GatewayError }
+}
+
 export interface UploadLimits {
-  maxFileBytes: number
   maxFieldBytes: number
   maxFields: number
+  /** The file part's caps, decided when it starts from the fields sent before it. */
+  fileCaps: (fieldsBefore: ReadonlyMap<string, string>) => FileCaps
 }
+
+const tooLarge = (maxBytes: number): GatewayError =>
+  new GatewayError('too_large', `The file is larger than the limit of ${maxBytes} bytes.`, { param: 'file', code: 'limit_exceeded' })
 
 export async function parseMultipartUpload(
   request: Request,
@@ -48,7 +66,7 @@ export async function parseMultipartUpload(
   try {
     busboy = Busboy({
       headers: { 'content-type': contentType },
-      limits: { fileSize: limits.maxFileBytes, fieldSize: limits.maxFieldBytes, fields: limits.maxFields, files: 1 },
+      limits: { fieldSize: limits.maxFieldBytes, fields: limits.maxFields, files: 1 },
     })
   } catch {
     throw invalid('The multipart boundary is malformed.', { code: 'invalid_content_type' })
@@ -57,6 +75,8 @@ export async function parseMultipartUpload(
   const fields = new Map<string, string>()
   let file: SpooledPart | null = null
   let failure: GatewayError | null = null
+  /** A cap was crossed: stop feeding busboy, nothing more is spooled. */
+  let refused: GatewayError | null = null
   const writes: Promise<void>[] = []
 
   busboy.on('field', (name, value, info) => {
@@ -80,22 +100,35 @@ export async function parseMultipartUpload(
       bytes: 0,
       filename: cleanFilename(info.filename),
       mimeType: info.mimeType || 'application/octet-stream',
-      truncated: false,
     }
     file = part
+    const caps = limits.fileCaps(fields)
+    const counter = caps.requests ? new RequestLineCounter() : null
     stream.on('data', (chunk: Buffer) => {
       part.bytes += chunk.length
-    })
-    stream.on('limit', () => {
-      part.truncated = true
+      if (refused) return
+      if (part.bytes > caps.maxBytes) refused = tooLarge(caps.maxBytes)
+      else if (counter && caps.requests && counter.push(chunk, caps.requests.max) > caps.requests.max) {
+        refused = caps.requests.tooMany(counter.lastLine)
+      }
     })
     writes.push(pipeline(stream, createWriteStream(part.path)))
   })
 
-  const body = Readable.fromWeb(request.body as unknown as NodeWebReadableStream<Uint8Array>)
+  const reader = request.body.getReader()
+  // Read by hand rather than piped, so feeding stops the moment a cap is crossed.
+  async function* feed(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      if (refused) return
+      const { done, value } = await reader.read()
+      if (done) return
+      yield value
+    }
+  }
   try {
-    await pipeline(body, busboy)
+    await pipeline(Readable.from(feed(), { objectMode: false }), busboy)
     await Promise.all(writes)
+    if (refused) throw refused
   } catch (err) {
     // A body cut short fails the file part's write too: wait for it to settle, so its rejection
     // is not left unhandled (it would take the process down) and the spool file is closed
@@ -103,21 +136,42 @@ export async function parseMultipartUpload(
     await Promise.allSettled(writes)
     const spooled = file as SpooledPart | null
     if (spooled) blobs.remove(spooled.path)
+    const cap = refused as GatewayError | null
+    if (cap) {
+      await drainBriefly(reader, DRAIN_MS)
+      throw cap
+    }
     if (err instanceof GatewayError) throw err
     throw invalid('The multipart body is malformed or was cut short.', { code: 'invalid_multipart' })
   }
   const spooled = file as SpooledPart | null
-  if (failure || spooled?.truncated) {
+  if (failure) {
     if (spooled) blobs.remove(spooled.path)
-    if (spooled?.truncated) {
-      throw new GatewayError('too_large', `The file is larger than the limit of ${limits.maxFileBytes} bytes.`, {
-        param: 'file',
-        code: 'limit_exceeded',
-      })
-    }
     throw failure as unknown as GatewayError
   }
   return { fields, file: spooled }
+}
+
+/**
+ * Discards what is left of a refused body for up to `ms`, then cancels the read (Bun closes the
+ * connection when an answer goes out before its body was read). Nothing is kept.
+ */
+async function drainBriefly(reader: { read(): Promise<{ done: boolean }>; cancel(): Promise<void> }, ms: number): Promise<void> {
+  let timer: Timer | undefined
+  const timeUp = new Promise<'time'>((resolve) => {
+    timer = setTimeout(() => resolve('time'), ms)
+  })
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), timeUp])
+      if (next === 'time' || next.done) break
+    }
+  } catch {
+    // A connection that broke while draining needs no more draining.
+  } finally {
+    clearTimeout(timer)
+    await reader.cancel().catch(() => undefined)
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { iterateLines, LineSplitter, parseJsonLine } from '../../src/convert/lines'
+import { iterateLines, LineSplitter, parseJsonLine, RequestLineCounter } from '../../src/convert/lines'
 import { GatewayError } from '../../src/errors'
 
 const encoder = new TextEncoder()
@@ -139,4 +139,26 @@ describe('iterateLines', () => {
 describe('parseJsonLine', () => {
   test('parses a line', () => expect(parseJsonLine('{"a":[1]}', 1)).toEqual({ a: [1] }))
   test('names the line of a syntax error', () => expectError(() => parseJsonLine('{"a":', 7), 'invalid_request', 'line 7 is not valid JSON', 7))
+})
+
+describe('RequestLineCounter', () => {
+  const enc = new TextEncoder()
+  test('counts lines with content, blank and whitespace-only ones skipped but numbered, across chunks', () => {
+    const counter = new RequestLineCounter()
+    const text = '{"a":1}\n\n  \r\n{"b"\n:2}\r\n\t\n{"c":3}'
+    // Cut at every position: the count never depends on where chunks end.
+    for (let cut = 0; cut <= text.length; cut++) {
+      const c = new RequestLineCounter()
+      c.push(enc.encode(text.slice(0, cut)))
+      expect(c.push(enc.encode(text.slice(cut)))).toBe(5 - 1)
+      expect(c.lastLine).toBe(7)
+    }
+    expect(counter.push(enc.encode(text))).toBe(4)
+  })
+
+  test('stops at the first line past the limit and names it', () => {
+    const counter = new RequestLineCounter()
+    expect(counter.push(enc.encode('{}\n\n{}\n{}\n{}\n'), 2)).toBe(3)
+    expect(counter.lastLine).toBe(4)
+  })
 })

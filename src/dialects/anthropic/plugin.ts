@@ -55,9 +55,10 @@ function anthropicFiles(services: Services) {
       async ({ request, tenant, explicitProvider }) => {
         const provider = explicitProvider ?? DEFAULT_PROVIDER
         const upload = await parseMultipartUpload(request, store.blobs, {
-          maxFileBytes: config.limits.maxUploadBytes[provider],
           maxFieldBytes: 64 * 1024,
           maxFields: 64,
+          // Anthropic-dialect uploads name no purpose: only the byte cap can be held while streaming.
+          fileCaps: () => ({ maxBytes: config.limits.maxUploadBytes[provider] }),
         })
         try {
           if (!upload.file) throw invalid("file: Field required (send the file in a multipart part named 'file').", { param: 'file' })

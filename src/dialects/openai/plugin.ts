@@ -3,6 +3,7 @@
 
 import { Elysia } from 'elysia'
 import { resolveTenant } from '../../auth'
+import { streamingCaps } from '../../core/batch-file'
 import type { FilePurpose } from '../../core/file'
 import { checkOutputUri, parseStorageConfig, resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
@@ -35,12 +36,18 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
     .post(
       '/files',
       async ({ request, tenant, query }) => {
-        // The provider may come in a form field after the file; a query provider is known up front.
-        const early = chooseProvider(query.provider)
+        // The provider and purpose may come in form fields after the file (the OpenAI SDK sends
+        // `file` first); what the query and the fields before the file say is held while streaming.
         const upload = await parseMultipartUpload(request, store.blobs, {
-          maxFileBytes: early ? config.limits.maxUploadBytes[early] : Math.max(...Object.values(config.limits.maxUploadBytes)),
           maxFieldBytes: 64 * 1024,
           maxFields: 64,
+          fileCaps: (before) =>
+            streamingCaps(
+              config.limits,
+              chooseProvider(before.get('provider'), query.provider),
+              before.get('purpose'),
+              Math.max(...Object.values(config.limits.maxUploadBytes)),
+            ),
         })
         try {
           const provider = chooseProvider(upload.fields.get('provider'), query.provider) ?? 'openai'
