@@ -76,9 +76,10 @@ export async function convertBatchFile(
   let endpoint: string | undefined
   let model: string | undefined
   let modelsAgree = true
+  let bom = false
 
   /** Checks one line and writes its converted form (or, for OpenAI, its own bytes) to `out`. */
-  const onLine = (out: Bun.FileSink, text: string, line: number, bytes: Uint8Array): void => {
+  const onLine = (out: Bun.FileSink, text: string, line: number): void => {
     const parsed = parseOpenAIBatchLine(parseJsonLine(text, line), line)
     if (++count > maxRequests) throw tooManyRequests(provider, maxRequests, line)
     endpoint ??= parsed.url
@@ -95,14 +96,12 @@ export async function convertBatchFile(
     idsOut?.write(`${JSON.stringify(parsed.customId)}\n`)
     if (keepOriginal) {
       // Anthropic lines are converted only to reject what cannot be converted, now (see TARGET);
-      // re-serializing an OpenAI line would only reproduce it.
+      // the bytes themselves are copied chunk by chunk below, exactly as the caller sent them.
       if (target !== 'openai-line') writeLine(parsed, line)
-      // The caller's own bytes: no second UTF-8 encoding of a line that stays as it is.
-      out.write(bytes)
     } else {
       out.write(writeLine(parsed, line))
+      out.write(NEWLINE)
     }
-    out.write(NEWLINE)
   }
 
   // A FileSink written line by line, not a TransformStream into Bun.write(new Response(…)): the
@@ -112,11 +111,17 @@ export async function convertBatchFile(
   // views into the read buffer before localChunks() reuses it.
   const out = await emptyWriter(outPath)
   try {
-    const splitter = new LineSplitter((text, line, bytes) => onLine(out, text, line, bytes), {
+    const splitter = new LineSplitter((text, line) => onLine(out, text, line), {
       maxLineBytes: limits.maxLineBytes,
     })
+    let first = true
     for await (const chunk of localChunks(source.path)) {
       splitter.push(chunk)
+      // Kept formats are the caller's bytes, unchanged (blank lines, CRLF, no final newline — what
+      // the client uploaded is what it reads back), except a leading BOM that JSON parsers
+      // upstream refuse; facts.bom puts it back on download.
+      if (keepOriginal) out.write(first && startsWithBom(chunk) ? ((bom = true), chunk.subarray(3)) : chunk)
+      first = false
       await out.flush()
       await idsOut?.flush()
     }
@@ -137,10 +142,12 @@ export async function convertBatchFile(
   return {
     path: outPath,
     bytes: Bun.file(outPath).size,
-    facts: { format, lines: count, endpoint, model: modelsAgree ? model : undefined },
+    facts: { format, lines: count, endpoint, model: modelsAgree ? model : undefined, ...(bom ? { bom } : {}) },
     idsWritten: idsOut !== null,
   }
 }
+
+const startsWithBom = (b: Uint8Array): boolean => b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf
 
 /** Bun's FileSink opens without O_TRUNC: empty the file first, or a longer old one keeps its tail. */
 async function emptyWriter(path: string): Promise<Bun.FileSink> {

@@ -128,7 +128,8 @@ export class FileService {
       location,
       purpose: req.purpose,
       filename: req.raw.filename,
-      bytes: body.bytes,
+      // What the caller sent, not what the provider keeps (converted records differ in size).
+      bytes: req.raw.bytes,
       mimeType: req.raw.mimeType,
       createdAt: now,
       expiresAt: req.expiresAfterSeconds === null ? null : now + req.expiresAfterSeconds,
@@ -184,6 +185,11 @@ export class FileService {
 
   async content(tenant: string, id: string, providerHint?: ProviderName): Promise<ReadableStream<Uint8Array>> {
     const file = await this.get(tenant, id, providerHint)
+    const stream = await this.storedContent(file)
+    return file.facts.bom ? withBom(stream) : stream
+  }
+
+  private async storedContent(file: StoredFile): Promise<ReadableStream<Uint8Array>> {
     switch (file.location.kind) {
       case 'upstream':
         return this.registry.get(file.provider).fileContent(file.location)
@@ -221,4 +227,25 @@ export class FileService {
       await this.store.blobs.delete(id, 'content')
     }
   }
+}
+
+const BOM = new Uint8Array([0xef, 0xbb, 0xbf])
+
+/** The stored bytes with the BOM the caller's file began with (batch-file.ts keeps it out). */
+function withBom(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = stream.getReader()
+  let sent = false
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sent) {
+        sent = true
+        controller.enqueue(BOM)
+        return
+      }
+      const { done, value } = await reader.read()
+      if (done) controller.close()
+      else controller.enqueue(value)
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
 }

@@ -24,6 +24,8 @@ export interface FileFacts {
   model?: string
   /** The endpoint (`/v1/chat/completions`) all lines target, if they agree. */
   endpoint?: string
+  /** The caller's file began with a UTF-8 BOM, kept out of the stored bytes and put back on download. */
+  bom?: boolean
 }
 
 export interface StoredFile {

@@ -34,13 +34,13 @@ async function failure(content: string, provider: ProviderName, maxRequests?: nu
 }
 
 describe('convertBatchFile', () => {
-  test('openai keeps each line byte for byte, without BOM, CRLF or blank lines', async () => {
+  test("openai keeps the caller's bytes exactly (CRLF, blank lines, no final newline), less a BOM it remembers", async () => {
     const a = chat('a', 'héllo 😀 "q"')
     const b = '{"custom_id":"b",  "method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[]}}'
     const out = await convert(`\uFEFF${a}\r\n\n${b}`, 'openai')
-    expect(out.text).toBe(`${a}\n${b}\n`)
+    expect(out.text).toBe(`${a}\r\n\n${b}`)
     expect(out.bytes).toBe(Buffer.byteLength(out.text))
-    expect(out.facts).toEqual({ format: 'openai-batch', lines: 2, endpoint: '/v1/chat/completions', model: undefined })
+    expect(out.facts).toEqual({ format: 'openai-batch', lines: 2, endpoint: '/v1/chat/completions', model: undefined, bom: true })
   })
 
   test('lines spanning read chunks come through whole, over a longer file already at the out path', async () => {
