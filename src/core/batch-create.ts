@@ -50,6 +50,11 @@ const INPUT_FORMAT: Record<ProviderName, FileFacts['format']> = {
   bedrock: 'bedrock-records',
 }
 
+/** A create's input after the local steps: ready for the provider, or a converted file to upload. */
+type LocalInput =
+  | { kind: 'ready'; input: BatchInput; model: string | null; inputFileId: string | null }
+  | { kind: 'upload'; spooled: SpooledRequests; idsPath: string | undefined; model: string | null }
+
 export class BatchCreator {
   constructor(
     private readonly config: Config,
@@ -74,9 +79,26 @@ export class BatchCreator {
     }
 
     const spools: string[] = []
+    let made: StoredFile | null = null
     try {
-      const prepared = await this.prepareInput(req, file, provider, spools)
-      const model = req.model ?? prepared.model ?? file?.facts.model ?? null
+      // Everything local first: conversion, custom_id rules and counts refuse here, and so does
+      // every parameter check the provider would make. Only then the first side effect.
+      const local = await this.convertInput(req, file, provider, spools)
+      const model = req.model ?? local.model ?? file?.facts.model ?? null
+      const params = {
+        endpoint: req.endpoint,
+        model,
+        completionWindowHours: hours,
+        metadata: req.metadata,
+        outputS3Uri: req.outputS3Uri ?? this.defaultOutputUri(providerName),
+        roleArn: req.roleArn ?? this.config.bedrock?.roleArn ?? null,
+      }
+      provider.checkCreate?.(params)
+      if (local.kind === 'upload' && provider.name === 'bedrock' && !this.files.defaultStorage(provider.name)) {
+        throw invalid('Bedrock batches from inline requests need BEDROCK_S3_BUCKET for their input file.', { param: 'requests' })
+      }
+      const prepared = await this.placeInput(req, local, provider)
+      if (local.kind === 'upload') made = await this.store.files.getAny(prepared.inputFileId as string)
       const id = mintId(req.dialect === 'openai' ? 'openaiBatch' : 'anthropicBatch')
       const createdAt = Math.floor(Date.now() / 1000)
       await this.store.batches.recordIntent({
@@ -94,16 +116,7 @@ export class BatchCreator {
       })
       let snapshot: StoredBatch['snapshot']
       try {
-        snapshot = await provider.createBatch({
-          gatewayId: id,
-          endpoint: req.endpoint,
-          model,
-          completionWindowHours: hours,
-          metadata: req.metadata,
-          input: prepared.input,
-          outputS3Uri: req.outputS3Uri ?? this.defaultOutputUri(providerName),
-          roleArn: req.roleArn ?? this.config.bedrock?.roleArn ?? null,
-        })
+        snapshot = await provider.createBatch({ ...params, gatewayId: id, input: prepared.input })
       } catch (err) {
         const adopted = await this.adoptAfterLostAnswer(provider, id, createdAt, count, err)
         if (!adopted) {
@@ -112,12 +125,16 @@ export class BatchCreator {
         }
         snapshot = adopted
       }
+      made = null
       await this.store.batches.finalize(id, snapshot)
       const batch = await this.store.batches.get(id, req.tenant)
       if (!batch) throw new GatewayError('internal', `batch ${id} vanished after create`)
       return batch
     } finally {
       for (const path of spools) this.store.blobs.remove(path)
+      // The input made for a refused create goes too; after a lost answer the batch may exist
+      // upstream and need it, so it is kept with the intent (reconcile.ts decides).
+      if (made && !(await this.store.batches.isInputOfAny(made.id))) await this.files.removeInternal(made).catch(() => undefined)
     }
   }
 
@@ -171,27 +188,32 @@ export class BatchCreator {
   }
 
   /**
-   * Turns the request's input into what the provider takes. Providers with input files get a
-   * file (the uploaded one, or one the gateway uploads from inline requests); inline providers
-   * get spooled items (from inline requests, or converted from the uploaded blob).
+   * Turns the request's input into what the provider takes, on local disk only: an uploaded
+   * upstream file as is, spooled items for inline providers, or a spooled file still to upload.
    */
-  private async prepareInput(
-    req: CreateBatchRequest,
-    file: StoredFile | null,
-    provider: Provider,
-    spools: string[],
-  ): Promise<{ input: BatchInput; model: string | null; inputFileId: string | null }> {
+  private async convertInput(req: CreateBatchRequest, file: StoredFile | null, provider: Provider, spools: string[]): Promise<LocalInput> {
     if (file && file.location.kind === 'upstream') {
-      return { input: { kind: 'file', location: file.location }, model: null, inputFileId: file.id }
+      return { kind: 'ready', input: { kind: 'file', location: file.location }, model: null, inputFileId: file.id }
     }
     // File providers may end a batch without a line for every request: keep the ids beside it.
     const idsPath = provider.batchInput === 'file' ? this.store.blobs.spoolPath('ids') : undefined
     if (idsPath) spools.push(idsPath)
     const spooled = await this.spoolInput(req, file, provider.name, spools, idsPath)
     if (provider.batchInput === 'inline') {
-      return { input: { kind: 'inline', source: spooled, count: spooled.count }, model: spooled.model, inputFileId: file?.id ?? null }
+      const input: BatchInput = { kind: 'inline', source: spooled, count: spooled.count }
+      return { kind: 'ready', input, model: spooled.model, inputFileId: file?.id ?? null }
     }
-    // A file provider fed inline requests: upload them as a gateway-owned input file.
+    return { kind: 'upload', spooled, idsPath, model: spooled.model }
+  }
+
+  /** The first side effect: a file provider fed inline requests gets a gateway-owned input file. */
+  private async placeInput(
+    req: CreateBatchRequest,
+    local: LocalInput,
+    provider: Provider,
+  ): Promise<{ input: BatchInput; inputFileId: string | null }> {
+    if (local.kind === 'ready') return local
+    const { spooled, idsPath } = local
     const uploaded = await this.files.uploadConverted({
       tenant: req.tenant,
       dialect: req.dialect,
@@ -202,7 +224,7 @@ export class BatchCreator {
     })
     if (uploaded.location.kind !== 'upstream') throw new GatewayError('internal', 'converted input is not upstream')
     if (idsPath) await this.store.blobs.put(idsPath, uploaded.id, 'ids')
-    return { input: { kind: 'file', location: uploaded.location }, model: spooled.model, inputFileId: uploaded.id }
+    return { input: { kind: 'file', location: uploaded.location }, inputFileId: uploaded.id }
   }
 
   private async spoolInput(

@@ -23,7 +23,7 @@ export class BatchService {
     private readonly config: Config,
     private readonly store: Store,
     private readonly registry: Registry,
-    files: FileService,
+    private readonly files: FileService,
   ) {
     files.derivedContent = (file) => this.derivedContent(file)
   }
@@ -111,6 +111,7 @@ export class BatchService {
       const snapshot = await this.withKnownTotal(batch, await this.registry.get(batch.provider).getBatch(batch.upstreamId))
       await this.store.batches.saveSnapshot(batch.id, snapshot)
       batch = { ...batch, snapshot }
+      if (isTerminal(snapshot.status) && batch.inputFileId) await this.files.settleInput(batch.inputFileId)
     }
     return this.withResultFiles(batch)
   }
@@ -122,7 +123,8 @@ export class BatchService {
    */
   private async withKnownTotal(batch: StoredBatch, snapshot: StoredBatch['snapshot']): Promise<StoredBatch['snapshot']> {
     if (!isTerminal(snapshot.status) || !batch.inputFileId) return snapshot
-    const lines = (await this.store.files.get(batch.inputFileId, batch.tenant))?.facts.lines
+    // getAny: the input may be the gateway's own, or deleted by the client while the batch ran.
+    const lines = (await this.store.files.getAny(batch.inputFileId))?.facts.lines
     if (!lines || snapshot.counts.total >= lines) return snapshot
     return { ...snapshot, counts: { ...snapshot.counts, total: lines } }
   }

@@ -7,6 +7,7 @@ import type { Provider, S3Target } from '../providers/provider'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
+import { isTerminal } from './batch'
 import { convertBatchFile } from './batch-file'
 import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
 import { type IdKind, mintId } from './ids'
@@ -93,7 +94,14 @@ export class FileService {
       storage: this.defaultStorage(args.provider),
       expiresAfterSeconds: null,
     }
-    return this.record(this.registry.get(args.provider), id, req, args.source, args.facts)
+    return this.record(this.registry.get(args.provider), id, req, args.source, args.facts, 'internal')
+  }
+
+  /** Removes a gateway-made input (its create was refused): upstream object, sidecar, row. */
+  async removeInternal(file: StoredFile): Promise<void> {
+    await this.removeBytes(this.registry.get(file.provider), file.id, file.location)
+    await this.store.files.delete(file.id, file.tenant)
+    await this.store.blobs.delete(file.id, 'ids')
   }
 
   /**
@@ -107,6 +115,7 @@ export class FileService {
     req: UploadRequest,
     body: { path: string; bytes: number },
     facts: FileFacts,
+    state: 'ready' | 'internal' = 'ready',
   ): Promise<StoredFile> {
     const { filename, mimeType } = req.raw
     const pending = { id, tenant: req.tenant, provider: req.provider, dialect: req.dialect, purpose: req.purpose }
@@ -136,7 +145,7 @@ export class FileService {
       facts,
     }
     try {
-      await this.store.files.complete(file)
+      await this.store.files.complete(file, state)
     } catch (err) {
       await this.removeBytes(provider, id, location).catch(() => undefined)
       await this.store.files.dropPending(id)
@@ -207,12 +216,34 @@ export class FileService {
     }
   }
 
+  /**
+   * Deletes the file for the client. A file some batch still reads as its input is only retired:
+   * the client sees it gone, while its bytes stay until every such batch has ended (settleInput)
+   * and its row and custom_id sidecar stay for the batch's counts and results (docs/decisions.md).
+   */
   async delete(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredFile> {
     const file = await this.get(tenant, id, providerHint)
+    if ((await this.store.batches.usersOfInput(file.id)).length > 0) {
+      await this.store.files.retire(file.id)
+      return file
+    }
     await this.removeBytes(this.registry.get(file.provider), file.id, file.location)
     await this.store.files.delete(file.id, tenant)
     await this.store.blobs.delete(file.id, 'ids')
     return file
+  }
+
+  /**
+   * Called when a batch reading `fileId` has ended: a retired input's bytes go once no batch
+   * still running needs them. Its row and sidecar stay (results and counts read them).
+   */
+  async settleInput(fileId: string): Promise<void> {
+    const file = await this.store.files.getAny(fileId)
+    if (!file || (await this.store.files.stateOf(fileId)) !== 'retired') return
+    const users = await this.store.batches.usersOfInput(fileId)
+    if (users.some((b) => b.status === null || !isTerminal(b.status))) return
+    await this.removeBytes(this.registry.get(file.provider), file.id, file.location)
+    await this.store.files.release(file.id)
   }
 
   private async removeBytes(provider: Provider, id: string, location: FileLocation): Promise<void> {

@@ -56,6 +56,9 @@ export interface CreateBatchInput {
   roleArn: string | null
 }
 
+/** Everything of a create but its input: what checkCreate can refuse before any side effect. */
+export type CreateCheck = Omit<CreateBatchInput, 'input' | 'gatewayId'>
+
 /**
  * What start-up reconciliation knows about a create that died between recording its intent and
  * hearing the upstream's answer (core/reconcile.ts).
@@ -93,6 +96,11 @@ export interface Provider {
   fileContent(location: Extract<FileLocation, { kind: 'upstream' }>): Promise<ReadableStream<Uint8Array>>
   deleteFile(location: Extract<FileLocation, { kind: 'upstream' }>): Promise<void>
 
+  /**
+   * Refuses (throws) a create this provider would refuse for its parameters, before the gateway
+   * uploads anything or records an intent: a refused create leaves nothing behind.
+   */
+  checkCreate?(input: CreateCheck): void
   createBatch(input: CreateBatchInput): Promise<UpstreamBatch>
   getBatch(upstreamId: string): Promise<UpstreamBatch>
   cancelBatch(upstreamId: string): Promise<UpstreamBatch>

@@ -125,6 +125,20 @@ export class BatchMappings {
     return (await this.db.get(`SELECT 1 AS one FROM batches WHERE provider = ? AND upstream_id = ?`, [provider, upstreamId])) !== null
   }
 
+  /** Whether any batch row (in flight, ready or deleted) names this file as its input. */
+  async isInputOfAny(fileId: string): Promise<boolean> {
+    return (await this.db.get(`SELECT 1 AS one FROM batches WHERE input_file_id = ?`, [fileId])) !== null
+  }
+
+  /** Batches (in flight or ready) reading this file as their input. */
+  async usersOfInput(fileId: string): Promise<Array<{ id: string; state: string; status: UpstreamBatch['status'] | null }>> {
+    const rows = await this.db.all<{ id: string; state: string; snapshot: string | null }>(
+      `SELECT id, state, snapshot FROM batches WHERE input_file_id = ? AND state IN ('creating', 'ready')`,
+      [fileId],
+    )
+    return rows.map((r) => ({ id: r.id, state: r.state, status: r.snapshot === null ? null : (JSON.parse(r.snapshot) as UpstreamBatch).status }))
+  }
+
   async get(id: string, tenant: string): Promise<StoredBatch | null> {
     const row = await this.db.get<BatchRow>(`SELECT * FROM batches WHERE id = ? AND tenant = ? AND state = 'ready'`, [id, tenant])
     return row ? toBatch(row) : null

@@ -128,11 +128,14 @@ export class FileMappings {
     )
   }
 
-  /** Step 2: the bytes are in place; the file becomes visible with its final location. */
-  async complete(file: StoredFile): Promise<void> {
+  /**
+   * Step 2: the bytes are in place; the file becomes visible with its final location — or, for
+   * an input the gateway made itself (`internal`), stays out of every client read.
+   */
+  async complete(file: StoredFile, state: 'ready' | 'internal' = 'ready'): Promise<void> {
     const changed = await this.db.run(
       `UPDATE files SET location = ?, purpose = ?, filename = ?, bytes = ?, mime_type = ?, created_at = ?,
-         expires_at = ?, facts = ?, state = 'ready'
+         expires_at = ?, facts = ?, state = ?
        WHERE id = ? AND tenant = ? AND state = 'pending'`,
       [
         json(file.location),
@@ -143,6 +146,7 @@ export class FileMappings {
         file.createdAt,
         file.expiresAt,
         json(file.facts),
+        state,
         file.id,
         file.tenant,
       ],
@@ -179,6 +183,30 @@ export class FileMappings {
   async get(id: string, tenant: string): Promise<StoredFile | null> {
     const row = await this.db.get<FileRow>(`SELECT * FROM files WHERE id = ? AND tenant = ? AND state = 'ready'`, [id, tenant])
     return row ? toFile(row) : null
+  }
+
+  /**
+   * Any completed row, whoever may see it: gateway-made inputs ('internal') and inputs the client
+   * deleted while a batch still needed them ('retired', then 'released' once their bytes went)
+   * included. For the gateway's own use only.
+   */
+  async getAny(id: string): Promise<StoredFile | null> {
+    const row = await this.db.get<FileRow>(`SELECT * FROM files WHERE id = ? AND state IN ('ready', 'internal', 'retired', 'released')`, [id])
+    return row ? toFile(row) : null
+  }
+
+  /** The client deleted it, but a batch still needs it: gone for every client read, bytes kept. */
+  async retire(id: string): Promise<void> {
+    await this.db.run(`UPDATE files SET state = 'retired' WHERE id = ? AND state = 'ready'`, [id])
+  }
+
+  /** A retired input whose batches have ended: its bytes are gone, its facts stay for them. */
+  async release(id: string): Promise<void> {
+    await this.db.run(`UPDATE files SET state = 'released' WHERE id = ? AND state = 'retired'`, [id])
+  }
+
+  async stateOf(id: string): Promise<string | null> {
+    return (await this.db.get<{ state: string }>(`SELECT state FROM files WHERE id = ?`, [id]))?.state ?? null
   }
 
   async delete(id: string, tenant: string): Promise<boolean> {

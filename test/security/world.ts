@@ -146,7 +146,7 @@ export interface Leftovers {
   unready: string[]
   /** Files in DATA_DIR/spool (none may outlive its request). */
   spool: string[]
-  /** Blobs no file row points at. */
+  /** Blobs (inputs and their custom_id sidecars) no file row points at. */
   orphanBlobs: string[]
 }
 
@@ -160,7 +160,7 @@ export function leftovers(gw: Gateway): Leftovers {
   return {
     unready,
     spool: readdirSync(join(gw.dataDir, 'spool')),
-    orphanBlobs: readdirSync(join(gw.dataDir, 'blobs')).filter((name) => !fileIds.has(name.replace(/\.jsonl$/, ''))),
+    orphanBlobs: readdirSync(join(gw.dataDir, 'blobs')).filter((name) => !fileIds.has(name.replace(/\.(jsonl|ids)$/, ''))),
   }
 }
 

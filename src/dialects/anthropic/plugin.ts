@@ -125,7 +125,8 @@ function anthropicBatches(services: Services) {
   // Providers fed through an input file the gateway wrote know their request count only later;
   // that file's line count is the number Anthropic's `processing` needs from the start.
   const wire = async (batch: StoredBatch, origin: string) => {
-    const input = batch.inputFileId ? await store.files.get(batch.inputFileId, batch.tenant) : null
+    // getAny: a gateway-made input, or one the client deleted while the batch ran, still counts.
+    const input = batch.inputFileId ? await store.files.getAny(batch.inputFileId) : null
     return batchToWire(batch, origin, input?.facts.lines ?? 0)
   }
   return new Elysia({ name: 'anthropic-dialect-batches', prefix: PREFIX })

@@ -10,6 +10,7 @@ import type { BedrockConfig } from '../../config'
 import { GatewayError, invalid } from '../../errors'
 import type {
   CreateBatchInput,
+  CreateCheck,
   CreateProbe,
   Provider,
   S3Target,
@@ -81,19 +82,28 @@ export class BedrockAdapter implements Provider {
     await this.s3.deleteObject(objectOf(location))
   }
 
-  async createBatch(input: CreateBatchInput): Promise<UpstreamBatch> {
-    if (input.input.kind !== 'file') throw new GatewayError('internal', 'bedrock batches need an input file in S3')
+  checkCreate(input: CreateCheck): { roleArn: string; model: string; outputS3Uri: string } {
     const roleArn = input.roleArn ?? this.config.roleArn
     if (!roleArn) throw invalid('bedrock batches need role_arn or BEDROCK_ROLE_ARN', { param: 'role_arn' })
-    if (!input.model) throw invalid('bedrock batches need a model', { param: 'model' })
-    if (!input.outputS3Uri) throw invalid('bedrock batches need an output S3 URI', { param: 'output_s3_uri' })
+    if (!input.model) {
+      throw invalid('bedrock batches run one model: every request must name the same model, or send model with the create.', {
+        param: 'model',
+      })
+    }
+    if (!input.outputS3Uri) throw invalid('bedrock batches need output_s3_uri or BEDROCK_S3_BUCKET', { param: 'output_s3_uri' })
+    return { roleArn, model: input.model, outputS3Uri: input.outputS3Uri }
+  }
+
+  async createBatch(input: CreateBatchInput): Promise<UpstreamBatch> {
+    if (input.input.kind !== 'file') throw new GatewayError('internal', 'bedrock batches need an input file in S3')
+    const { roleArn, model, outputS3Uri } = this.checkCreate(input)
     const name = jobNameFor(input.gatewayId)
     const request: CreateJobRequest = {
       jobName: name,
       roleArn,
-      modelId: input.model,
+      modelId: model,
       inputDataConfig: { s3InputDataConfig: { s3Uri: input.input.location.upstreamId, s3InputFormat: 'JSONL' } },
-      outputDataConfig: { s3OutputDataConfig: { s3Uri: input.outputS3Uri } },
+      outputDataConfig: { s3OutputDataConfig: { s3Uri: outputS3Uri } },
       clientRequestToken: name,
       timeoutDurationInHours: Math.min(MAX_TIMEOUT_HOURS, Math.max(MIN_TIMEOUT_HOURS, Math.ceil(input.completionWindowHours))),
     }

@@ -11,7 +11,7 @@ import type { GeminiConfig } from '../../config'
 import type { GoogleGenAI } from '@google/genai'
 import { GatewayError, invalid } from '../../errors'
 import { MAX_LISTED } from '../create-window'
-import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
+import type { CreateBatchInput, CreateCheck, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
 import type { UpstreamPolicy } from '../upstream-fetch'
 import { toUpstreamBatch, unixSeconds } from './batch-mapping'
 import { GeminiRest, resourcePath } from './rest'
@@ -77,11 +77,19 @@ export class GeminiAdapter implements Provider {
     await goneIsDone(this.sdk.files.delete({ name, config: { httpOptions: viaRest(this.rest, 'delete file', true) } }))
   }
 
+  checkCreate(input: CreateCheck): string {
+    if (!input.model) {
+      throw invalid('gemini batches run one model: every request must name the same model, or send model with the create.', {
+        param: 'model',
+      })
+    }
+    return input.model
+  }
+
   async createBatch(input: CreateBatchInput): Promise<UpstreamBatch> {
     if (input.input.kind !== 'file') throw new GatewayError('internal', 'gemini batches need an input file')
-    if (!input.model) throw invalid('gemini batches need a model', { param: 'model' })
     // Callers may pass either `gemini-x` or `models/gemini-x`; the path adds the prefix once.
-    const model = input.model.replace(/^models\//, '')
+    const model = this.checkCreate(input).replace(/^models\//, '')
     // Gemini batches have no metadata or completion window (fixed 24 h target, 48 h expiry), and
     // the endpoint is implied by :batchGenerateContent — those inputs have nowhere to go.
     const body: GeminiCreateBatchBody = {
