@@ -42,6 +42,8 @@ export interface FileCaps {
 export interface UploadLimits {
   maxFieldBytes: number
   maxFields: number
+  /** The name of the file part; `file` unless said otherwise (Uploads API parts use `data`). */
+  fileField?: string
   /** The file part's caps, decided when it starts from the fields sent before it. */
   fileCaps: (fieldsBefore: ReadonlyMap<string, string>) => FileCaps
 }
@@ -90,8 +92,9 @@ export async function parseMultipartUpload(
     failure ??= invalid('Only one file part is accepted per upload.', { param: 'file' })
   })
   busboy.on('file', (name, stream, info) => {
-    if (name !== 'file' || file !== null) {
-      failure ??= invalid(`Unexpected file part '${name}'; send the file in a part named 'file'.`, { param: name })
+    const wanted = limits.fileField ?? 'file'
+    if (name !== wanted || file !== null) {
+      failure ??= invalid(`Unexpected file part '${name}'; send the file in a part named '${wanted}'.`, { param: name })
       stream.resume()
       return
     }

@@ -13,6 +13,7 @@ import { nestedField } from '../form-fields'
 import { jsonBody } from '../json-body'
 import { parseMultipartUpload } from '../multipart-upload'
 import { chooseProvider } from './provider-choice'
+import { openaiUploads } from './uploads'
 import {
   BatchCreateBody,
   BatchList,
@@ -32,6 +33,7 @@ const PURPOSES: readonly FilePurpose[] = ['batch', 'assistants', 'fine-tune', 'v
 export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v1') {
   const { config, files, batches, creator, store } = services
   return new Elysia({ name: `openai-dialect${prefix}`, prefix })
+    .use(openaiUploads(services, services.uploads, prefix))
     .resolve(({ request }) => ({ tenant: resolveTenant(config.keys, request.headers, 'openai') }))
     .post(
       '/files',
