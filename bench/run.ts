@@ -9,6 +9,7 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config'
+import { KIND_LIMITS } from '../src/config/instances'
 import { convertBatchFile } from '../src/core/batch-file'
 import { type AllFakes, startAllFakes, TEST_BUCKET } from '../test/fakes/start'
 import { baselineLoop } from './baseline'
@@ -149,7 +150,7 @@ async function measureConvertStep(provider: Provider, file: GeneratedFile): Prom
   try {
     for (let i = 0; i < opts.repeat; i++) {
       const started = performance.now()
-      await convertBatchFile({ path: file.path, bytes: file.bytes }, provider, out, limits)
+      await convertBatchFile({ path: file.path, bytes: file.bytes }, { name: provider, kind: provider }, out, { ...limits, ...KIND_LIMITS[provider] })
       best = Math.min(best, (performance.now() - started) / 1000)
     }
     rows.push({ name: `  convert step alone → ${provider} (in bench process)`, bytes: file.bytes, seconds: best })
@@ -168,11 +169,12 @@ function upstreamResultBytes(fakes: AllFakes, provider: Provider): number {
 }
 
 function uploadSkipReason(provider: Provider, file: GeneratedFile): string | null {
-  if (file.bytes > limits.maxUploadBytes[provider]) {
-    return `${provider} takes files up to ${mib(limits.maxUploadBytes[provider])} MiB`
+  const own = KIND_LIMITS[provider]
+  if (file.bytes > own.maxUploadBytes) {
+    return `${provider} takes files up to ${mib(own.maxUploadBytes)} MiB`
   }
-  if (file.lines > limits.maxBatchRequests[provider]) {
-    return `${provider} takes up to ${limits.maxBatchRequests[provider]} requests; this file has ${file.lines}`
+  if (file.lines > own.maxBatchRequests) {
+    return `${provider} takes up to ${own.maxBatchRequests} requests; this file has ${file.lines}`
   }
   return null
 }

@@ -2,39 +2,28 @@
 // ConfigError listing every bad variable, which main.ts prints as one line before exiting 1.
 
 import { readFileSync } from 'node:fs'
+import { readConfigFile, TENANT_PATTERN, type TenantConfig } from './config/file'
+import {
+  type BedrockConfig,
+  DEFAULT_BASE_URL,
+  type InstanceConfig,
+  type InstanceLimits,
+  instanceLimits,
+  isBucketName,
+  isRoleArn,
+  KIND_LIMITS,
+  REGION_PATTERN,
+} from './config/instances'
 import type { ProviderName } from './core/provider-name'
 
-export interface OpenAIConfig {
-  apiKey: string
-  baseUrl: string
-}
-export interface AnthropicConfig {
-  apiKey: string
-  baseUrl: string
-}
-export interface GeminiConfig {
-  apiKey: string
-  baseUrl: string
-}
-export interface BedrockConfig {
-  accessKeyId: string
-  secretAccessKey: string
-  sessionToken: string | null
-  region: string
-  baseUrl: string
-  /** Custom S3 endpoint (fakes, MinIO): path-style addressing when set. */
-  s3Endpoint: string | null
-  roleArn: string | null
-  defaultBucket: string | null
-}
+export type { AnthropicConfig, BedrockConfig, GeminiConfig, InstanceConfig, InstanceLimits, OpenAIConfig } from './config/instances'
+export type { TenantConfig } from './config/file'
+export { isBucketName } from './config/instances'
 
+/** Limits that hold for every provider; per-provider ones live on each instance. */
 export interface Limits {
-  /** Max upload size in bytes per provider (spec README §4). */
-  maxUploadBytes: Record<ProviderName, number>
   /** Max bytes of one JSONL line. */
   maxLineBytes: number
-  /** Max requests in one batch per provider. */
-  maxBatchRequests: Record<ProviderName, number>
   /** Max inline `requests` in one create call (Anthropic dialect, OpenAI extra_body.requests). */
   maxInlineRequests: number
   /** Max JSON body bytes for non-upload calls. */
@@ -48,15 +37,15 @@ export interface Config {
   publicUrl: string | null
   /** secret → tenant; null when the gateway is open. */
   keys: ReadonlyMap<string, string> | null
-  /** Buckets `storage_config` and `output_s3_uri` may name (issue 7 §3). */
-  s3Buckets: readonly string[]
+  /** Tenants BATCHGATE_CONFIG declares (settings beyond the key hang here). */
+  tenants: ReadonlyMap<string, TenantConfig>
   upstreamTimeoutMs: number
   upstreamRetries: number
   limits: Limits
-  openai: OpenAIConfig | null
-  anthropic: AnthropicConfig | null
-  gemini: GeminiConfig | null
-  bedrock: BedrockConfig | null
+  /** Provider instances by the name clients use: the env-configured ones, then BATCHGATE_CONFIG's. */
+  providers: ReadonlyMap<ProviderName, InstanceConfig>
+  /** Path of BATCHGATE_CONFIG, or null. */
+  configFile: string | null
 }
 
 export class ConfigError extends Error {
@@ -76,6 +65,7 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['BATCHGATE_PORT', '8080', 'port to listen on'],
   ['BATCHGATE_DATA_DIR', './data', 'SQLite database, blob store and upload spool'],
   ['BATCHGATE_PUBLIC_URL', '(request origin)', 'base URL clients reach the gateway at (Anthropic results_url)'],
+  ['BATCHGATE_CONFIG', '(none)', 'TOML file with [tenants.NAME] and [providers.NAME] tables (docs/deploy.md)'],
   ['BATCHGATE_KEYS', '(open gateway)', 'virtual keys: tenant=secret,tenant2=secret2'],
   ['BATCHGATE_KEYS_FILE', '(none)', 'file with one tenant=secret per line (adds to BATCHGATE_KEYS)'],
   ['BATCHGATE_S3_BUCKETS', '(BEDROCK_S3_BUCKET)', 'comma-separated buckets clients may name'],
@@ -132,29 +122,24 @@ export function loadConfig(env: Env = process.env): Config {
     return raw.replace(/\/+$/, '')
   }
 
-  const keys = parseKeys(str('BATCHGATE_KEYS'), str('BATCHGATE_KEYS_FILE'), problems)
   const region = str('AWS_REGION') ?? str('AWS_DEFAULT_REGION') ?? 'us-east-1'
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) problems.push(`AWS_REGION must look like us-east-1 (got '${region}')`)
+  if (!REGION_PATTERN.test(region)) problems.push(`AWS_REGION must look like us-east-1 (got '${region}')`)
+  const caps: Partial<InstanceLimits> = {}
+  const uploadCap = optionalInt('BATCHGATE_MAX_UPLOAD_BYTES', 1, KIND_LIMITS.bedrock.maxUploadBytes)
+  if (uploadCap !== null) caps.maxUploadBytes = uploadCap
+  const requestCap = optionalInt('BATCHGATE_MAX_BATCH_REQUESTS', 1, KIND_LIMITS.bedrock.maxBatchRequests)
+  if (requestCap !== null) caps.maxBatchRequests = requestCap
 
-  const openaiKey = str('OPENAI_API_KEY')
-  const anthropicKey = str('ANTHROPIC_API_KEY')
-  const geminiKey = str('GEMINI_API_KEY')
-  const awsKey = str('AWS_ACCESS_KEY_ID')
-  const awsSecret = str('AWS_SECRET_ACCESS_KEY')
-  if ((awsKey === null) !== (awsSecret === null)) {
-    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together')
-  }
-  const roleArn = str('BEDROCK_ROLE_ARN')
-  if (roleArn !== null && !/^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/.test(roleArn)) {
-    problems.push(`BEDROCK_ROLE_ARN must be an IAM role ARN (got '${roleArn}')`)
-  }
-  const bucket = str('BEDROCK_S3_BUCKET')
-  if (bucket !== null && !isBucketName(bucket)) problems.push(`BEDROCK_S3_BUCKET is not a valid bucket name ('${bucket}')`)
-  const s3Buckets = (str('BATCHGATE_S3_BUCKETS')?.split(',') ?? (bucket ? [bucket] : []))
-    .map((b) => b.trim())
-    .filter(Boolean)
-  for (const b of s3Buckets) if (!isBucketName(b)) problems.push(`BATCHGATE_S3_BUCKETS has an invalid bucket name '${b}'`)
+  const providers = new Map<ProviderName, InstanceConfig>()
+  for (const instance of envInstances(str, url, region, caps, problems)) providers.set(instance.name, instance)
+  const configFile = str('BATCHGATE_CONFIG')
+  const file = configFile === null ? null : readConfigFile(configFile, env, caps, problems)
+  // A file instance named like an env one replaces it: the file is the more explicit setting.
+  for (const instance of file?.providers ?? []) providers.set(instance.name, instance)
 
+  const keys = parseKeys(str('BATCHGATE_KEYS'), str('BATCHGATE_KEYS_FILE'), problems)
+  const tenants = new Map<string, TenantConfig>()
+  const allKeys = tenantKeys(keys, file?.tenants ?? [], tenants, configFile ?? '', problems)
   const publicUrl = str('BATCHGATE_PUBLIC_URL') === null ? null : url('BATCHGATE_PUBLIC_URL', '')
 
   const config: Config = {
@@ -162,48 +147,91 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('BATCHGATE_PORT', 8080, 0, 65535),
     dataDir: str('BATCHGATE_DATA_DIR') ?? './data',
     publicUrl,
-    keys,
-    s3Buckets,
+    keys: allKeys,
+    tenants,
     upstreamTimeoutMs: int('BATCHGATE_UPSTREAM_TIMEOUT_MS', 120_000, 100, 3_600_000),
     upstreamRetries: int('BATCHGATE_UPSTREAM_RETRIES', 2, 0, 10),
     limits: {
-      // Spec README §4: OpenAI 512 MB per file, Anthropic 500 MB, Gemini 2 GB, S3 single object 5 GB.
-      maxUploadBytes: capped(
-        { openai: 512 * MB, anthropic: 500 * MB, gemini: 2048 * MB, bedrock: 5120 * MB },
-        optionalInt('BATCHGATE_MAX_UPLOAD_BYTES', 1, 5120 * MB),
-      ),
       maxLineBytes: int('BATCHGATE_MAX_LINE_BYTES', 10 * MB, 1024, 256 * MB),
-      // Spec README §4: OpenAI 50 000, Anthropic 100 000; Gemini and Bedrock are unverified quotas.
-      maxBatchRequests: capped(
-        { openai: 50_000, anthropic: 100_000, gemini: 1_000_000, bedrock: 1_000_000 },
-        optionalInt('BATCHGATE_MAX_BATCH_REQUESTS', 1, 1_000_000),
-      ),
       maxInlineRequests: int('BATCHGATE_MAX_INLINE_REQUESTS', 100_000, 1, 1_000_000),
       maxJsonBodyBytes: int('BATCHGATE_MAX_JSON_BODY_BYTES', 256 * MB, 1024, 1024 * MB),
     },
-    openai: openaiKey ? { apiKey: openaiKey, baseUrl: url('OPENAI_BASE_URL', 'https://api.openai.com/v1') } : null,
-    anthropic: anthropicKey
-      ? { apiKey: anthropicKey, baseUrl: url('ANTHROPIC_BASE_URL', 'https://api.anthropic.com') }
-      : null,
-    gemini: geminiKey
-      ? { apiKey: geminiKey, baseUrl: url('GEMINI_BASE_URL', 'https://generativelanguage.googleapis.com') }
-      : null,
-    bedrock:
-      awsKey && awsSecret
-        ? {
-            accessKeyId: awsKey,
-            secretAccessKey: awsSecret,
-            sessionToken: str('AWS_SESSION_TOKEN'),
-            region,
-            baseUrl: url('BEDROCK_BASE_URL', `https://bedrock.${region}.amazonaws.com`),
-            s3Endpoint: str('S3_ENDPOINT') === null ? null : url('S3_ENDPOINT', ''),
-            roleArn,
-            defaultBucket: bucket,
-          }
-        : null,
+    providers,
+    configFile,
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
+}
+
+/** The four providers the fixed environment variables configure, each named after its kind. */
+function envInstances(
+  str: (name: string) => string | null,
+  url: (name: string, fallback: string) => string,
+  region: string,
+  caps: Partial<InstanceLimits>,
+  problems: string[],
+): InstanceConfig[] {
+  const out: InstanceConfig[] = []
+  const common = { defaultModel: null }
+  for (const kind of ['openai', 'anthropic', 'gemini'] as const) {
+    const apiKey = str(`${kind.toUpperCase()}_API_KEY`)
+    if (apiKey === null) continue
+    const baseUrl = url(`${kind.toUpperCase()}_BASE_URL`, DEFAULT_BASE_URL[kind](region))
+    out.push({ ...common, name: kind, kind, limits: instanceLimits(kind, caps), settings: { apiKey, baseUrl } })
+  }
+
+  const awsKey = str('AWS_ACCESS_KEY_ID')
+  const awsSecret = str('AWS_SECRET_ACCESS_KEY')
+  if ((awsKey === null) !== (awsSecret === null)) {
+    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together')
+  }
+  const roleArn = str('BEDROCK_ROLE_ARN')
+  if (roleArn !== null && !isRoleArn(roleArn)) problems.push(`BEDROCK_ROLE_ARN must be an IAM role ARN (got '${roleArn}')`)
+  const bucket = str('BEDROCK_S3_BUCKET')
+  if (bucket !== null && !isBucketName(bucket)) problems.push(`BEDROCK_S3_BUCKET is not a valid bucket name ('${bucket}')`)
+  const buckets = (str('BATCHGATE_S3_BUCKETS')?.split(',') ?? (bucket ? [bucket] : [])).map((b) => b.trim()).filter(Boolean)
+  for (const b of buckets) if (!isBucketName(b)) problems.push(`BATCHGATE_S3_BUCKETS has an invalid bucket name '${b}'`)
+  if (awsKey && awsSecret) {
+    const settings: BedrockConfig = {
+      accessKeyId: awsKey,
+      secretAccessKey: awsSecret,
+      sessionToken: str('AWS_SESSION_TOKEN'),
+      region,
+      baseUrl: url('BEDROCK_BASE_URL', DEFAULT_BASE_URL.bedrock(region)),
+      s3Endpoint: str('S3_ENDPOINT') === null ? null : url('S3_ENDPOINT', ''),
+      roleArn,
+      defaultBucket: bucket,
+      buckets,
+    }
+    out.push({ ...common, name: 'bedrock', kind: 'bedrock', limits: instanceLimits('bedrock', caps), settings })
+  }
+  return out
+}
+
+/** BATCHGATE_KEYS plus the file's tenants: one secret → tenant map, or null for an open gateway. */
+function tenantKeys(
+  envKeys: Map<string, string> | null,
+  fileTenants: readonly TenantConfig[],
+  tenants: Map<string, TenantConfig>,
+  file: string,
+  problems: string[],
+): Map<string, string> | null {
+  if (envKeys === null && fileTenants.length === 0) return null
+  const keys = new Map(envKeys ?? [])
+  const named = new Set(keys.values())
+  for (const t of fileTenants) {
+    tenants.set(t.name, t)
+    if (t.key === null) {
+      if (!named.has(t.name) && TENANT_PATTERN.test(t.name)) {
+        problems.push(`${file}: tenants.${t.name} has no key (key_env, key_file, or an entry in BATCHGATE_KEYS)`)
+      }
+      continue
+    }
+    const owner = keys.get(t.key)
+    if (owner !== undefined && owner !== t.name) problems.push(`${file}: tenants.${t.name} repeats another tenant's key`)
+    keys.set(t.key, t.name)
+  }
+  return keys
 }
 
 function parseKeys(inline: string | null, file: string | null, problems: string[]): Map<string, string> | null {
@@ -235,24 +263,6 @@ function parseKeys(inline: string | null, file: string | null, problems: string[
   return keys
 }
 
-/** A per-provider limit table with an operator's cap applied to every entry. */
-function capped(table: Record<ProviderName, number>, cap: number | null): Record<ProviderName, number> {
-  if (cap === null) return table
-  const out = { ...table }
-  for (const name of Object.keys(out) as ProviderName[]) out[name] = Math.min(out[name], cap)
-  return out
-}
-
-export function isBucketName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..')
-}
-
 export function configuredProviders(config: Config): ProviderName[] {
-  const all: Array<[ProviderName, unknown]> = [
-    ['openai', config.openai],
-    ['anthropic', config.anthropic],
-    ['gemini', config.gemini],
-    ['bedrock', config.bedrock],
-  ]
-  return all.filter(([, c]) => c !== null).map(([name]) => name)
+  return [...config.providers.keys()]
 }

@@ -3,6 +3,7 @@
 // messages sent to clients additionally lose the upstream base URLs (`redactForClient`).
 
 import type { Config } from './config'
+import { instanceSecrets, instanceUpstreams } from './config/instances'
 
 type Level = 'debug' | 'info' | 'warn' | 'error'
 
@@ -33,22 +34,9 @@ export function registerUpstreams(urls: Iterable<string | null | undefined>): vo
 
 /** Every credential the config holds, and where the upstreams live. */
 export function registerConfigSecrets(config: Config): void {
-  registerSecrets([
-    config.openai?.apiKey,
-    config.anthropic?.apiKey,
-    config.gemini?.apiKey,
-    config.bedrock?.accessKeyId,
-    config.bedrock?.secretAccessKey,
-    config.bedrock?.sessionToken,
-    ...(config.keys?.keys() ?? []),
-  ])
-  registerUpstreams([
-    config.openai?.baseUrl,
-    config.anthropic?.baseUrl,
-    config.gemini?.baseUrl,
-    config.bedrock?.baseUrl,
-    config.bedrock?.s3Endpoint,
-  ])
+  const instances = [...config.providers.values()]
+  registerSecrets([...instances.flatMap(instanceSecrets), ...(config.keys?.keys() ?? [])])
+  registerUpstreams(instances.flatMap(instanceUpstreams))
 }
 
 const PATTERNS: Array<[RegExp, string]> = [

@@ -5,6 +5,7 @@ import { buildApp } from './app'
 import { ConfigError, configuredProviders, loadConfig, SETTINGS } from './config'
 import { log, registerConfigSecrets } from './log'
 import { buildRegistry } from './providers/registry'
+import { missingOwners } from './core/owned-instances'
 import { reconcileOnStart } from './core/reconcile'
 import { DataDirError } from './store/data-dir'
 import { openStore } from './store/store'
@@ -27,7 +28,8 @@ async function main(argv: string[]): Promise<number> {
     config = loadConfig()
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(`batchgate: ${err.message}`)
+      // One line per problem, so a long list stays readable and greppable.
+      for (const problem of err.problems) console.error(`batchgate: invalid configuration: ${problem}`)
       return 1
     }
     throw err
@@ -48,6 +50,12 @@ async function main(argv: string[]): Promise<number> {
     return 1
   }
   const registry = buildRegistry(config)
+  const stranded = await missingOwners(store, registry.names())
+  if (stranded.length > 0) {
+    for (const problem of stranded) console.error(`batchgate: ${problem}`)
+    store.close()
+    return 1
+  }
   await reconcileOnStart(store, registry)
   const { app } = buildApp(config, store, registry)
   const server = Bun.serve({

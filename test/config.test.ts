@@ -21,9 +21,8 @@ describe('loadConfig', () => {
   test('a provider is configured by its credentials, base URLs default to the real services', () => {
     const c = loadConfig({ OPENAI_API_KEY: 'sk-1', GEMINI_API_KEY: 'g', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'S', AWS_REGION: 'eu-west-1' })
     expect(configuredProviders(c)).toEqual(['openai', 'gemini', 'bedrock'])
-    expect(c.openai?.baseUrl).toBe('https://api.openai.com/v1')
-    expect(c.bedrock?.baseUrl).toBe('https://bedrock.eu-west-1.amazonaws.com')
-    expect(c.bedrock?.s3Endpoint).toBeNull()
+    expect(c.providers.get('openai')).toMatchObject({ kind: 'openai', settings: { baseUrl: 'https://api.openai.com/v1' } })
+    expect(c.providers.get('bedrock')).toMatchObject({ kind: 'bedrock', settings: { baseUrl: 'https://bedrock.eu-west-1.amazonaws.com', s3Endpoint: null } })
   })
 
   test('virtual keys map secrets to tenants', () => {
@@ -62,7 +61,7 @@ describe('loadConfig', () => {
 })
 
 describe('batchgate process', () => {
-  test('invalid config prints one line and exits non-zero', async () => {
+  test('invalid config prints one line per problem and exits non-zero', async () => {
     const proc = Bun.spawn([process.execPath, 'src/main.ts'], {
       env: { PATH: process.env.PATH ?? '', BATCHGATE_PORT: 'abc', BATCHGATE_MAX_LINE_BYTES: 'lots' },
       stdout: 'pipe',
@@ -71,8 +70,8 @@ describe('batchgate process', () => {
     const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()])
     expect(code).not.toBe(0)
     const lines = stderr.trim().split('\n')
-    expect(lines).toHaveLength(1)
+    expect(lines).toHaveLength(2)
     expect(lines[0]).toContain('BATCHGATE_PORT')
-    expect(lines[0]).toContain('BATCHGATE_MAX_LINE_BYTES')
+    expect(lines[1]).toContain('BATCHGATE_MAX_LINE_BYTES')
   })
 })

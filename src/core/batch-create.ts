@@ -3,7 +3,7 @@
 // takes (an upstream file, or spooled inline items). The intent row is written before the
 // upstream call and finalized after, so a crash in between is visible at start-up.
 
-import type { Config } from '../config'
+import type { Config, InstanceConfig } from '../config'
 import type { RequestTarget } from '../convert/pairs'
 import { validateAnthropicRequest } from '../convert/requests/anthropic-request'
 import { GatewayError, invalid } from '../errors'
@@ -14,7 +14,8 @@ import type { StoredBatch } from './batch'
 import type { FileFacts, StoredFile } from './file'
 import type { FileService } from './file-service'
 import { mintId } from './ids'
-import type { Dialect, ProviderName } from './provider-name'
+import { checkOutputUri } from './s3-targets'
+import type { Dialect, ProviderKind, ProviderName } from './provider-name'
 import {
   chatRequestsFromAnthropicItems,
   chatRequestsFromOpenAIFile,
@@ -35,15 +36,15 @@ export interface CreateBatchRequest {
   roleArn: string | null
 }
 
-/** The request format each provider's batch input uses when the gateway writes it. */
-const INPUT_TARGET: Record<ProviderName, RequestTarget> = {
+/** The request format each kind's batch input uses when the gateway writes it. */
+const INPUT_TARGET: Record<ProviderKind, RequestTarget> = {
   openai: 'openai-line',
   anthropic: 'anthropic-item',
   gemini: 'gemini-line',
   bedrock: 'bedrock-record',
 }
 
-const INPUT_FORMAT: Record<ProviderName, FileFacts['format']> = {
+const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
   openai: 'openai-batch',
   anthropic: 'openai-batch',
   gemini: 'gemini-requests',
@@ -67,12 +68,15 @@ export class BatchCreator {
     const file = req.input.kind === 'file' ? await this.inputFile(req.tenant, req.input.fileId, req.input.providerHint) : null
     const providerName = file?.provider ?? req.provider
     const provider = this.registry.get(providerName)
-    const hours = completionHours(req.completionWindow, providerName)
+    const instance = this.registry.instance(providerName)
+    const hours = completionHours(req.completionWindow, provider.kind)
+    const outputS3Uri = req.outputS3Uri ? checkOutputUri([instance], req.outputS3Uri) : defaultOutputUri(instance)
     if (file) checkInputFile(file, req.endpoint)
     const count = file?.facts.lines ?? (req.input.kind === 'inline' ? req.input.requests.length : 0)
     if (req.input.kind === 'inline') this.checkInline(req.input.requests.length, providerName)
+    const requestedModel = req.model ?? instance.defaultModel
     // Gemini and Bedrock bind one model to a whole batch; the gateway does not guess it.
-    if (file && !req.model && (providerName === 'gemini' || providerName === 'bedrock')) {
+    if (file && !requestedModel && (provider.kind === 'gemini' || provider.kind === 'bedrock')) {
       throw invalid(`model is required to create a ${providerName} batch (send it in the body, e.g. extra_body.model).`, {
         param: 'model',
       })
@@ -84,17 +88,17 @@ export class BatchCreator {
       // Everything local first: conversion, custom_id rules and counts refuse here, and so does
       // every parameter check the provider would make. Only then the first side effect.
       const local = await this.convertInput(req, file, provider, spools)
-      const model = req.model ?? local.model ?? file?.facts.model ?? null
+      const model = requestedModel ?? local.model ?? file?.facts.model ?? null
       const params = {
         endpoint: req.endpoint,
         model,
         completionWindowHours: hours,
         metadata: req.metadata,
-        outputS3Uri: req.outputS3Uri ?? this.defaultOutputUri(providerName),
-        roleArn: req.roleArn ?? this.config.bedrock?.roleArn ?? null,
+        outputS3Uri,
+        roleArn: req.roleArn ?? (instance.kind === 'bedrock' ? instance.settings.roleArn : null),
       }
       provider.checkCreate?.(params)
-      if (local.kind === 'upload' && provider.name === 'bedrock' && !this.files.defaultStorage(provider.name)) {
+      if (local.kind === 'upload' && provider.kind === 'bedrock' && !this.files.defaultStorage(provider.name)) {
         throw invalid('Bedrock batches from inline requests need BEDROCK_S3_BUCKET for their input file.', { param: 'requests' })
       }
       const prepared = await this.placeInput(req, local, provider)
@@ -111,7 +115,7 @@ export class BatchCreator {
         completionWindow: req.completionWindow,
         metadata: req.metadata,
         createdAt,
-        idScheme: providerName === 'bedrock' ? 'bedrock-escaped' : 'identity',
+        idScheme: provider.kind === 'bedrock' ? 'bedrock-escaped' : 'identity',
         intent: { model, requests: count },
       })
       let snapshot: StoredBatch['snapshot']
@@ -178,7 +182,7 @@ export class BatchCreator {
       })
     }
     // Uploaded files meet this limit line by line (batch-file.ts); inline requests meet it here.
-    const perBatch = this.config.limits.maxBatchRequests[provider]
+    const perBatch = this.registry.limits(provider).maxBatchRequests
     if (n > perBatch) {
       throw new GatewayError('too_large', `requests holds ${n} requests; ${provider} takes at most ${perBatch} per batch.`, {
         param: 'requests',
@@ -198,7 +202,7 @@ export class BatchCreator {
     // File providers may end a batch without a line for every request: keep the ids beside it.
     const idsPath = provider.batchInput === 'file' ? this.store.blobs.spoolPath('ids') : undefined
     if (idsPath) spools.push(idsPath)
-    const spooled = await this.spoolInput(req, file, provider.name, spools, idsPath)
+    const spooled = await this.spoolInput(req, file, provider.kind, spools, idsPath)
     if (provider.batchInput === 'inline') {
       const input: BatchInput = { kind: 'inline', source: spooled, count: spooled.count }
       return { kind: 'ready', input, model: spooled.model, inputFileId: file?.id ?? null }
@@ -220,7 +224,7 @@ export class BatchCreator {
       provider: provider.name,
       source: spooled,
       filename: 'batch_input.jsonl',
-      facts: { format: INPUT_FORMAT[provider.name], lines: spooled.count, model: spooled.model ?? undefined, endpoint: req.endpoint },
+      facts: { format: INPUT_FORMAT[provider.kind], lines: spooled.count, model: spooled.model ?? undefined, endpoint: req.endpoint },
     })
     if (uploaded.location.kind !== 'upstream') throw new GatewayError('internal', 'converted input is not upstream')
     if (idsPath) await this.store.blobs.put(idsPath, uploaded.id, 'ids')
@@ -230,13 +234,13 @@ export class BatchCreator {
   private async spoolInput(
     req: CreateBatchRequest,
     file: StoredFile | null,
-    providerName: ProviderName,
+    kind: ProviderKind,
     spools: string[],
     idsPath?: string,
   ): Promise<SpooledRequests> {
     const path = this.store.blobs.spoolPath('requests')
     spools.push(path)
-    const target = INPUT_TARGET[providerName]
+    const target = INPUT_TARGET[kind]
     if (file) {
       if (file.location.kind !== 'blob') throw invalid(`input_file_id '${file.id}' cannot be used as batch input.`, { param: 'input_file_id' })
       const blob = await this.store.blobs.open(file.id, 'content')
@@ -244,14 +248,16 @@ export class BatchCreator {
       return spoolRequests(chatRequestsFromOpenAIFile(blob, this.config.limits), target, path, idsPath)
     }
     if (req.input.kind !== 'inline') throw new GatewayError('internal', 'no input')
-    if (providerName === 'anthropic') return spoolAnthropicPassthrough(req.input.requests, path)
+    if (kind === 'anthropic') return spoolAnthropicPassthrough(req.input.requests, path)
     return spoolRequests(chatRequestsFromAnthropicItems(req.input.requests), target, path, idsPath)
   }
 
-  private defaultOutputUri(provider: ProviderName): string | null {
-    if (provider !== 'bedrock' || !this.config.bedrock?.defaultBucket) return null
-    return `s3://${this.config.bedrock.defaultBucket}/batchgate-output/`
-  }
+}
+
+/** Bedrock results go under the instance's default bucket unless the create names a place. */
+function defaultOutputUri(instance: InstanceConfig): string | null {
+  if (instance.kind !== 'bedrock' || !instance.settings.defaultBucket) return null
+  return `s3://${instance.settings.defaultBucket}/batchgate-output/`
 }
 
 /**
@@ -292,7 +298,7 @@ function checkInputFile(file: StoredFile, endpoint: string): void {
 }
 
 /** OpenAI takes only "24h"; Bedrock jobs run 24–168 hours, so "48h" etc. are honoured there. */
-function completionHours(window: string, provider: ProviderName): number {
+function completionHours(window: string, provider: ProviderKind): number {
   const m = /^(\d{1,3})h$/.exec(window)
   const hours = m ? Number(m[1]) : Number.NaN
   const max = provider === 'bedrock' ? 168 : 24

@@ -4,17 +4,17 @@
 // filter suspects a duplicate. Any bad line stops the upload with its line number.
 
 import { open } from 'node:fs/promises'
-import type { Limits } from '../config'
+import type { InstanceLimits, Limits } from '../config'
 import { requestLineWriter, type RequestTarget } from '../convert/pairs'
 import { LineSplitter, parseJsonLine } from '../convert/lines'
 import { parseOpenAIBatchLine } from '../convert/requests/openai-line'
 import { GatewayError, invalid } from '../errors'
 import { CustomIdSet, findFirstDuplicate } from './custom-id-set'
 import type { FileFacts } from './file'
-import type { ProviderName } from './provider-name'
+import type { ProviderKind, ProviderName } from './provider-name'
 
-/** Which provider-native format each provider keeps batch input in. */
-const TARGET: Record<ProviderName, { target: RequestTarget; format: FileFacts['format'] }> = {
+/** Which provider-native format each kind keeps batch input in. */
+const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['format'] }> = {
   openai: { target: 'openai-line', format: 'openai-batch' },
   // Anthropic has no input files: the gateway keeps OpenAI lines in its blob store and converts
   // them at batch create; converting here too rejects unconvertible lines at upload time.
@@ -37,16 +37,15 @@ export function tooManyRequests(provider: ProviderName, max: number, line: numbe
 
 /** Caps an upload's file part can be held to while it streams in, from what is known so far. */
 export function streamingCaps(
-  limits: Limits,
-  provider: ProviderName | undefined,
+  provider: { name: ProviderName; limits: InstanceLimits } | undefined,
   purpose: string | undefined,
   fallbackBytes: number,
 ): { maxBytes: number; requests?: { max: number; tooMany: (line: number) => GatewayError } } {
   if (!provider) return { maxBytes: fallbackBytes }
-  const maxBytes = limits.maxUploadBytes[provider]
+  const maxBytes = provider.limits.maxUploadBytes
   if (purpose !== 'batch') return { maxBytes }
-  const max = limits.maxBatchRequests[provider]
-  return { maxBytes, requests: { max, tooMany: (line) => tooManyRequests(provider, max, line) } }
+  const max = provider.limits.maxBatchRequests
+  return { maxBytes, requests: { max, tooMany: (line) => tooManyRequests(provider.name, max, line) } }
 }
 
 export interface ConvertedBatchFile {
@@ -59,18 +58,19 @@ export interface ConvertedBatchFile {
 
 export async function convertBatchFile(
   source: { path: string; bytes: number },
-  provider: ProviderName,
+  provider: { name: ProviderName; kind: ProviderKind },
   outPath: string,
-  limits: Limits,
+  /** The gateway's limits and the target instance's request cap. */
+  limits: Limits & Pick<InstanceLimits, 'maxBatchRequests'>,
   idsPath?: string,
 ): Promise<ConvertedBatchFile> {
-  const { target, format } = TARGET[provider]
+  const { target, format } = TARGET[provider.kind]
   const writeLine = requestLineWriter(target)
   const keepOriginal = format === 'openai-batch'
   // Converted formats go to providers that may end a batch without a line per request; their
   // custom_ids are kept so results can still account for every one.
   const idsOut = !keepOriginal && idsPath ? await emptyWriter(idsPath) : null
-  const maxRequests = limits.maxBatchRequests[provider]
+  const maxRequests = limits.maxBatchRequests
   const ids = new CustomIdSet()
   let count = 0
   let endpoint: string | undefined
@@ -81,7 +81,7 @@ export async function convertBatchFile(
   /** Checks one line and writes its converted form (or, for OpenAI, its own bytes) to `out`. */
   const onLine = (out: Bun.FileSink, text: string, line: number): void => {
     const parsed = parseOpenAIBatchLine(parseJsonLine(text, line), line)
-    if (++count > maxRequests) throw tooManyRequests(provider, maxRequests, line)
+    if (++count > maxRequests) throw tooManyRequests(provider.name, maxRequests, line)
     endpoint ??= parsed.url
     if (parsed.url !== endpoint) {
       throw invalid(`line ${line}: url '${parsed.url}' differs from '${endpoint}' on earlier lines; a batch has one endpoint`, {

@@ -40,9 +40,14 @@ export class FileService {
     private readonly registry: Registry,
   ) {}
 
+  /** The largest file the provider instance takes (throws for an unconfigured one). */
+  maxUploadBytes(provider: ProviderName): number {
+    return this.registry.limits(provider).maxUploadBytes
+  }
+
   async upload(req: UploadRequest): Promise<StoredFile> {
     const provider = this.registry.get(req.provider)
-    const limit = this.config.limits.maxUploadBytes[req.provider]
+    const { maxUploadBytes: limit, maxBatchRequests } = this.registry.limits(req.provider)
     if (req.raw.bytes > limit) {
       throw new GatewayError('too_large', `${req.provider} accepts files up to ${limit} bytes; this one has ${req.raw.bytes}.`, {
         param: 'file',
@@ -62,7 +67,7 @@ export class FileService {
         spooled.push(out)
         const idsPath = this.store.blobs.spoolPath('ids')
         spooled.push(idsPath)
-        const converted = await convertBatchFile(body, req.provider, out, this.config.limits, idsPath)
+        const converted = await convertBatchFile(body, provider, out, { ...this.config.limits, maxBatchRequests }, idsPath)
         body = converted
         facts = converted.facts
         if (converted.idsWritten) keepIds = idsPath
@@ -156,8 +161,9 @@ export class FileService {
 
   /** BEDROCK_S3_BUCKET under a fixed prefix: where inputs the gateway writes itself go. */
   defaultStorage(provider: ProviderName): S3Target | null {
-    const bucket = provider === 'bedrock' ? this.config.bedrock?.defaultBucket : null
-    return bucket ? { bucket, region: this.config.bedrock?.region ?? null, prefix: 'batchgate-input' } : null
+    const instance = this.registry.instance(provider)
+    if (instance.kind !== 'bedrock' || !instance.settings.defaultBucket) return null
+    return { bucket: instance.settings.defaultBucket, region: instance.settings.region, prefix: 'batchgate-input' }
   }
 
   /** Puts the bytes where they will live: the provider, or our blob store for inline providers. */

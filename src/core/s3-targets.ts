@@ -1,13 +1,12 @@
 // Which S3 places a caller may aim the gateway's AWS credentials at. Buckets come from
-// `storage_config[s3]` or `output_s3_uri`; only buckets in BATCHGATE_S3_BUCKETS (default: the
-// BEDROCK_S3_BUCKET) are accepted, checked before any S3 call (issue 7 §3). The region is part
+// `storage_config[s3]` or `output_s3_uri`; only buckets on the Bedrock instance's allowlist
+// (BATCHGATE_S3_BUCKETS, default BEDROCK_S3_BUCKET; `buckets` in BATCHGATE_CONFIG) are accepted, checked before any S3 call (issue 7 §3). The region is part
 // of the S3 host name, so it is held to the AWS region shape: anything else would let a caller
 // send signed requests (and the session token) to a host of their choosing.
 
-import { type Config, isBucketName } from '../config'
+import { type InstanceConfig, isBucketName } from '../config'
 import { invalid } from '../errors'
 import type { S3Target } from '../providers/provider'
-import type { ProviderName } from './provider-name'
 
 export interface RequestedStorage {
   bucket?: string
@@ -42,17 +41,17 @@ export function parseStorageConfig(value: unknown): RequestedStorage | null {
   return out
 }
 
-export function resolveStorage(config: Config, provider: ProviderName, requested: RequestedStorage | null): S3Target | null {
-  if (provider !== 'bedrock') return null
-  const bucket = requested?.bucket ?? config.bedrock?.defaultBucket ?? null
+export function resolveStorage(instance: InstanceConfig, requested: RequestedStorage | null): S3Target | null {
+  if (instance.kind !== 'bedrock') return null
+  const bucket = requested?.bucket ?? instance.settings.defaultBucket
   if (!bucket) {
     throw invalid('Bedrock uploads need an S3 bucket: send storage_config[s3][bucket] or configure BEDROCK_S3_BUCKET.', {
       param: 'storage_config',
     })
   }
   // The operator's own default bucket is always usable; only a bucket the caller names is bounded.
-  if (requested?.bucket !== undefined) checkBucket(config, bucket, 'storage_config[s3][bucket]')
-  const region = requested?.region ?? config.bedrock?.region ?? null
+  if (requested?.bucket !== undefined) checkBucket(instance, bucket, 'storage_config[s3][bucket]')
+  const region = requested?.region ?? instance.settings.region
   if (requested?.region !== undefined && !REGION.test(requested.region)) {
     throw invalid(`storage_config[s3][region] must be an AWS region such as us-east-1 (got '${requested.region.slice(0, 64)}').`, {
       param: 'storage_config[s3][region]',
@@ -63,21 +62,29 @@ export function resolveStorage(config: Config, provider: ProviderName, requested
   return { bucket, region, prefix }
 }
 
-/** Validates `s3://bucket/prefix/`, its bucket against the allowlist and its prefix's characters. */
-export function checkOutputUri(config: Config, uri: string): string {
+/**
+ * Validates `s3://bucket/prefix/`, its bucket against the allowlists of the instances given (one
+ * must allow it: the dialect checks every Bedrock instance before it knows which one the input
+ * file names, core/batch-create.ts then the one it does) and its prefix's characters.
+ */
+export function checkOutputUri(instances: readonly InstanceConfig[], uri: string): string {
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri)
   if (!m || !isBucketName(m[1] as string)) {
     throw invalid(`output_s3_uri must look like s3://bucket/prefix/ (got '${uri.slice(0, 200)}').`, { param: 'output_s3_uri' })
   }
-  checkBucket(config, m[1] as string, 'output_s3_uri')
+  const bucket = m[1] as string
+  const allowing = instances.find((i) => i.kind === 'bedrock' && (i.settings.buckets ?? []).includes(bucket))
+  checkBucket(allowing ?? instances[0] ?? null, bucket, 'output_s3_uri')
   checkPrefix((m[2] ?? '').replace(/\/+$/, ''), 'output_s3_uri')
   return uri.endsWith('/') ? uri : `${uri}/`
 }
 
-function checkBucket(config: Config, bucket: string, param: string): void {
+function checkBucket(instance: InstanceConfig | null, bucket: string, param: string): void {
   if (!isBucketName(bucket)) throw invalid(`'${bucket.slice(0, 80)}' is not a valid S3 bucket name.`, { param })
-  if (!config.s3Buckets.includes(bucket)) {
-    throw invalid(`Bucket '${bucket}' is not one this gateway may use (BATCHGATE_S3_BUCKETS).`, { param })
+  const allowed = instance?.kind === 'bedrock' ? (instance.settings.buckets ?? []) : []
+  if (!allowed.includes(bucket)) {
+    const where = !instance || instance.name === 'bedrock' ? 'BATCHGATE_S3_BUCKETS' : `providers.${instance.name}.buckets`
+    throw invalid(`Bucket '${bucket}' is not one this gateway may use (${where}).`, { param })
   }
 }
 

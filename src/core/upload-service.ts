@@ -62,7 +62,7 @@ export class UploadService {
     if (!Number.isSafeInteger(req.bytes) || req.bytes < 1) {
       throw invalid("Invalid 'bytes': expected a positive integer.", { param: 'bytes' })
     }
-    const limit = this.config.limits.maxUploadBytes[req.provider]
+    const limit = this.files.maxUploadBytes(req.provider)
     if (req.bytes > limit) {
       throw new GatewayError('too_large', `${req.provider} accepts files up to ${limit} bytes; this Upload declares ${req.bytes}.`, {
         param: 'bytes',

@@ -4,7 +4,7 @@
 
 import type { ResultRef, UpstreamBatch } from '../core/batch'
 import type { FileLocation, FilePurpose } from '../core/file'
-import type { Dialect, ProviderName } from '../core/provider-name'
+import type { Dialect, ProviderKind, ProviderName } from '../core/provider-name'
 
 /** A spooled file on local disk: readable as often as a retry needs, size known up front. */
 export interface UploadSource {
@@ -87,8 +87,17 @@ export interface UploadProbe {
   startedAt: number
 }
 
+/** What every adapter constructor takes besides its settings and the retry policy. */
+export interface AdapterOptions {
+  /** The instance name clients use for this adapter; defaults to its kind. */
+  name?: ProviderName
+}
+
 export interface Provider {
+  /** The instance name: what clients send as `provider` / `x-model-provider`, and mappings store. */
   readonly name: ProviderName
+  /** The upstream API this adapter speaks. */
+  readonly kind: ProviderKind
   /** `inline`: the provider takes requests in the create call and has no batch input files. */
   readonly batchInput: 'file' | 'inline'
 

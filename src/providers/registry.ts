@@ -1,8 +1,9 @@
-// Builds the adapters from Config once and hands them out by name. With convert/pairs.ts this
-// is the only place that knows every provider.
+// Builds one adapter per provider instance from Config and hands them out by instance name.
+// With convert/pairs.ts and the kind tables in core/ this is the only place that knows every kind.
 
-import type { Config } from '../config'
-import { PROVIDER_NAMES, type ProviderName } from '../core/provider-name'
+import type { Config, InstanceConfig, InstanceLimits } from '../config'
+import { KIND_LIMITS } from '../config/instances'
+import { ENV_PROVIDERS, type ProviderName } from '../core/provider-name'
 import { GatewayError } from '../errors'
 import { AnthropicAdapter } from './anthropic/adapter'
 import { BedrockAdapter } from './bedrock/adapter'
@@ -11,36 +12,76 @@ import { OpenAIAdapter } from './openai/adapter'
 import type { Provider } from './provider'
 import type { UpstreamPolicy } from './upstream-fetch'
 
-export class Registry {
-  private readonly adapters = new Map<ProviderName, Provider>()
+interface Entry {
+  config: InstanceConfig
+  adapter: Provider
+}
 
-  constructor(adapters: Provider[]) {
-    for (const a of adapters) this.adapters.set(a.name, a)
+export class Registry {
+  private readonly entries = new Map<ProviderName, Entry>()
+
+  constructor(entries: Iterable<Entry>) {
+    for (const e of entries) this.entries.set(e.adapter.name, e)
   }
 
   get(name: ProviderName): Provider {
-    const adapter = this.adapters.get(name)
-    if (!adapter) {
+    return this.entry(name).adapter
+  }
+
+  /** The instance's settings (default bucket, role, default model …). */
+  instance(name: ProviderName): InstanceConfig {
+    return this.entry(name).config
+  }
+
+  limits(name: ProviderName): InstanceLimits {
+    return this.entry(name).config.limits
+  }
+
+  /** The largest upload any instance takes: the cap before a request has named its provider. */
+  maxUploadBytes(): number {
+    const own = [...this.entries.values()].map((e) => e.config.limits.maxUploadBytes)
+    // With nothing configured the upload fails on its provider anyway; the widest cap lets it get there.
+    return Math.max(...(own.length > 0 ? own : Object.values(KIND_LIMITS).map((l) => l.maxUploadBytes)))
+  }
+
+  /** Configured instance names, in configuration order. */
+  names(): ProviderName[] {
+    return [...this.entries.keys()]
+  }
+
+  /** Names a client may send: configured instances, and the env names even when unconfigured. */
+  known(): ProviderName[] {
+    return [...new Set<ProviderName>([...ENV_PROVIDERS, ...this.entries.keys()])]
+  }
+
+  private entry(name: ProviderName): Entry {
+    const entry = this.entries.get(name)
+    if (!entry) {
       throw new GatewayError(
         'unsupported',
         `Provider '${name}' is not configured on this gateway. Configured: ${this.names().join(', ') || 'none'}.`,
         { param: 'provider' },
       )
     }
-    return adapter
+    return entry
   }
+}
 
-  names(): ProviderName[] {
-    return PROVIDER_NAMES.filter((n) => this.adapters.has(n))
+export function buildAdapter(instance: InstanceConfig, policy: UpstreamPolicy): Provider {
+  const options = { name: instance.name }
+  switch (instance.kind) {
+    case 'openai':
+      return new OpenAIAdapter(instance.settings, policy, options)
+    case 'anthropic':
+      return new AnthropicAdapter(instance.settings, policy, options)
+    case 'gemini':
+      return new GeminiAdapter(instance.settings, policy, options)
+    case 'bedrock':
+      return new BedrockAdapter(instance.settings, policy, options)
   }
 }
 
 export function buildRegistry(config: Config): Registry {
   const policy: UpstreamPolicy = { timeoutMs: config.upstreamTimeoutMs, retries: config.upstreamRetries }
-  const adapters: Provider[] = []
-  if (config.openai) adapters.push(new OpenAIAdapter(config.openai, policy))
-  if (config.anthropic) adapters.push(new AnthropicAdapter(config.anthropic, policy))
-  if (config.gemini) adapters.push(new GeminiAdapter(config.gemini, policy))
-  if (config.bedrock) adapters.push(new BedrockAdapter(config.bedrock, policy))
-  return new Registry(adapters)
+  return new Registry([...config.providers.values()].map((instance) => ({ config: instance, adapter: buildAdapter(instance, policy) })))
 }

@@ -120,6 +120,14 @@ export class BatchMappings {
     }))
   }
 
+  /** How many live batches (creating or ready) each provider name owns: start-up checks they all exist. */
+  async countByProvider(): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ provider: string; n: number | string }>(
+      `SELECT provider, COUNT(*) AS n FROM batches WHERE state != 'deleted' GROUP BY provider`,
+    )
+    return new Map(rows.map((r) => [r.provider, num(r.n)]))
+  }
+
   /** Whether some gateway batch already maps this upstream batch (so a lookup must not adopt it). */
   async isMapped(provider: ProviderName, upstreamId: string): Promise<boolean> {
     return (await this.db.get(`SELECT 1 AS one FROM batches WHERE provider = ? AND upstream_id = ?`, [provider, upstreamId])) !== null

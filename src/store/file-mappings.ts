@@ -175,6 +175,12 @@ export class FileMappings {
     }))
   }
 
+  /** How many files (pending or ready) each provider name owns: start-up checks they all exist. */
+  async countByProvider(): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ provider: string; n: number | string }>(`SELECT provider, COUNT(*) AS n FROM files GROUP BY provider`)
+    return new Map(rows.map((r) => [r.provider, num(r.n)]))
+  }
+
   /** Whether any row, in any state, holds this id (blob sweeping at start-up). */
   async exists(id: string): Promise<boolean> {
     return (await this.db.get(`SELECT 1 AS one FROM files WHERE id = ?`, [id])) !== null

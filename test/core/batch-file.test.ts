@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config'
 import { convertBatchFile } from '../../src/core/batch-file'
-import type { ProviderName } from '../../src/core/provider-name'
+import { KIND_LIMITS } from '../../src/config/instances'
+import type { ProviderKind as ProviderName } from '../../src/core/provider-name'
 import { GatewayError } from '../../src/errors'
 
 const dir = mkdtempSync(join(tmpdir(), 'batch-file-'))
@@ -18,8 +19,8 @@ const chat = (id: string, prompt: string, extra: Record<string, unknown> = {}) =
 async function convert(content: string | Uint8Array, provider: ProviderName, maxRequests?: number, outPath = join(dir, `out-${seq + 1}.jsonl`)) {
   const path = join(dir, `in-${++seq}.jsonl`)
   await Bun.write(path, content)
-  const lim = maxRequests === undefined ? limits : { ...limits, maxBatchRequests: { ...limits.maxBatchRequests, [provider]: maxRequests } }
-  const out = await convertBatchFile({ path, bytes: Bun.file(path).size }, provider, outPath, lim)
+  const lim = { ...limits, maxBatchRequests: maxRequests ?? KIND_LIMITS[provider].maxBatchRequests }
+  const out = await convertBatchFile({ path, bytes: Bun.file(path).size }, { name: provider, kind: provider }, outPath, lim)
   return { ...out, text: await Bun.file(out.path).text() }
 }
 

@@ -11,17 +11,15 @@ const MiB = 1024 * 1024
 
 describe('defaults', () => {
   test('are the spec limits table, and the caps only ever lower them', () => {
-    const limits = loadConfig({}).limits
-    expect(limits).toEqual({
-      maxUploadBytes: { openai: 512 * MiB, anthropic: 500 * MiB, gemini: 2048 * MiB, bedrock: 5120 * MiB },
-      maxLineBytes: 10 * MiB,
-      maxBatchRequests: { openai: 50_000, anthropic: 100_000, gemini: 1_000_000, bedrock: 1_000_000 },
-      maxInlineRequests: 100_000,
-      maxJsonBodyBytes: 256 * MiB,
-    })
-    const capped = loadConfig({ BATCHGATE_MAX_UPLOAD_BYTES: String(1024 * MiB), BATCHGATE_MAX_BATCH_REQUESTS: '75000' }).limits
-    expect(capped.maxUploadBytes).toEqual({ openai: 512 * MiB, anthropic: 500 * MiB, gemini: 1024 * MiB, bedrock: 1024 * MiB })
-    expect(capped.maxBatchRequests).toEqual({ openai: 50_000, anthropic: 75_000, gemini: 75_000, bedrock: 75_000 })
+    const all = { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k', GEMINI_API_KEY: 'k', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' }
+    const perProvider = (env: Record<string, string>, key: 'maxUploadBytes' | 'maxBatchRequests') =>
+      Object.fromEntries([...loadConfig({ ...all, ...env }).providers].map(([name, i]) => [name, i.limits[key]]))
+    expect(loadConfig({}).limits).toEqual({ maxLineBytes: 10 * MiB, maxInlineRequests: 100_000, maxJsonBodyBytes: 256 * MiB })
+    expect(perProvider({}, 'maxUploadBytes')).toEqual({ openai: 512 * MiB, anthropic: 500 * MiB, gemini: 2048 * MiB, bedrock: 5120 * MiB })
+    expect(perProvider({}, 'maxBatchRequests')).toEqual({ openai: 50_000, anthropic: 100_000, gemini: 1_000_000, bedrock: 1_000_000 })
+    const caps = { BATCHGATE_MAX_UPLOAD_BYTES: String(1024 * MiB), BATCHGATE_MAX_BATCH_REQUESTS: '75000' }
+    expect(perProvider(caps, 'maxUploadBytes')).toEqual({ openai: 512 * MiB, anthropic: 500 * MiB, gemini: 1024 * MiB, bedrock: 1024 * MiB })
+    expect(perProvider(caps, 'maxBatchRequests')).toEqual({ openai: 50_000, anthropic: 75_000, gemini: 75_000, bedrock: 75_000 })
   })
 
   test('a bad cap is a start-up error naming the variable', () => {

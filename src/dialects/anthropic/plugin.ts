@@ -8,7 +8,7 @@ import { Elysia } from 'elysia'
 import { resolveTenant } from '../../auth'
 import type { StoredBatch } from '../../core/batch'
 import type { FilePurpose, StoredFile } from '../../core/file'
-import type { ProviderName } from '../../core/provider-name'
+import type { ProviderKind, ProviderName } from '../../core/provider-name'
 import { resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
 import { GatewayError, invalid } from '../../errors'
@@ -42,23 +42,24 @@ function context(services: Services, request: Request) {
   return {
     tenant: resolveTenant(services.config.keys, request.headers, 'anthropic'),
     // Validated on every call, so a misspelt header fails loudly even where it is not used.
-    explicitProvider: providerFromHeader(request.headers),
+    explicitProvider: providerFromHeader(request.headers, services.registry.known()),
   }
 }
 
 function anthropicFiles(services: Services) {
-  const { config, files, store } = services
+  const { config, files, store, registry } = services
   return new Elysia({ name: 'anthropic-dialect-files', prefix: PREFIX })
     .resolve(({ request }) => context(services, request))
     .post(
       '/files',
       async ({ request, tenant, explicitProvider }) => {
         const provider = explicitProvider ?? DEFAULT_PROVIDER
+        const maxBytes = registry.limits(provider).maxUploadBytes
         const upload = await parseMultipartUpload(request, store.blobs, {
           maxFieldBytes: 64 * 1024,
           maxFields: 64,
           // Anthropic-dialect uploads name no purpose: only the byte cap can be held while streaming.
-          fileCaps: () => ({ maxBytes: config.limits.maxUploadBytes[provider] }),
+          fileCaps: () => ({ maxBytes }),
         })
         try {
           if (!upload.file) throw invalid("file: Field required (send the file in a multipart part named 'file').", { param: 'file' })
@@ -67,8 +68,8 @@ function anthropicFiles(services: Services) {
             dialect: 'anthropic',
             provider,
             raw: upload.file,
-            purpose: purposeFor(provider, upload.file),
-            storage: resolveStorage(config, provider, null),
+            purpose: purposeFor(registry.get(provider).kind, upload.file),
+            storage: resolveStorage(registry.instance(provider), null),
             expiresAfterSeconds: expiresIn(upload.fields),
           })
           return fileToWire(file)
@@ -198,8 +199,8 @@ const JSONL_TYPES = ['application/jsonl', 'application/x-ndjson', 'application/x
  * What a file is at the provider. OpenAI: a JSONL upload is batch input (validated line by line,
  * as in the OpenAI dialect), anything else generic user data. Elsewhere: an opaque user file.
  */
-function purposeFor(provider: ProviderName, part: SpooledPart): FilePurpose {
-  if (provider !== 'openai') return 'user'
+function purposeFor(kind: ProviderKind, part: SpooledPart): FilePurpose {
+  if (kind !== 'openai') return 'user'
   const mime = part.mimeType.split(';')[0]?.trim().toLowerCase() ?? ''
   return part.filename.toLowerCase().endsWith('.jsonl') || JSONL_TYPES.includes(mime) ? 'batch' : 'user_data'
 }

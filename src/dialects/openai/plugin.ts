@@ -12,7 +12,7 @@ import { invalid } from '../../errors'
 import { nestedField } from '../form-fields'
 import { jsonBody } from '../json-body'
 import { parseMultipartUpload } from '../multipart-upload'
-import { chooseProvider } from './provider-choice'
+import { providerChooser } from './provider-choice'
 import { openaiUploads } from './uploads'
 import {
   BatchCreateBody,
@@ -31,7 +31,13 @@ import { batchToWire, fileToWire, listToWire } from './to-wire'
 const PURPOSES: readonly FilePurpose[] = ['batch', 'assistants', 'fine-tune', 'vision', 'user_data', 'evals']
 
 export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v1') {
-  const { config, files, batches, creator, store } = services
+  const { config, files, batches, creator, store, registry } = services
+  const chooseProvider = providerChooser(registry.known())
+  /** The kind behind an explicitly named provider; the default provider is openai's. */
+  const kindOf = (name: string | undefined) => (name ? registry.get(name).kind : 'openai')
+  /** A named, configured instance's limits; an unconfigured name fails later, with its own error. */
+  const configured = (name: string | undefined) =>
+    name && registry.names().includes(name) ? { name, limits: registry.limits(name) } : undefined
   return new Elysia({ name: `openai-dialect${prefix}`, prefix })
     .use(openaiUploads(services, services.uploads, prefix))
     .resolve(({ request }) => ({ tenant: resolveTenant(config.keys, request.headers, 'openai') }))
@@ -44,12 +50,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
           maxFieldBytes: 64 * 1024,
           maxFields: 64,
           fileCaps: (before) =>
-            streamingCaps(
-              config.limits,
-              chooseProvider(before.get('provider'), query.provider),
-              before.get('purpose'),
-              Math.max(...Object.values(config.limits.maxUploadBytes)),
-            ),
+            streamingCaps(configured(chooseProvider(before.get('provider'), query.provider)), before.get('purpose'), registry.maxUploadBytes()),
         })
         try {
           const provider = chooseProvider(upload.fields.get('provider'), query.provider) ?? 'openai'
@@ -61,7 +62,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
             })
           }
           if (!upload.file) throw invalid("Missing required parameter: 'file'.", { param: 'file' })
-          const storage = resolveStorage(config, provider, parseStorageConfig(nestedField(upload.fields, 'storage_config')))
+          const storage = resolveStorage(registry.instance(provider), parseStorageConfig(nestedField(upload.fields, 'storage_config')))
           const file = await files.upload({
             tenant,
             dialect: 'openai',
@@ -115,19 +116,21 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
     .post(
       '/batches',
       async ({ tenant, body, query }) => {
-        const provider = chooseProvider(body.provider, query.provider) ?? 'openai'
+        const explicit = chooseProvider(body.provider, query.provider)
+        const provider = explicit ?? 'openai'
+        const kind = kindOf(explicit)
         const inline = body.requests !== undefined && body.input_file_id === ''
         if (!inline && !body.input_file_id) {
           throw invalid("Missing required parameter: 'input_file_id' (or send inline 'requests' with input_file_id '').", {
             param: 'input_file_id',
           })
         }
-        const endpoints: readonly string[] = provider === 'openai' ? OPENAI_BATCH_ENDPOINTS : [CHAT_COMPLETIONS]
+        const endpoints: readonly string[] = kind === 'openai' ? OPENAI_BATCH_ENDPOINTS : [CHAT_COMPLETIONS]
         if (!endpoints.includes(body.endpoint)) {
           throw invalid(`endpoint must be one of ${endpoints.join(', ')} for provider ${provider}.`, { param: 'endpoint' })
         }
-        if (body.output_expires_after && provider !== 'openai') {
-          throw invalid(`output_expires_after is only supported for provider openai.`, { param: 'output_expires_after' })
+        if (body.output_expires_after && kind !== 'openai') {
+          throw invalid(`output_expires_after is only supported for providers of kind openai.`, { param: 'output_expires_after' })
         }
         const batch = await creator.create({
           tenant,
@@ -135,12 +138,14 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
           provider,
           input: inline
             ? { kind: 'inline', requests: body.requests ?? [] }
-            : { kind: 'file', fileId: body.input_file_id, providerHint: chooseProvider(body.provider, query.provider) },
+            : { kind: 'file', fileId: body.input_file_id, providerHint: explicit },
           endpoint: body.endpoint,
           completionWindow: body.completion_window,
           metadata: body.metadata ?? null,
           model: body.model ?? null,
-          outputS3Uri: body.output_s3_uri ? checkOutputUri(config, body.output_s3_uri) : null,
+          outputS3Uri: body.output_s3_uri
+            ? checkOutputUri(explicit ? [registry.instance(explicit)] : registry.names().map((n) => registry.instance(n)), body.output_s3_uri)
+            : null,
           roleArn: body.role_arn ?? null,
         })
         return batchToWire(batch)

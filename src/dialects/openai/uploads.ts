@@ -11,7 +11,7 @@ import { invalid } from '../../errors'
 import type { UploadRecord } from '../../store/upload-parts'
 import { jsonBody } from '../json-body'
 import { parseMultipartUpload } from '../multipart-upload'
-import { chooseProvider } from './provider-choice'
+import { providerChooser } from './provider-choice'
 import { FileObject, ProviderQuery } from './schemas'
 import { fileToWire } from './to-wire'
 
@@ -67,7 +67,8 @@ function uploadToWire(upload: UploadRecord, file: StoredFile | null = null): Upl
 }
 
 export function openaiUploads(services: Services, uploads: UploadService, prefix: '/openai' | '/openai/v1') {
-  const { config, store } = services
+  const { config, store, registry } = services
+  const chooseProvider = providerChooser(registry.known())
   const json = jsonBody(config.limits.maxJsonBodyBytes)
   // Mounted inside the dialect plugin, which adds the prefix; the name only keeps the two mounts apart.
   return new Elysia({ name: `openai-uploads${prefix}` })

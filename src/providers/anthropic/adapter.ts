@@ -8,7 +8,8 @@ import type { AnthropicConfig } from '../../config'
 import { GatewayError } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
-import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import type { ProviderName } from '../../core/provider-name'
+import type { AdapterOptions, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
 import { readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 import { requestsBody } from './requests-body'
 import { toUpstreamBatch } from './status'
@@ -38,13 +39,17 @@ interface Call {
 }
 
 export class AnthropicAdapter implements Provider {
-  readonly name = 'anthropic' as const
+  readonly kind = 'anthropic' as const
+  readonly name: ProviderName
   readonly batchInput = 'inline' as const
 
   constructor(
     private readonly config: AnthropicConfig,
     private readonly policy: UpstreamPolicy,
-  ) {}
+    options: AdapterOptions = {},
+  ) {
+    this.name = options.name ?? this.kind
+  }
 
   async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
     // Anthropic files have no purpose; the gateway keeps the caller's purpose itself.

@@ -8,7 +8,9 @@ import { isTerminal, type ResultRef, type UpstreamBatch } from '../../core/batch
 import type { FileLocation } from '../../core/file'
 import type { BedrockConfig } from '../../config'
 import { GatewayError, invalid } from '../../errors'
+import type { ProviderName } from '../../core/provider-name'
 import type {
+  AdapterOptions,
   CreateBatchInput,
   CreateCheck,
   CreateProbe,
@@ -41,10 +43,11 @@ type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
 const MIN_TIMEOUT_HOURS = 24
 const MAX_TIMEOUT_HOURS = 168
 
-export type BedrockAdapterOptions = S3Options
+export type BedrockAdapterOptions = S3Options & AdapterOptions
 
 export class BedrockAdapter implements Provider {
-  readonly name = 'bedrock' as const
+  readonly kind = 'bedrock' as const
+  readonly name: ProviderName
   readonly batchInput = 'file' as const
   private readonly bedrock: AwsClient
   private readonly s3: S3
@@ -54,6 +57,7 @@ export class BedrockAdapter implements Provider {
     private readonly policy: UpstreamPolicy,
     options: BedrockAdapterOptions = {},
   ) {
+    this.name = options.name ?? this.kind
     this.bedrock = awsClient(config, 'bedrock', config.region)
     this.s3 = new S3(config, policy, options)
   }

@@ -11,7 +11,8 @@ import type { GeminiConfig } from '../../config'
 import type { GoogleGenAI } from '@google/genai'
 import { GatewayError, invalid } from '../../errors'
 import { MAX_LISTED } from '../create-window'
-import type { CreateBatchInput, CreateCheck, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
+import type { ProviderName } from '../../core/provider-name'
+import type { AdapterOptions, CreateBatchInput, CreateCheck, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
 import type { UpstreamPolicy } from '../upstream-fetch'
 import { toUpstreamBatch, unixSeconds } from './batch-mapping'
 import { GeminiRest, resourcePath } from './rest'
@@ -26,19 +27,21 @@ import {
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
 
-export interface GeminiAdapterOptions {
+export interface GeminiAdapterOptions extends AdapterOptions {
   /** Upload chunk size; tests shrink it to exercise multi-chunk uploads on small files. */
   chunkBytes?: number
 }
 
 export class GeminiAdapter implements Provider {
-  readonly name = 'gemini' as const
+  readonly kind = 'gemini' as const
+  readonly name: ProviderName
   readonly batchInput = 'file' as const
   private readonly rest: GeminiRest
   private readonly sdk: GoogleGenAI
   private readonly chunkBytes: number
 
   constructor(config: GeminiConfig, policy: UpstreamPolicy, options: GeminiAdapterOptions = {}) {
+    this.name = options.name ?? this.kind
     this.rest = new GeminiRest(config, policy)
     this.sdk = geminiSdk(this.rest)
     this.chunkBytes = Math.max(1, Math.floor(options.chunkBytes ?? DEFAULT_CHUNK_BYTES))

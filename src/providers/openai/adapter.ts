@@ -7,10 +7,11 @@ import type { Batch as OpenAIBatch } from 'openai/resources/batches'
 import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { FileLocation } from '../../core/file'
 import type { OpenAIConfig } from '../../config'
+import type { ProviderName } from '../../core/provider-name'
 import { GatewayError } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
-import type { CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import type { AdapterOptions, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
 import { credentialHint, depthGuardedFetch, readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
@@ -21,14 +22,17 @@ export const GATEWAY_ID_KEY = 'batchgate_id'
 const MAX_METADATA_PAIRS = 16
 
 export class OpenAIAdapter implements Provider {
-  readonly name = 'openai' as const
+  readonly kind = 'openai' as const
+  readonly name: ProviderName
   readonly batchInput = 'file' as const
   private readonly client: OpenAI
 
   constructor(
     private readonly config: OpenAIConfig,
     private readonly policy: UpstreamPolicy,
+    options: AdapterOptions = {},
   ) {
+    this.name = options.name ?? this.kind
     this.client = new OpenAI({
       apiKey: config.apiKey,
       baseURL: config.baseUrl,

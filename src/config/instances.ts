@@ -1,0 +1,163 @@
+// Provider instances: one kind's settings plus the name clients use and that instance's limits.
+// The fixed environment variables make the instances named openai/anthropic/gemini/bedrock;
+// `[providers.NAME]` tables of BATCHGATE_CONFIG make any number more (config/file.ts).
+
+import type { ProviderKind, ProviderName } from '../core/provider-name'
+import type { Section } from './section'
+
+export interface OpenAIConfig {
+  apiKey: string
+  baseUrl: string
+}
+export interface AnthropicConfig {
+  apiKey: string
+  baseUrl: string
+}
+export interface GeminiConfig {
+  apiKey: string
+  baseUrl: string
+}
+export interface BedrockConfig {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken: string | null
+  region: string
+  baseUrl: string
+  /** Custom S3 endpoint (fakes, MinIO): path-style addressing when set. */
+  s3Endpoint: string | null
+  roleArn: string | null
+  defaultBucket: string | null
+  /** Buckets `storage_config` and `output_s3_uri` may name (issue 7 §3); core/s3-targets.ts reads it. */
+  buckets?: readonly string[]
+}
+
+export interface InstanceLimits {
+  /** Max upload size in bytes. */
+  maxUploadBytes: number
+  /** Max requests in one batch. */
+  maxBatchRequests: number
+}
+
+interface Instance<K extends ProviderKind, S> {
+  name: ProviderName
+  kind: K
+  limits: InstanceLimits
+  /** Model a batch gets when neither the create call nor its input names one. */
+  defaultModel: string | null
+  settings: S
+}
+
+export type InstanceConfig =
+  | Instance<'openai', OpenAIConfig>
+  | Instance<'anthropic', AnthropicConfig>
+  | Instance<'gemini', GeminiConfig>
+  | Instance<'bedrock', BedrockConfig>
+
+export type InstanceOf<K extends ProviderKind> = Extract<InstanceConfig, { kind: K }>
+
+const MB = 1024 * 1024
+
+/** Each kind's own limits (spec README §4); instances and BATCHGATE_MAX_* may only lower them. */
+export const KIND_LIMITS: Record<ProviderKind, InstanceLimits> = {
+  openai: { maxUploadBytes: 512 * MB, maxBatchRequests: 50_000 },
+  anthropic: { maxUploadBytes: 500 * MB, maxBatchRequests: 100_000 },
+  // Gemini and Bedrock batch sizes are unverified quotas; S3 takes 5 GiB in one PUT.
+  gemini: { maxUploadBytes: 2048 * MB, maxBatchRequests: 1_000_000 },
+  bedrock: { maxUploadBytes: 5120 * MB, maxBatchRequests: 1_000_000 },
+}
+
+export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> = {
+  openai: () => 'https://api.openai.com/v1',
+  anthropic: () => 'https://api.anthropic.com',
+  gemini: () => 'https://generativelanguage.googleapis.com',
+  bedrock: (region) => `https://bedrock.${region}.amazonaws.com`,
+}
+
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/
+
+export function isBucketName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..')
+}
+
+export function isRoleArn(arn: string): boolean {
+  return /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/.test(arn)
+}
+
+/** The kind's limits, lowered by the operator's caps (instance settings, then BATCHGATE_MAX_*). */
+export function instanceLimits(kind: ProviderKind, ...caps: Array<Partial<InstanceLimits>>): InstanceLimits {
+  const out = { ...KIND_LIMITS[kind] }
+  for (const cap of caps) {
+    if (cap.maxUploadBytes !== undefined) out.maxUploadBytes = Math.min(out.maxUploadBytes, cap.maxUploadBytes)
+    if (cap.maxBatchRequests !== undefined) out.maxBatchRequests = Math.min(out.maxBatchRequests, cap.maxBatchRequests)
+  }
+  return out
+}
+
+/**
+ * `[providers.NAME]` → an instance, reading the keys its kind takes. The caller has read `kind`
+ * and calls `finish()` after, so a key another kind takes is still reported as unknown here.
+ */
+export function readInstance(s: Section, name: string, kind: ProviderKind, caps: Partial<InstanceLimits>): InstanceConfig | null {
+  const own: Partial<InstanceLimits> = {}
+  const upload = s.int('max_upload_bytes', 1, KIND_LIMITS[kind].maxUploadBytes)
+  if (upload !== null) own.maxUploadBytes = upload
+  const requests = s.int('max_batch_requests', 1, KIND_LIMITS[kind].maxBatchRequests)
+  if (requests !== null) own.maxBatchRequests = requests
+  const common = { name, limits: instanceLimits(kind, own, caps), defaultModel: s.string('default_model') }
+  const required = <T>(value: T | null, key: string): T | null => {
+    if (value === null && !s.problems.some((p) => p.startsWith(`${s.path}.${key}`))) {
+      s.problem(null, `needs ${key}_env or ${key}_file`)
+    }
+    return value
+  }
+  switch (kind) {
+    case 'openai':
+    case 'anthropic':
+    case 'gemini': {
+      const apiKey = required(s.secret('api_key'), 'api_key')
+      const baseUrl = s.url('base_url') ?? DEFAULT_BASE_URL[kind]('')
+      if (apiKey === null) return null
+      return { ...common, kind, settings: { apiKey, baseUrl } } as InstanceConfig
+    }
+    case 'bedrock': {
+      const accessKeyId = required(s.secret('access_key_id'), 'access_key_id')
+      const secretAccessKey = required(s.secret('secret_access_key'), 'secret_access_key')
+      const sessionToken = s.secret('session_token')
+      const region = s.string('region', { pattern: REGION_PATTERN, like: 'us-east-1' }) ?? 'us-east-1'
+      const roleArn = s.string('role_arn')
+      if (roleArn !== null && !isRoleArn(roleArn)) s.problem('role_arn', `must be an IAM role ARN (got '${roleArn.slice(0, 80)}')`)
+      const bucketName = (b: string) => (isBucketName(b) ? null : `has an invalid bucket name '${b.slice(0, 80)}'`)
+      const bucket = s.string('bucket')
+      if (bucket !== null && bucketName(bucket)) s.problem('bucket', bucketName(bucket) as string)
+      const buckets = s.strings('buckets', bucketName) ?? (bucket ? [bucket] : [])
+      const settings: BedrockConfig = {
+        accessKeyId: accessKeyId ?? '',
+        secretAccessKey: secretAccessKey ?? '',
+        sessionToken,
+        region,
+        baseUrl: s.url('base_url') ?? DEFAULT_BASE_URL.bedrock(region),
+        s3Endpoint: s.url('s3_endpoint'),
+        roleArn,
+        defaultBucket: bucket,
+        buckets,
+      }
+      if (accessKeyId === null || secretAccessKey === null) return null
+      return { ...common, kind, settings }
+    }
+  }
+}
+
+/** Every credential an instance holds, for the log redaction list. */
+export function instanceSecrets(instance: InstanceConfig): Array<string | null> {
+  switch (instance.kind) {
+    case 'bedrock':
+      return [instance.settings.accessKeyId, instance.settings.secretAccessKey, instance.settings.sessionToken]
+    default:
+      return [instance.settings.apiKey]
+  }
+}
+
+/** Every upstream origin an instance talks to, which client-facing errors never name. */
+export function instanceUpstreams(instance: InstanceConfig): Array<string | null> {
+  return instance.kind === 'bedrock' ? [instance.settings.baseUrl, instance.settings.s3Endpoint] : [instance.settings.baseUrl]
+}
