@@ -183,6 +183,7 @@ export class FileService {
       mimeType: req.purpose === 'batch' ? 'application/jsonl' : req.raw.mimeType,
       dialect: req.dialect,
       storage: req.storage,
+      noteLeftover: (leftover) => this.store.files.notePendingLeftover(id, leftover),
     })
     return uploaded.location
   }

@@ -14,6 +14,18 @@ export type FileLocation =
   | { kind: 'blob'; blobPath: string }
   | { kind: 'derived'; batchId: string; part: 'output' | 'error' | 'results' }
 
+/**
+ * Something an upload opens upstream that outlives a crash unless closed: an S3 multipart upload
+ * (its parts are stored and billed until aborted). Recorded durably before the first part.
+ */
+export interface UpstreamLeftover {
+  kind: 's3-multipart'
+  bucket: string
+  key: string
+  region: string | null
+  uploadId: string
+}
+
 /** What the upload step learned while converting, needed again at batch create. */
 export interface FileFacts {
   /** Format of the bytes at `location`. */

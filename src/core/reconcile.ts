@@ -3,8 +3,9 @@
 // - spool files: bytes of requests that died with the process; removed.
 // - blobs no row names: removed.
 // - pending uploads (row written before the bytes moved): anything they left locally is removed,
-//   and upstream where the adapter can locate it (findUpload); then the row goes. Its id was
-//   never handed out, so nothing is adopted.
+//   an S3 multipart upload they had opened (recorded before its first part) is aborted, and what
+//   they left upstream is deleted where the adapter can locate it (findUpload); then the row
+//   goes. Its id was never handed out, so nothing is adopted.
 // - pending creates (intent written before the upstream call): the adapter looks for the batch
 //   the call may have made (findBatch). Found: adopted, so it shows in the tenant's list as the
 //   create would have. Not found: abandoned. Lookup failed (upstream down, provider no longer
@@ -25,6 +26,8 @@ import type { Store } from '../store/store'
 export interface ReconcileReport {
   spoolFilesRemoved: number
   orphanBlobsRemoved: number
+  /** Pending uploads whose open multipart upload was aborted. */
+  leftoversAborted: string[]
   /** Pending uploads whose upstream leftovers were deleted. */
   uploadsCleaned: string[]
   /** Pending uploads dropped with nothing found (or nothing findable) upstream. */
@@ -39,6 +42,7 @@ export async function reconcileOnStart(store: Store, registry: Registry): Promis
   const report: ReconcileReport = {
     spoolFilesRemoved: store.blobs.clearSpool(),
     orphanBlobsRemoved: 0,
+    leftoversAborted: [],
     uploadsCleaned: [],
     uploadsDropped: [],
     createsAdopted: [],
@@ -70,6 +74,7 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
     report.uploadsDropped.push(upload.id)
     return
   }
+  if (!(await closeLeftover(upstreams, provider, upload, report))) return
   if (!provider.findUpload) {
     // OpenAI and Anthropic files carry nothing the gateway chose, so a half-finished upload
     // cannot be told apart from the account's other files; an operator gets what is known.
@@ -98,6 +103,25 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
     upstreams.failed(upload.provider)
     report.deferred.push(upload.id)
     log('warn', 'interrupted upload kept for the next start: lookup failed', { id: upload.id, ...describe(err) })
+  }
+}
+
+/**
+ * Aborts what the upload had opened upstream (an S3 multipart upload: its parts are billed until
+ * aborted). False when that failed: the row then stays for the next start, record and all.
+ */
+async function closeLeftover(upstreams: Upstreams, provider: Provider, upload: PendingUpload, report: ReconcileReport): Promise<boolean> {
+  if (!upload.leftover || !provider.abortLeftover) return true
+  try {
+    await withinStartupBudget(provider.abortLeftover(upload.leftover))
+    report.leftoversAborted.push(upload.id)
+    log('info', 'interrupted multipart upload aborted upstream', { id: upload.id, provider: upload.provider, key: upload.leftover.key })
+    return true
+  } catch (err) {
+    upstreams.failed(upload.provider)
+    report.deferred.push(upload.id)
+    log('warn', 'interrupted upload kept for the next start: abort failed', { id: upload.id, ...describe(err) })
+    return false
   }
 }
 
@@ -195,6 +219,7 @@ function summary(r: ReconcileReport): Record<string, unknown> {
   return {
     spoolFilesRemoved: r.spoolFilesRemoved,
     orphanBlobsRemoved: r.orphanBlobsRemoved,
+    leftoversAborted: r.leftoversAborted.length,
     uploadsCleaned: r.uploadsCleaned.length,
     uploadsDropped: r.uploadsDropped.length,
     createsAdopted: r.createsAdopted.length,

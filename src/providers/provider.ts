@@ -3,8 +3,10 @@
 // batches in the neutral vocabulary of core/batch.ts. Nothing else lives here.
 
 import type { ResultRef, UpstreamBatch } from '../core/batch'
-import type { FileLocation, FilePurpose } from '../core/file'
+import type { FileLocation, FilePurpose, UpstreamLeftover } from '../core/file'
 import type { Dialect, ProviderKind, ProviderName } from '../core/provider-name'
+
+export type { UpstreamLeftover }
 
 /** A spooled file on local disk: readable as often as a retry needs, size known up front. */
 export interface UploadSource {
@@ -27,6 +29,8 @@ export interface UploadMeta {
   mimeType: string
   dialect: Dialect
   storage: S3Target | null
+  /** Called (and awaited) with anything the upload opens upstream, before it sends the first byte. */
+  noteLeftover?: (leftover: UpstreamLeftover) => Promise<void>
 }
 
 export interface UpstreamFile {
@@ -122,4 +126,6 @@ export interface Provider {
   findBatch?(probe: CreateProbe): Promise<UpstreamBatch | null>
   /** What an interrupted upload left upstream, or null; start-up deletes it. */
   findUpload?(probe: UploadProbe): Promise<Extract<FileLocation, { kind: 'upstream' }> | null>
+  /** Closes what an interrupted upload opened (noteLeftover); already closed counts as done. */
+  abortLeftover?(leftover: UpstreamLeftover): Promise<void>
 }

@@ -3,7 +3,7 @@
 // bytes move and completed after, so a crash mid-upload leaves a row start-up can act on
 // (core/reconcile.ts); pending rows are invisible to every read.
 
-import type { FileFacts, FileLocation, FilePurpose, StoredFile } from '../core/file'
+import type { FileFacts, FileLocation, FilePurpose, StoredFile, UpstreamLeftover } from '../core/file'
 import type { Dialect, ProviderName } from '../core/provider-name'
 import { type Page, type PageRequest, pageQuery } from './page-query'
 import { json, num, numOrNull, type SqlDb } from './sql'
@@ -43,12 +43,15 @@ export interface PendingUpload {
   /** Unix seconds, just before the bytes started moving. */
   startedAt: number
   storage: PendingStorage | null
+  /** What the upload had opened upstream when it was last heard of (start-up closes it). */
+  leftover?: UpstreamLeftover
 }
 
 /** The `location` column of a pending row: not a FileLocation yet, only where it was going. */
 interface PendingLocation {
   kind: 'pending'
   storage: PendingStorage | null
+  leftover?: UpstreamLeftover
 }
 
 export interface FileFilter {
@@ -154,6 +157,14 @@ export class FileMappings {
     if (changed !== 1) throw new Error(`pending upload ${file.id} is missing`)
   }
 
+  /** Records, durably, what a pending upload opened upstream (before it sends a byte there). */
+  async notePendingLeftover(id: string, leftover: UpstreamLeftover): Promise<void> {
+    const row = await this.db.get<{ location: string }>(`SELECT location FROM files WHERE id = ? AND state = 'pending'`, [id])
+    if (!row) throw new Error(`pending upload ${id} is missing`)
+    const location: PendingLocation = { ...(JSON.parse(row.location) as PendingLocation), leftover }
+    await this.db.run(`UPDATE files SET location = ? WHERE id = ? AND state = 'pending'`, [json(location), id])
+  }
+
   /** The upload failed or was cleaned up: forget the pending row (never a ready one). */
   async dropPending(id: string): Promise<void> {
     await this.db.run(`DELETE FROM files WHERE id = ? AND state = 'pending'`, [id])
@@ -171,7 +182,7 @@ export class FileMappings {
       bytes: num(row.bytes),
       mimeType: row.mime_type,
       startedAt: num(row.created_at),
-      storage: (JSON.parse(row.location) as PendingLocation).storage ?? null,
+      ...pendingWhere(row.location),
     }))
   }
 
@@ -232,4 +243,9 @@ export class FileMappings {
     if (filter.provider) filters.push(['provider = ?', filter.provider])
     return pageQuery(this.db, 'files', filters, page, toFile)
   }
+}
+
+function pendingWhere(location: string): Pick<PendingUpload, 'storage' | 'leftover'> {
+  const where = JSON.parse(location) as PendingLocation
+  return where.leftover ? { storage: where.storage ?? null, leftover: where.leftover } : { storage: where.storage ?? null }
 }

@@ -20,12 +20,14 @@ import type {
   UploadProbe,
   UploadSource,
   UpstreamFile,
+  UpstreamLeftover,
 } from '../provider'
 import { parseJsonBounded } from '../../convert/json-depth'
 import { notJson, type UpstreamPolicy } from '../upstream-fetch'
 import { awsClient, readBedrockError, type SignedCall, signedFetch } from './aws-fetch'
 import { toUpstreamBatch } from './job'
 import { S3, type S3Options } from './s3'
+import { abortLeftoverUpload } from './s3-multipart'
 import { formatS3Uri, jobOutputPrefix, parseS3Uri, type S3Uri } from './s3-uri'
 import { hasRecordCounts, type RecordCountSource, toBatchStatus, toCounts } from './status'
 import {
@@ -68,7 +70,7 @@ export class BedrockAdapter implements Provider {
     }
     const { bucket, region } = meta.storage
     const key = objectKeyFor(meta.storage, meta.gatewayId)
-    await this.s3.putObject({ bucket, key, region }, source, meta.mimeType || 'application/jsonl')
+    await this.s3.putObject({ bucket, key, region }, source, meta.mimeType || 'application/jsonl', meta.noteLeftover)
     return {
       location: { kind: 'upstream', upstreamId: formatS3Uri(bucket, key), bucket, key },
       bytes: source.bytes,
@@ -193,6 +195,10 @@ export class BedrockAdapter implements Provider {
     const { invocationJobSummaries = [] } = (await res.json()) as JobList
     const job = invocationJobSummaries.find((j) => j.jobName === name)
     return job ? this.getBatch(job.jobArn) : null
+  }
+
+  async abortLeftover(leftover: UpstreamLeftover): Promise<void> {
+    await abortLeftoverUpload(this.s3, leftover)
   }
 
   /** The object key derives from the gateway id and the storage target, so it is looked up directly. */

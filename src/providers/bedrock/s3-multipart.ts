@@ -4,18 +4,26 @@
 // S3 bills open uploads' parts forever unless a lifecycle rule cleans them up.
 
 import { GatewayError } from '../../errors'
-import type { UploadSource } from '../provider'
+import type { UploadSource, UpstreamLeftover } from '../provider'
 import type { S3, S3Object } from './s3'
 import { completeMultipartBody, isErrorDocument, s3ErrorOf, xmlText } from './s3-xml'
 
 /** S3 takes at most 10 000 parts per upload. */
 const MAX_PARTS = 10_000
 
-export async function multipartPut(s3: S3, obj: S3Object, source: UploadSource, contentType: string): Promise<void> {
+export async function multipartPut(
+  s3: S3,
+  obj: S3Object,
+  source: UploadSource,
+  contentType: string,
+  noteLeftover?: (leftover: UpstreamLeftover) => Promise<void>,
+): Promise<void> {
   const partBytes = Math.max(s3.partBytes, Math.ceil(source.bytes / MAX_PARTS))
   const uploadId = await createUpload(s3, obj, contentType)
   const idQuery = `uploadId=${encodeURIComponent(uploadId)}`
   try {
+    // Durable before the first part: a kill -9 from here on leaves a record start-up can abort.
+    await noteLeftover?.({ kind: 's3-multipart', bucket: obj.bucket, key: obj.key, region: obj.region ?? null, uploadId })
     const parts: { partNumber: number; etag: string }[] = []
     for (let start = 0, partNumber = 1; start < source.bytes; start += partBytes, partNumber++) {
       const end = Math.min(start + partBytes, source.bytes)
@@ -72,6 +80,13 @@ async function createUpload(s3: S3, obj: S3Object, contentType: string): Promise
 }
 
 async function abortUpload(s3: S3, obj: S3Object, idQuery: string): Promise<void> {
-  const res = await s3.send(obj, idQuery, { what: 'abort multipart upload', idempotent: true, method: 'DELETE' })
+  // NoSuchUpload (404): already aborted or completed, which is what was asked.
+  const res = await s3.send(obj, idQuery, { what: 'abort multipart upload', idempotent: true, method: 'DELETE', okStatuses: [404] })
   await res.body?.cancel()
+}
+
+/** Aborts an upload a crashed process left open (start-up reconciliation). */
+export function abortLeftoverUpload(s3: S3, leftover: UpstreamLeftover): Promise<void> {
+  const obj = { bucket: leftover.bucket, key: leftover.key, region: leftover.region }
+  return abortUpload(s3, obj, `uploadId=${encodeURIComponent(leftover.uploadId)}`)
 }

@@ -6,7 +6,7 @@
 import type { AwsClient } from 'aws4fetch'
 import type { BedrockConfig } from '../../config'
 import { GatewayError } from '../../errors'
-import type { UploadSource } from '../provider'
+import type { UploadSource, UpstreamLeftover } from '../provider'
 import type { UpstreamPolicy } from '../upstream-fetch'
 import { awsClient, type SignedCall, signedFetch } from './aws-fetch'
 import { multipartPut } from './s3-multipart'
@@ -45,9 +45,14 @@ export class S3 {
     this.partBytes = options.partBytes ?? DEFAULT_PART_BYTES
   }
 
-  async putObject(obj: S3Object, source: UploadSource, contentType: string): Promise<void> {
+  async putObject(
+    obj: S3Object,
+    source: UploadSource,
+    contentType: string,
+    noteLeftover?: (leftover: UpstreamLeftover) => Promise<void>,
+  ): Promise<void> {
     if (source.bytes > this.partBytes) {
-      await multipartPut(this, obj, source, contentType)
+      await multipartPut(this, obj, source, contentType, noteLeftover)
       return
     }
     await this.send(obj, '', {
