@@ -14,6 +14,7 @@ import {
   KIND_LIMITS,
   REGION_PATTERN,
 } from './config/instances'
+import { readReporting, REPORTING_SETTINGS, type ReportingConfig } from './config/reporting'
 import type { ProviderName } from './core/provider-name'
 
 export type { AnthropicConfig, BedrockConfig, GeminiConfig, InstanceConfig, InstanceLimits, OpenAIConfig } from './config/instances'
@@ -46,6 +47,8 @@ export interface Config {
   providers: ReadonlyMap<ProviderName, InstanceConfig>
   /** Path of BATCHGATE_CONFIG, or null. */
   configFile: string | null
+  /** Watcher, prices and webhooks (issue 15). */
+  reporting: ReportingConfig
 }
 
 export class ConfigError extends Error {
@@ -90,6 +93,7 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['S3_ENDPOINT', '(AWS S3, virtual-hosted)', 'custom S3 endpoint; path-style when set'],
   ['BEDROCK_ROLE_ARN', '(none)', 'IAM role Bedrock assumes for batch jobs'],
   ['BEDROCK_S3_BUCKET', '(none)', 'default bucket for Bedrock batch input and output'],
+  ...REPORTING_SETTINGS,
 ]
 
 export function loadConfig(env: Env = process.env): Config {
@@ -158,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     providers,
     configFile,
+    reporting: readReporting({ str, int, url }, problems),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

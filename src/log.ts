@@ -35,7 +35,7 @@ export function registerUpstreams(urls: Iterable<string | null | undefined>): vo
 /** Every credential the config holds, and where the upstreams live. */
 export function registerConfigSecrets(config: Config): void {
   const instances = [...config.providers.values()]
-  registerSecrets([...instances.flatMap(instanceSecrets), ...(config.keys?.keys() ?? [])])
+  registerSecrets([...instances.flatMap(instanceSecrets), ...(config.keys?.keys() ?? []), config.reporting.webhook?.secret, config.reporting.adminKey])
   registerUpstreams(instances.flatMap(instanceUpstreams))
 }
 

@@ -57,7 +57,10 @@ async function main(argv: string[]): Promise<number> {
     return 1
   }
   await reconcileOnStart(store, registry)
-  const { app } = buildApp(config, store, registry)
+  const { app, services } = buildApp(config, store, registry)
+  // One instance per SQLite database: leases a previous run held died with it.
+  await store.watch.releaseAll()
+  services.watcher.start()
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -84,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     const timer = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS)
     await server.stop(false)
     clearTimeout(timer)
+    await services.watcher.stop()
     await store.close()
     process.exit(0)
   }

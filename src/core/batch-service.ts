@@ -4,6 +4,7 @@
 
 import type { Config } from '../config'
 import { GatewayError, notFound } from '../errors'
+import { log } from '../log'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
@@ -100,16 +101,19 @@ export class BatchService {
   }
 
   /** The upstream's results, plus a line for each request the upstream ended without one. */
-  private allResults(batch: StoredBatch) {
-    const upstream = chatResults(batch, this.registry.get(batch.provider), this.config.limits)
+  allResults(batch: StoredBatch, onBadLine?: (err: GatewayError) => void) {
+    const upstream = chatResults(batch, this.registry.get(batch.provider), this.config.limits, undefined, onBadLine)
     const ids = batch.inputFileId ? () => this.store.blobs.open(batch.inputFileId as string, 'ids') : null
     return completeResults(upstream, batch, ids, this.config.limits.maxLineBytes)
   }
 
-  private async refresh(batch: StoredBatch): Promise<StoredBatch> {
+  /** Polls a batch that has not ended (the watcher calls this too); records each status change. */
+  async refresh(batch: StoredBatch): Promise<StoredBatch> {
     if (!isTerminal(batch.snapshot.status)) {
       const snapshot = await this.withKnownTotal(batch, await this.registry.get(batch.provider).getBatch(batch.upstreamId))
-      await this.store.batches.saveSnapshot(batch.id, snapshot)
+      if (await this.store.batches.saveSnapshot(batch.id, snapshot)) {
+        log('info', 'batch status changed', { batch: batch.id, provider: batch.provider, status: snapshot.status })
+      }
       batch = { ...batch, snapshot }
       if (isTerminal(snapshot.status) && batch.inputFileId) await this.files.settleInput(batch.inputFileId)
     }

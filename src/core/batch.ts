@@ -1,4 +1,5 @@
 import type { Dialect, ProviderName } from './provider-name'
+import type { BatchUsage } from './usage'
 
 /** OpenAI's eight batch statuses are the neutral vocabulary; the Anthropic dialect derives from it. */
 export const BATCH_STATUSES = [
@@ -96,6 +97,8 @@ export interface StoredBatch {
   /** Set when the caller asked to cancel; kept for Anthropic's `cancel_initiated_at`. */
   cancelRequestedAt: number | null
   archivedAt: number | null
+  /** Usage settled once the batch ended (core/settlement.ts); null until then. */
+  usage: BatchUsage | null
 }
 
 /** How upstream per-request keys encode the caller's custom_id. */

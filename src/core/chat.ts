@@ -47,6 +47,10 @@ export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use
 export interface ChatUsage {
   inputTokens: number
   outputTokens: number
+  /** Of inputTokens, those read from a prompt cache (settled usage, issue 15). */
+  cachedInputTokens?: number
+  /** Of outputTokens, those spent on reasoning/thinking. */
+  reasoningTokens?: number
 }
 
 export interface ChatReply {

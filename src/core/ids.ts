@@ -10,6 +10,9 @@ export const ID_PREFIX = {
   openaiBatch: 'batch_',
   anthropicFile: 'file_',
   anthropicBatch: 'msgbatch_',
+  // Webhooks (issue 15): the event in the payload, and the delivery (Standard Webhooks webhook-id).
+  event: 'evt_',
+  webhook: 'wh_',
 } as const
 export type IdKind = keyof typeof ID_PREFIX
 

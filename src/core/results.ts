@@ -2,6 +2,7 @@
 // caller's dialect, streaming: one upstream line in, one dialect line out, never the whole file.
 
 import type { Limits } from '../config'
+import { GatewayError } from '../errors'
 import { iterateLines, LinePacker, parseJsonLine } from '../convert/lines'
 import { resultLineParser, resultLineWriter } from '../convert/pairs'
 import { iterableToStream } from '../providers/multipart-body'
@@ -12,19 +13,37 @@ import type { Dialect } from './provider-name'
 
 export type ResultFilter = 'all' | 'succeeded' | 'failed'
 
-/** Every result of the batch as neutral values, ref after ref. */
+/**
+ * Every result of the batch as neutral values, ref after ref. A line that cannot be read stops
+ * the stream with its line number, unless `onBadLine` is given (settlement counts bad lines and
+ * goes on, issue 15).
+ */
 export async function* chatResults(
   batch: StoredBatch,
   provider: Provider,
   limits: Limits,
   refs: ResultRef[] = batch.snapshot.resultRefs,
+  onBadLine?: (err: GatewayError) => void,
 ): AsyncGenerator<ChatResult> {
   for (const ref of refs) {
     const parse = resultLineParser(ref.format, { model: batch.snapshot.model })
+    const read = (text: string, line: number) => parse(parseJsonLine(text, line), line)
     const body = await provider.openResults(ref)
-    yield* iterateLines(body, (text, line) => parse(parseJsonLine(text, line), line), {
-      maxLineBytes: limits.maxLineBytes,
-    })
+    const opts = { maxLineBytes: limits.maxLineBytes }
+    if (!onBadLine) {
+      yield* iterateLines(body, read, opts)
+      continue
+    }
+    const lines = iterateLines(body, (text, line) => {
+      try {
+        return read(text, line)
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err
+        onBadLine(err)
+        return null
+      }
+    }, opts)
+    for await (const result of lines) if (result) yield result
   }
 }
 

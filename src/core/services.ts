@@ -8,6 +8,9 @@ import { BatchService } from './batch-service'
 import { UploadPartStore } from '../store/upload-parts'
 import { FileService } from './file-service'
 import { UploadService } from './upload-service'
+import { Settlement } from './settlement'
+import { Watcher } from './watcher'
+import { WebhookDelivery } from './webhook-delivery'
 
 export interface Services {
   config: Config
@@ -17,7 +20,14 @@ export interface Services {
   batches: BatchService
   creator: BatchCreator
   uploads: UploadService
+  settlement: Settlement
+  webhooks: WebhookDelivery
+  /** Not started here: main.ts starts it, tests start it (or tick it) when they want it. */
+  watcher: Watcher
 }
+
+/** Names this process in watcher and webhook leases: unique per run, readable in the database. */
+export const instanceId = (): string => `${process.pid}-${crypto.randomUUID().slice(0, 8)}`
 
 export function buildServices(config: Config, store: Store, registry: Registry): Services {
   const files = new FileService(config, store, registry)
@@ -26,5 +36,9 @@ export function buildServices(config: Config, store: Store, registry: Registry):
   const uploads = new UploadService(config, store, new UploadPartStore(config.dataDir), files)
   // Start-up: uploads that expired while the gateway was down leave nothing.
   uploads.sweep()
-  return { config, store, registry, files, batches, creator, uploads }
+  const owner = instanceId()
+  const settlement = new Settlement(config, store, batches)
+  const webhooks = new WebhookDelivery(config, store, { owner })
+  const watcher = new Watcher(config, store, batches, settlement, webhooks, { owner })
+  return { config, store, registry, files, batches, creator, uploads, settlement, webhooks, watcher }
 }

@@ -4,10 +4,11 @@
 
 import type { CustomIdScheme, StoredBatch, UpstreamBatch } from '../core/batch'
 import type { Dialect, ProviderName } from '../core/provider-name'
+import type { BatchUsage } from '../core/usage'
 import { type Page, type PageRequest, pageQuery } from './page-query'
 import { json, num, numOrNull, type SqlDb } from './sql'
 
-interface BatchRow {
+export interface BatchRow {
   id: string
   tenant: string
   provider: string
@@ -26,6 +27,7 @@ interface BatchRow {
   archived_at: number | string | null
   state: string
   intent: string | null
+  usage: string | null
 }
 
 export interface BatchIntent {
@@ -43,7 +45,7 @@ export interface BatchIntent {
   intent: Record<string, unknown>
 }
 
-const toBatch = (row: BatchRow): StoredBatch => ({
+export const toBatch = (row: BatchRow): StoredBatch => ({
   id: row.id,
   tenant: row.tenant,
   provider: row.provider as ProviderName,
@@ -60,6 +62,7 @@ const toBatch = (row: BatchRow): StoredBatch => ({
   idScheme: row.id_scheme as CustomIdScheme,
   cancelRequestedAt: numOrNull(row.cancel_requested_at),
   archivedAt: numOrNull(row.archived_at),
+  usage: row.usage === null ? null : (JSON.parse(row.usage) as BatchUsage),
 })
 
 export interface PendingCreate {
@@ -101,6 +104,7 @@ export class BatchMappings {
       json(snapshot),
       id,
     ])
+    await this.recordStatus(id, snapshot.status)
   }
 
   /** The upstream refused: forget the intent entirely. */
@@ -152,8 +156,27 @@ export class BatchMappings {
     return row ? toBatch(row) : null
   }
 
-  async saveSnapshot(id: string, snapshot: UpstreamBatch): Promise<void> {
+  /** Saves the snapshot; true when its status is one this batch had not been seen in before. */
+  async saveSnapshot(id: string, snapshot: UpstreamBatch): Promise<boolean> {
     await this.db.run(`UPDATE batches SET snapshot = ? WHERE id = ?`, [json(snapshot), id])
+    return this.recordStatus(id, snapshot.status)
+  }
+
+  /** Each status a batch passes through, with when the gateway first saw it (issue 15). */
+  private async recordStatus(id: string, status: string): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO batch_status_changes (batch_id, status, at) VALUES (?, ?, ?) ON CONFLICT (batch_id, status) DO NOTHING`,
+      [id, status, Date.now()],
+    )
+    return changed === 1
+  }
+
+  async statusHistory(id: string): Promise<Array<{ status: string; at: number }>> {
+    const rows = await this.db.all<{ status: string; at: number | string }>(
+      `SELECT status, at FROM batch_status_changes WHERE batch_id = ? ORDER BY at`,
+      [id],
+    )
+    return rows.map((r) => ({ status: r.status, at: num(r.at) }))
   }
 
   async setResultFiles(id: string, outputFileId: string | null, errorFileId: string | null): Promise<void> {

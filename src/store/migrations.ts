@@ -45,4 +45,60 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX batches_tenant_id ON batches (tenant, id);
   `,
+  // 2 (issue 15): the watcher's schedule and lease per batch, status history, settled usage per
+  // batch and model, and the durable webhook outbox.
+  `
+  ALTER TABLE batches ADD COLUMN watch_next_at INTEGER;      -- unix ms of the next poll (null: created_at + interval)
+  ALTER TABLE batches ADD COLUMN watch_interval_ms INTEGER;  -- current backoff step
+  ALTER TABLE batches ADD COLUMN watch_owner TEXT;           -- instance holding the watch lease
+  ALTER TABLE batches ADD COLUMN watch_until INTEGER;        -- unix ms the lease runs out
+  ALTER TABLE batches ADD COLUMN settled_at INTEGER;         -- unix s usage was settled (null: not yet)
+  ALTER TABLE batches ADD COLUMN usage TEXT;                 -- JSON BatchUsage, written with settled_at
+  CREATE INDEX batches_unsettled ON batches (watch_next_at) WHERE settled_at IS NULL;
+
+  CREATE TABLE batch_status_changes (
+    batch_id   TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    at         INTEGER NOT NULL,        -- unix ms seen
+    PRIMARY KEY (batch_id, status)
+  );
+
+  CREATE TABLE batch_usage (
+    batch_id      TEXT NOT NULL,
+    tenant        TEXT NOT NULL,
+    provider      TEXT NOT NULL,
+    model         TEXT NOT NULL,
+    settled_at    INTEGER NOT NULL,     -- unix s; the usage API buckets on it
+    succeeded     INTEGER NOT NULL,
+    errored       INTEGER NOT NULL,
+    expired       INTEGER NOT NULL,
+    cancelled     INTEGER NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    reasoning_tokens INTEGER NOT NULL,
+    cost_usd      REAL,                 -- null: no price known for this model
+    PRIMARY KEY (batch_id, model)
+  );
+  CREATE INDEX batch_usage_tenant_time ON batch_usage (tenant, settled_at);
+
+  CREATE TABLE webhook_outbox (
+    id            TEXT PRIMARY KEY,     -- webhook-id (msg_…), stable across retries
+    event_id      TEXT NOT NULL,        -- evt_… in the payload
+    batch_id      TEXT NOT NULL,
+    tenant        TEXT NOT NULL,
+    target        TEXT NOT NULL,        -- whose secret signs it: 'global' or 'tenant'
+    url           TEXT NOT NULL,
+    payload       TEXT NOT NULL,        -- the exact JSON body that is signed
+    created_at    INTEGER NOT NULL,     -- unix ms enqueued
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_at       INTEGER NOT NULL,     -- unix ms of the next attempt
+    owner         TEXT,                 -- instance holding the delivery lease
+    lease_until   INTEGER,
+    delivered_at  INTEGER,
+    gave_up_at    INTEGER,
+    last_error    TEXT
+  );
+  CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at) WHERE delivered_at IS NULL AND gave_up_at IS NULL;
+  `,
 ]

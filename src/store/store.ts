@@ -10,12 +10,19 @@ import { FileMappings } from './file-mappings'
 import { LocalBlobStore } from './local-blobs'
 import type { SqlDb } from './sql'
 import { SqliteDb } from './sqlite-db'
+import { SqlWatchLeases, type WatchLeases } from './batch-watch'
+import { UsageLedger } from './usage-ledger'
+import { WebhookOutbox } from './webhook-outbox'
 
 export interface Store {
   sql: SqlDb
   files: FileMappings
   batches: BatchMappings
   blobs: BlobStore
+  /** Issue 15: watcher leases, settled usage, webhook outbox. */
+  watch: WatchLeases
+  usage: UsageLedger
+  outbox: WebhookOutbox
   close(): Promise<void>
 }
 
@@ -34,6 +41,9 @@ export function openStore(dataDir: string): SqliteStore {
     files: new FileMappings(sql),
     batches: new BatchMappings(sql),
     blobs: new LocalBlobStore(dataDir),
+    watch: new SqlWatchLeases(sql),
+    usage: new UsageLedger(sql),
+    outbox: new WebhookOutbox(sql),
     close: () => sql.close(),
   }
 }

@@ -234,7 +234,7 @@ const GEMINI_ROWS: Row[] = [
         { type: 'tool_use', id: 'call_3', name: 'time', input: {} },
       ],
       stopReason: 'tool_use',
-      usage: { inputTokens: 12, outputTokens: 10 },
+      usage: { inputTokens: 12, outputTokens: 10, reasoningTokens: 3 },
     },
   ),
   geminiRow('MAX_TOKENS', geminiOk('k', candidate([{ text: 'a' }], 'MAX_TOKENS')), { content: [{ type: 'text', text: 'a' }], stopReason: 'max_tokens' }),

@@ -45,6 +45,7 @@ function batch(status: BatchStatus, over: Partial<StoredBatch> = {}, times: Part
     idScheme: 'identity',
     cancelRequestedAt: null,
     archivedAt: null,
+    usage: null,
     ...over,
   }
 }

@@ -5,7 +5,7 @@ import type { ChatReply, ChatResult, StopReason } from '../../core/chat'
 import type { JsonObject } from '../guards'
 import { encodeRecordId } from '../custom-ids'
 import { errorTypeFromStatus } from './error-types'
-import { type RawResultLine, ResultReader } from './read'
+import { type RawResultLine, ResultReader, usageDetails } from './read'
 
 /** `model` is the batch's model, used when the response has no `modelVersion`. */
 export function geminiResponseLineToResult(value: unknown, line: number, model: string): ChatResult {
@@ -48,6 +48,10 @@ function geminiReply(r: ResultReader, response: JsonObject, customId: string, mo
       inputTokens: r.count(usage.promptTokenCount, 'usageMetadata.promptTokenCount'),
       // Thinking tokens are billed as output.
       outputTokens: r.count(usage.candidatesTokenCount, 'usageMetadata.candidatesTokenCount') + r.count(usage.thoughtsTokenCount, 'usageMetadata.thoughtsTokenCount'),
+      ...usageDetails(
+        r.count(usage.cachedContentTokenCount, 'usageMetadata.cachedContentTokenCount'),
+        r.count(usage.thoughtsTokenCount, 'usageMetadata.thoughtsTokenCount'),
+      ),
     },
     createdAt: null,
   }

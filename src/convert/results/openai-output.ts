@@ -6,7 +6,7 @@ import type { ChatReply, ChatResult, StopReason } from '../../core/chat'
 import type { JsonObject } from '../guards'
 import { parseJsonBounded } from '../json-depth'
 import { errorTypeFromStatus } from './error-types'
-import { type RawResultLine, ResultReader } from './read'
+import { type RawResultLine, ResultReader, usageDetails } from './read'
 
 export function openaiOutputLineToResult(value: unknown, line: number): ChatResult {
   const r = new ResultReader('openai-output', line)
@@ -69,12 +69,22 @@ function chatCompletionToReply(r: ResultReader, body: JsonObject): ChatReply {
     stopReason: refusal !== null ? 'refusal' : stopReason(r.optionalString(choice.finish_reason, 'finish_reason')),
     // OpenAI does not say which stop sequence matched.
     stopSequence: null,
-    usage: { inputTokens: r.count(usage.prompt_tokens, 'usage.prompt_tokens'), outputTokens: r.count(usage.completion_tokens, 'usage.completion_tokens') },
+    usage: {
+      inputTokens: r.count(usage.prompt_tokens, 'usage.prompt_tokens'),
+      outputTokens: r.count(usage.completion_tokens, 'usage.completion_tokens'),
+      ...usageDetails(
+        r.count(detail(r, usage.prompt_tokens_details, 'prompt_tokens_details').cached_tokens, 'usage.prompt_tokens_details.cached_tokens'),
+        r.count(detail(r, usage.completion_tokens_details, 'completion_tokens_details').reasoning_tokens, 'usage.completion_tokens_details.reasoning_tokens'),
+      ),
+    },
     createdAt: typeof body.created === 'number' ? body.created : null,
   }
 }
 
 const notJsonArgs = (): Error => new SyntaxError('nested too deep')
+
+const detail = (r: ResultReader, v: unknown, path: string): JsonObject =>
+  v === undefined || v === null ? {} : r.object(v, `response.body.usage.${path}`)
 
 /** Models sometimes emit invalid JSON arguments (or nest them past the limit); keep the text rather than lose or invent input. */
 function parseArguments(args: string): unknown {

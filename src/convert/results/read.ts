@@ -55,6 +55,14 @@ export class ResultReader {
   }
 }
 
+/** Cache and reasoning detail counts, present only when non-zero (most lines have neither). */
+export function usageDetails(cachedInputTokens: number, reasoningTokens = 0): { cachedInputTokens?: number; reasoningTokens?: number } {
+  return {
+    ...(cachedInputTokens > 0 ? { cachedInputTokens } : {}),
+    ...(reasoningTokens > 0 ? { reasoningTokens } : {}),
+  }
+}
+
 /**
  * What a result parser keeps in `ChatResult.raw` (succeeded results): the upstream line untouched
  * and its format, so a writer for the same wire format can pass it through without loss

@@ -84,6 +84,16 @@ export const BatchObject = t.Object({
   cancelled_at: Timestamp,
   request_counts: t.Object({ total: t.Integer(), completed: t.Integer(), failed: t.Integer() }),
   metadata: t.Union([t.Record(t.String(), t.String()), t.Null()]),
+  /** Settled token usage (openai.md §4.5); present once the batch has ended and been settled. */
+  usage: t.Optional(
+    t.Object({
+      input_tokens: t.Integer(),
+      input_tokens_details: t.Object({ cached_tokens: t.Integer() }),
+      output_tokens: t.Integer(),
+      output_tokens_details: t.Object({ reasoning_tokens: t.Integer() }),
+      total_tokens: t.Integer(),
+    }),
+  ),
 })
 export type BatchObject = typeof BatchObject.static
 

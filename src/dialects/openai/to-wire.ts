@@ -3,6 +3,7 @@
 
 import { settledCounts, type StoredBatch } from '../../core/batch'
 import type { StoredFile } from '../../core/file'
+import { openaiBatchUsage } from '../../core/usage'
 import type { BatchObject, FileObject } from './schemas'
 
 export function fileToWire(file: StoredFile): FileObject {
@@ -48,6 +49,8 @@ export function batchToWire(batch: StoredBatch): BatchObject {
     // OpenAI has no separate canceled/expired buckets: those requests are in `failed`.
     request_counts: { total: c.total, completed: c.succeeded, failed: c.errored + c.canceled + c.expired },
     metadata: batch.metadata,
+    // Filled once the batch is settled (core/settlement.ts), for every provider.
+    ...(batch.usage ? { usage: openaiBatchUsage(batch.usage) } : {}),
   }
 }
 
