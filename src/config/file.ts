@@ -60,12 +60,12 @@ export function readConfigFile(path: string, env: Env, caps: Partial<InstanceLim
   try {
     root = Bun.TOML.parse(readFileSync(path, 'utf8')) as TomlTable
   } catch (err) {
-    const e = err as { code?: string; line?: number; message?: string }
+    const e = err as { code?: string; message?: string }
     if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
       problems.push(`BATCHGATE_CONFIG names '${path}', which cannot be read`)
     } else {
-      const at = typeof e.line === 'number' ? ` at line ${e.line}` : ''
-      problems.push(`${path}: not valid TOML${at}: ${String(e.message ?? err).replace(/^TOML Parse error: /, '')}`)
+      // Bun's parse error carries no reliable position, only what it expected.
+      problems.push(`${path}: not valid TOML: ${String(e.message ?? err).replace(/^TOML Parse error: /, '')}`)
     }
     return out
   }

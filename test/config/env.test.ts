@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, configuredProviders, loadConfig } from '../src/config'
+import { ConfigError, configuredProviders, loadConfig } from '../../src/config'
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
