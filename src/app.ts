@@ -1,6 +1,7 @@
 // buildApp wires the HTTP edge: request ids, the key check, the two dialects, /health,
 // /openapi.json, and the one error edge that maps every failure to the caller's dialect envelope.
 
+import type { ValueError } from '@sinclair/typebox/errors'
 import { type AnyElysia, Elysia } from 'elysia'
 import { resolveTenant } from './auth'
 import type { Config } from './config'
@@ -9,6 +10,7 @@ import { buildServices, type Services } from './core/services'
 import { anthropicDialect } from './dialects/anthropic/plugin'
 import { toAnthropicError } from './dialects/anthropic/errors'
 import { openaiDialect } from './dialects/openai/plugin'
+import { explainValueErrors } from './dialects/validation'
 import { toOpenAIError } from './dialects/openai/errors'
 import { asGatewayError, GatewayError, invalid } from './errors'
 import { log, redactForClient, registerConfigSecrets } from './log'
@@ -59,8 +61,15 @@ export function buildApp(config: Config, store: Store, registry: Registry): { ap
 
 const newRequestId = (): string => `req_${crypto.randomUUID().replaceAll('-', '')}`
 
-/** Upstream messages are echoed to callers: keys, signatures and upstream URLs are cut first. */
+/**
+ * Upstream messages are echoed to callers: keys, signatures and upstream URLs are cut first. The
+ * gateway's own messages (every other kind) are guidance written here, holding at most what the
+ * caller sent: redacting them only mangled them ("Authorization: Bearer <key>" lost its words).
+ */
+const FOREIGN_TEXT: ReadonlySet<GatewayError['kind']> = new Set(['upstream', 'upstream_unreachable', 'upstream_timeout', 'internal'])
+
 function clientSafe(e: GatewayError): GatewayError {
+  if (!FOREIGN_TEXT.has(e.kind)) return e
   const message = redactForClient(e.message)
   return message === e.message ? e : new GatewayError(e.kind, message, e.details)
 }
@@ -89,14 +98,12 @@ function toGatewayError(code: unknown, error: unknown): GatewayError {
   }
 }
 
+/** Query and path-param failures (bodies are checked in their parser): the rule, by name. */
 function validationError(error: unknown): GatewayError {
-  const { all = [], message = '' } = error as { all?: Array<{ path?: string; message?: string; summary?: string }>; message?: string }
+  const { all = [], message = '' } = error as { all?: ValueError[]; message?: string }
   // A schema's own `error` text is written `param: what` (Elysia reports it as the message, and
-  // range failures after query coercion carry no path); Elysia's default message is JSON.
+  // range failures after query coercion carry no path).
   const custom = /^([\w.[\]]+): /.exec(message)
   if (custom) return invalid(message, { param: custom[1] })
-  const first = all.find((e) => e.path) ?? all[0]
-  const param = first?.path ? first.path.replace(/^\//, '').replaceAll('/', '.') : undefined
-  const what = first?.summary ?? first?.message ?? 'does not match the expected shape'
-  return invalid(param ? `Invalid value for '${param}': ${what}` : `Invalid request: ${what}`, { param })
+  return explainValueErrors(all)
 }

@@ -8,6 +8,12 @@ import { instanceSecrets, instanceUpstreams } from './config/instances'
 type Level = 'debug' | 'info' | 'warn' | 'error'
 
 const secrets = new Set<string>()
+/**
+ * Secrets short enough to be a word ("test", a short virtual key) are cut only where they stand
+ * as a whole token, so "latest" or "requests" survive a secret "test"; long ones everywhere.
+ */
+const SHORT_SECRET = 16
+let shortSecrets: RegExp | null = null
 const upstreams = new Set<string>()
 
 /** Registers values (keys, secrets) that must never appear in a log line or an error body. */
@@ -18,6 +24,8 @@ export function registerSecrets(values: Iterable<string | null | undefined>): vo
     // Log lines are JSON: a secret holding `"` or a backslash appears there in its escaped form.
     secrets.add(JSON.stringify(v).slice(1, -1))
   }
+  const short = [...secrets].filter((s) => s.length < SHORT_SECRET).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+  shortSecrets = short.length > 0 ? new RegExp(`(?<![\\w-])(?:${short.join('|')})(?![\\w-])`, 'g') : null
 }
 
 /** Registers upstream base URLs: clients are told which provider failed, never where it lives. */
@@ -44,15 +52,19 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/(Signature=)[0-9a-f]{16,}/gi, '$1[redacted]'],
   [/(Credential=)[^,&\s"]+/gi, '$1[redacted]'],
   [/(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s"]+/gi, '$1[redacted]'],
-  [/(Bearer\s+)[^\s"]+/gi, '$1[redacted]'],
-  [/((?:x-api-key|x-goog-api-key|authorization|x-amz-security-token)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1[redacted]'],
+  // Placeholders (`Bearer <key>`) and the scheme word after `Authorization:` are guidance, not
+  // secrets: the gateway's own messages say how to authenticate and must read intact.
+  [/(Bearer\s+)(?!<)[^\s"']+/gi, '$1[redacted]'],
+  [/(Basic\s+)(?!<)[A-Za-z0-9+/=]{8,}/g, '$1[redacted]'],
+  [/((?:x-api-key|x-goog-api-key|authorization|x-amz-security-token)["']?\s*[:=]\s*["']?)(?!<|Bearer\b|Basic\b|AWS4-HMAC-SHA256\b)[^\s"',}]+/gi, '$1[redacted]'],
   // Google API keys in a query (`?key=`) and resumable-upload session ids (a bearer capability).
   [/([?&](?:key|upload_id)=)[^&\s"]+/gi, '$1[redacted]'],
 ]
 
 export function redact(text: string): string {
   let out = text
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]')
+  for (const s of secrets) if (s.length >= SHORT_SECRET && out.includes(s)) out = out.split(s).join('[redacted]')
+  if (shortSecrets) out = out.replace(shortSecrets, '[redacted]')
   for (const [re, repl] of PATTERNS) out = out.replace(re, repl)
   return out
 }

@@ -2,13 +2,17 @@
 // any body whole, whatever its size or type; this one takes only JSON, refuses a declared length
 // over BATCHGATE_MAX_JSON_BODY_BYTES before reading, stops reading a chunked body at that limit,
 // and insists on UTF-8 — so each way a body can be wrong is a 4xx, never a crash or a big buffer.
+// The route's schema is checked here too (validation.ts says why Elysia's check is too late).
 
 import { depthLimitText, parseJsonBounded } from '../convert/json-depth'
+import type { TSchema } from '@sinclair/typebox'
 import { GatewayError, invalid } from '../errors'
+import { bodyValidator } from './validation'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 
-export function jsonBody(maxBytes: number) {
+export function jsonBody(maxBytes: number, schema: TSchema) {
+  const validate = bodyValidator(schema)
   return async ({ request }: { request: Request }): Promise<unknown> => {
     if (!JSON_TYPE.test(request.headers.get('content-type') ?? '')) {
       throw invalid('This route takes a JSON body: send it with Content-Type: application/json.', {
@@ -24,14 +28,16 @@ export function jsonBody(maxBytes: number) {
     } catch {
       throw invalid('The request body is not valid UTF-8.', { code: 'invalid_encoding' })
     }
+    let value: unknown
     try {
-      return parseJsonBounded(text, () => invalid(`The request body ${depthLimitText}.`, { code: 'invalid_json' }))
+      value = parseJsonBounded(text, () => invalid(`The request body ${depthLimitText}.`, { code: 'invalid_json' }))
     } catch (err) {
       if (err instanceof GatewayError) throw err
       throw invalid('The request body could not be parsed; send valid JSON with Content-Type: application/json.', {
         code: 'invalid_json',
       })
     }
+    return validate(value)
   }
 }
 

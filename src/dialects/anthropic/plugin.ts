@@ -149,7 +149,7 @@ function anthropicBatches(services: Services) {
         })
         return wire(batch, base(request))
       },
-      { parse: jsonBody(config.limits.maxJsonBodyBytes), body: BatchCreateBody, query: BetaQuery, response: BatchObject },
+      { parse: jsonBody(config.limits.maxJsonBodyBytes, BatchCreateBody), body: BatchCreateBody, query: BetaQuery, response: BatchObject },
     )
     .get(
       '/messages/batches',

@@ -97,7 +97,11 @@ export const FileListQuery = t.Object({
 
 export const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 256 }) })
 
-export const BatchCreateBody = t.Object({
-  // Items are validated one by one in core (custom_id, params) so errors name `requests.N.…`.
-  requests: t.Array(t.Unknown()),
-})
+export const BatchCreateBody = t.Object(
+  {
+    // Items are validated one by one in core (custom_id, params) so errors name `requests.N.…`.
+    requests: t.Array(t.Unknown()),
+  },
+  // Unknown fields are refused, as Anthropic does ("Extra inputs are not permitted").
+  { additionalProperties: false },
+)

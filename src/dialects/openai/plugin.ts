@@ -150,7 +150,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
         })
         return batchToWire(batch)
       },
-      { parse: jsonBody(config.limits.maxJsonBodyBytes), body: BatchCreateBody, query: ProviderQuery, response: BatchObject },
+      { parse: jsonBody(config.limits.maxJsonBodyBytes, BatchCreateBody), body: BatchCreateBody, query: ProviderQuery, response: BatchObject },
     )
     .get(
       '/batches',

@@ -131,20 +131,32 @@ export const S3StorageConfig = t.Object({
   }),
 })
 
-export const BatchCreateBody = t.Object({
-  input_file_id: t.String({ maxLength: 256 }),
-  endpoint: t.String({ maxLength: 64 }),
-  completion_window: t.String({ maxLength: 16 }),
-  metadata: t.Optional(
-    t.Union([t.Record(t.String({ maxLength: 64 }), t.String({ maxLength: 512 }), { maxProperties: 16 }), t.Null()]),
-  ),
-  output_expires_after: t.Optional(
-    t.Object({ anchor: t.Literal('created_at'), seconds: t.Integer({ minimum: 3600, maximum: 2592000 }) }),
-  ),
-  provider: ProviderField,
-  model: t.Optional(t.String({ minLength: 1, maxLength: 2048 })),
-  output_s3_uri: t.Optional(t.String({ maxLength: 1024 })),
-  role_arn: t.Optional(t.String({ maxLength: 2048 })),
-  requests: t.Optional(t.Array(t.Unknown())),
+/**
+ * OpenAI's metadata rules: at most 16 pairs, keys up to 64 characters, string values up to 512.
+ * The key length lives in the key pattern (a Record's key schema keeps no maxLength); the
+ * validation messages read the bounds back from it.
+ */
+const Metadata = t.Record(t.String({ pattern: '^[\\s\\S]{1,64}$' }), t.String({ maxLength: 512 }), {
+  maxProperties: 16,
+  additionalProperties: false,
 })
+
+/** Unknown fields are refused (additionalProperties: false), never dropped. */
+export const BatchCreateBody = t.Object(
+  {
+    input_file_id: t.String({ maxLength: 256 }),
+    endpoint: t.String({ maxLength: 64 }),
+    completion_window: t.String({ maxLength: 16 }),
+    metadata: t.Optional(t.Union([Metadata, t.Null()])),
+    output_expires_after: t.Optional(
+      t.Object({ anchor: t.Literal('created_at'), seconds: t.Integer({ minimum: 3600, maximum: 2592000 }) }),
+    ),
+    provider: ProviderField,
+    model: t.Optional(t.String({ minLength: 1, maxLength: 2048 })),
+    output_s3_uri: t.Optional(t.String({ maxLength: 1024 })),
+    role_arn: t.Optional(t.String({ maxLength: 2048 })),
+    requests: t.Optional(t.Array(t.Unknown())),
+  },
+  { additionalProperties: false },
+)
 export type BatchCreateBody = typeof BatchCreateBody.static
