@@ -42,13 +42,13 @@ const UploadCreateBody = t.Object({
   mime_type: t.String({ minLength: 1, maxLength: 255 }),
   expires_after: t.Optional(t.Object({ anchor: t.Literal('created_at'), seconds: t.Integer({ minimum: 3600, maximum: 2592000 }) })),
   provider: t.Optional(t.String()),
-})
+}, { additionalProperties: false })
 
 const UploadCompleteBody = t.Object({
   part_ids: t.Array(t.String(), { maxItems: 10_000 }),
   md5: t.Optional(t.String({ maxLength: 128 })),
   provider: t.Optional(t.String()),
-})
+}, { additionalProperties: false })
 
 const UploadParams = t.Object({ id: t.String({ maxLength: 200 }) })
 
@@ -69,7 +69,7 @@ function uploadToWire(upload: UploadRecord, file: StoredFile | null = null): Upl
 export function openaiUploads(services: Services, uploads: UploadService, prefix: '/openai' | '/openai/v1') {
   const { config, store, registry } = services
   const chooseProvider = providerChooser(registry.known())
-  const json = jsonBody(config.limits.maxJsonBodyBytes)
+  const limit = config.limits.maxJsonBodyBytes
   // Mounted inside the dialect plugin, which adds the prefix; the name only keeps the two mounts apart.
   return new Elysia({ name: `openai-uploads${prefix}` })
     .resolve(({ request }) => ({ tenant: resolveTenant(config.keys, request.headers, 'openai') }))
@@ -87,7 +87,7 @@ export function openaiUploads(services: Services, uploads: UploadService, prefix
             fileExpiresAfter: body.expires_after?.seconds ?? null,
           }),
         ),
-      { parse: json, body: UploadCreateBody, query: ProviderQuery, response: UploadObject },
+      { parse: jsonBody(limit, UploadCreateBody), body: UploadCreateBody, query: ProviderQuery, response: UploadObject },
     )
     .post(
       '/uploads/:id/parts',
@@ -115,7 +115,7 @@ export function openaiUploads(services: Services, uploads: UploadService, prefix
         const done = await uploads.complete(tenant, params.id, body.part_ids, body.md5)
         return uploadToWire(done.upload, done.file)
       },
-      { parse: json, params: UploadParams, body: UploadCompleteBody, query: ProviderQuery, response: UploadObject },
+      { parse: jsonBody(limit, UploadCompleteBody), params: UploadParams, body: UploadCompleteBody, query: ProviderQuery, response: UploadObject },
     )
     .post('/uploads/:id/cancel', ({ tenant, params }) => uploadToWire(uploads.cancel(tenant, params.id)), {
       // The SDK sends no body on cancel.
