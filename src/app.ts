@@ -48,7 +48,7 @@ export function buildApp(config: Config, store: Store, registry: Registry): { ap
       const reply = dialectOf(path) === 'anthropic' ? toAnthropicError(gw, requestId) : toOpenAIError(gw)
       set.status = reply.status
       const headers: Record<string, string> = { 'content-type': 'application/json', 'request-id': requestId }
-      if (gw.details.retryAfter !== undefined) headers['retry-after'] = String(Math.ceil(gw.details.retryAfter))
+      Object.assign(headers, retryHeaders(gw))
       return new Response(JSON.stringify(reply.body), { status: reply.status, headers })
     })
     .get('/health', () => ({ status: 'ok', version: VERSION, providers: registry.names() }))
@@ -57,6 +57,16 @@ export function buildApp(config: Config, store: Store, registry: Registry): { ap
   app.use(anthropicDialect(services))
   app.get('/openapi.json', () => openapiDocument(app, VERSION))
   return { app, services }
+}
+
+/** The provider's wait, passed on the way it sent it (both headers, whichever it gave). */
+function retryHeaders(e: GatewayError): Record<string, string> {
+  const { retryAfter, retryAfterMs } = e.details
+  const out: Record<string, string> = {}
+  const seconds = retryAfter ?? (retryAfterMs === undefined ? undefined : retryAfterMs / 1000)
+  if (seconds !== undefined) out['retry-after'] = String(Math.ceil(seconds))
+  if (retryAfterMs !== undefined) out['retry-after-ms'] = String(Math.round(retryAfterMs))
+  return out
 }
 
 const newRequestId = (): string => `req_${crypto.randomUUID().replaceAll('-', '')}`

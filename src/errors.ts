@@ -24,6 +24,39 @@ export interface GatewayErrorDetails {
   upstreamStatus?: number
   /** Seconds the provider asked us to wait (kind `upstream`, 429/503). */
   retryAfter?: number
+  /** Milliseconds the provider asked us to wait (`retry-after-ms`, OpenAI and Anthropic send it). */
+  retryAfterMs?: number
+}
+
+/**
+ * One machine code per way an upstream can fail, the same whichever provider failed (issue 11
+ * class 9). OpenAI envelopes carry it as `code`; both dialects derive status and type from it.
+ */
+export const UPSTREAM_FAILURE = {
+  /** No HTTP answer at all: refused, reset before the status line, DNS. 502. */
+  unreachable: 'upstream_unreachable',
+  /** No status line within the time-to-headers limit. 504. */
+  timeout: 'upstream_timeout',
+  /** The answer started, then the connection broke while its body was read. 502. */
+  reset: 'upstream_connection_reset',
+  /** 429 from the provider; its retry-after is passed on. */
+  rateLimited: 'rate_limit_exceeded',
+  /** The provider answered 5xx; its status is passed on. */
+  serverError: 'upstream_server_error',
+  /** 401/403: the provider refused the gateway's own credentials; the status is passed on. */
+  credentialsRefused: 'upstream_credentials_refused',
+} as const
+
+/**
+ * The HTTP status a caller sees for an `upstream` error, in both dialects: the provider's own
+ * status, except refused provider credentials — the gateway's misconfiguration, which providers
+ * report as 400, 401 or 403 — which are one 502 everywhere, so a client never takes them for a
+ * problem with its own key.
+ */
+export function upstreamClientStatus(e: GatewayError): number {
+  if (e.details.code === UPSTREAM_FAILURE.credentialsRefused) return 502
+  const s = e.details.upstreamStatus ?? 502
+  return s >= 400 && s <= 599 ? s : 502
 }
 
 export class GatewayError extends Error {

@@ -4,7 +4,7 @@
 
 import { depthLimitText, nestsDeeperThan, parseJsonBounded } from '../convert/json-depth'
 import type { ProviderName } from '../core/provider-name'
-import { GatewayError } from '../errors'
+import { GatewayError, UPSTREAM_FAILURE } from '../errors'
 
 export interface UpstreamPolicy {
   timeoutMs: number
@@ -35,7 +35,7 @@ export async function upstreamFetch(url: string, call: UpstreamCall, policy: Ups
   const doFetch = call.fetch ?? ((u: string, i: RequestInit) => fetch(u, i))
   let lastError: GatewayError | null = null
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0) await Bun.sleep(backoff(attempt, lastError?.details.retryAfter))
+    if (attempt > 0) await Bun.sleep(backoff(attempt, retryAfterSeconds(lastError)))
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), policy.timeoutMs)
     let res: Response
@@ -44,21 +44,16 @@ export async function upstreamFetch(url: string, call: UpstreamCall, policy: Ups
       res = await doFetch(url, { ...init, signal: controller.signal })
     } catch (err) {
       clearTimeout(timer)
-      lastError = controller.signal.aborted
-        ? new GatewayError('upstream_timeout', `${call.provider} did not answer "${call.what}" within ${policy.timeoutMs} ms`)
-        : new GatewayError('upstream_unreachable', `${call.provider} could not be reached for "${call.what}"`, {
-            code: networkCode(err),
-          })
+      // The socket error's own code (ECONNRESET, ECONNREFUSED…) is not passed on: every provider
+      // fails the same way here, with the one code for its kind.
+      lastError = err instanceof GatewayError ? err : connectFailure(call, policy, controller.signal.aborted)
       continue
     }
     // Headers arrived: the body may legitimately take longer than the timeout (large files).
     clearTimeout(timer)
     if (res.ok || call.okStatuses?.includes(res.status)) return guardBody(res, call)
     const message = credentialHint(call.provider, res.status, await call.readError(res).catch(() => ''))
-    lastError = new GatewayError('upstream', message || `${call.provider} answered ${res.status} to "${call.what}"`, {
-      upstreamStatus: res.status,
-      retryAfter: parseRetryAfter(res.headers.get('retry-after')),
-    })
+    lastError = upstreamStatusError(res, message || `${call.provider} answered ${res.status} to "${call.what}"`)
     if (!RETRYABLE.has(res.status)) break
   }
   throw lastError ?? new GatewayError('internal', `no attempt made for "${call.what}"`)
@@ -76,7 +71,9 @@ function guardBody(res: Response, call: UpstreamCall): Response {
       ? err
       : err instanceof SyntaxError
         ? new GatewayError('upstream', `${call.provider} sent a malformed answer to "${call.what}"`, { upstreamStatus: 502 })
-        : new GatewayError('upstream_unreachable', `${call.provider} dropped the connection during "${call.what}"`)
+        : new GatewayError('upstream_unreachable', `${call.provider} dropped the connection during "${call.what}"`, {
+            code: UPSTREAM_FAILURE.reset,
+          })
   const tooDeep = () =>
     new GatewayError('upstream', `${call.provider} sent an answer to "${call.what}" that ${depthLimitText}`, { upstreamStatus: 502 })
   const text = res.text.bind(res)
@@ -106,6 +103,39 @@ export function credentialHint(provider: string, status: number, message: string
   return `${provider} refused the gateway's provider credentials${message ? `: ${message}` : ''}`
 }
 
+function connectFailure(call: UpstreamCall, policy: UpstreamPolicy, timedOut: boolean): GatewayError {
+  return timedOut
+    ? new GatewayError('upstream_timeout', `${call.provider} did not answer "${call.what}" within ${policy.timeoutMs} ms`, {
+        code: UPSTREAM_FAILURE.timeout,
+      })
+    : new GatewayError('upstream_unreachable', `${call.provider} could not be reached for "${call.what}"`, {
+        code: UPSTREAM_FAILURE.unreachable,
+      })
+}
+
+/** The provider's non-2xx answer as a GatewayError: its status, the code for its kind, its retry-after. */
+export function upstreamStatusError(res: Response, message: string): GatewayError {
+  const status = res.status
+  const code =
+    status === 429
+      ? UPSTREAM_FAILURE.rateLimited
+      : status === 401 || status === 403
+        ? UPSTREAM_FAILURE.credentialsRefused
+        : status >= 500
+          ? UPSTREAM_FAILURE.serverError
+          : undefined
+  const retryAfterMs = Number(res.headers.get('retry-after-ms') ?? Number.NaN)
+  return new GatewayError('upstream', message, {
+    upstreamStatus: status,
+    code,
+    retryAfter: parseRetryAfter(res.headers.get('retry-after')),
+    ...(Number.isFinite(retryAfterMs) && retryAfterMs >= 0 ? { retryAfterMs } : {}),
+  })
+}
+
+const retryAfterSeconds = (e: GatewayError | null): number | undefined =>
+  e?.details.retryAfterMs !== undefined ? e.details.retryAfterMs / 1000 : e?.details.retryAfter
+
 /** Full-jitter exponential backoff, but never sooner than the provider's retry-after. */
 export function backoff(attempt: number, retryAfterSeconds?: number): number {
   const cap = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1))
@@ -122,11 +152,6 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000)
 }
 
-function networkCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? code : undefined
-}
-
 /** An error body nested too deep is read like one that is not JSON: as raw text. */
 export const notJson = (): Error => new SyntaxError('nested too deep')
 
@@ -138,7 +163,11 @@ export function depthGuardedFetch(provider: ProviderName) {
   return async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const res = await fetch(url, init)
     if (!/\bjson\b/i.test(res.headers.get('content-type') ?? '') || /jsonl/i.test(res.headers.get('content-type') ?? '')) return res
-    const text = await res.text()
+    const text = await res.text().catch(() => {
+      throw new GatewayError('upstream_unreachable', `${provider} dropped the connection while answering`, {
+        code: UPSTREAM_FAILURE.reset,
+      })
+    })
     const headers = new Headers(res.headers)
     // The body is handed on decoded: its old length and encoding no longer describe it.
     headers.delete('content-length')

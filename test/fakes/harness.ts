@@ -12,6 +12,11 @@ export interface Fault {
   /** Close the connection without an HTTP answer. */
   drop?: boolean
   /**
+   * Send the status line, the headers and the first `truncate` bytes of the real answer, then
+   * break the connection: a reset mid-body.
+   */
+  truncate?: number
+  /**
    * Run the real handler first, then apply the delay/drop to its answer: the upstream did the
    * work (created the batch) but the caller never hears back — a lost answer.
    */
@@ -41,7 +46,7 @@ export class FaultPlan {
   }
 
   /** Returns a response to send instead of the real one, 'drop', or undefined to go on. */
-  async apply(req: Request, url: URL, stage: 'before' | 'after' = 'before'): Promise<Response | 'drop' | undefined> {
+  async apply(req: Request, url: URL, stage: 'before' | 'after' = 'before'): Promise<Response | 'drop' | Truncate | undefined> {
     const fault = this.faults.find(
       (f) => (f.times ?? 1) > 0 && Boolean(f.afterHandler) === (stage === 'after') && (!f.match || f.match(req, url)),
     )
@@ -49,6 +54,7 @@ export class FaultPlan {
     fault.times = (fault.times ?? 1) - 1
     if (fault.delayMs) await Bun.sleep(fault.delayMs)
     if (fault.drop) return 'drop'
+    if (fault.truncate !== undefined) return { truncate: fault.truncate }
     if (fault.status === undefined) return undefined
     const body = fault.body === undefined ? '' : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body)
     return new Response(body, {
@@ -56,6 +62,33 @@ export class FaultPlan {
       headers: { 'content-type': 'application/json', ...fault.headers },
     })
   }
+}
+
+interface Truncate {
+  truncate: number
+}
+
+/** The answer's status and headers, `bytes` of its body, then a broken connection. */
+function truncated(res: Response, bytes: number): Response {
+  const reader = res.body?.getReader()
+  let left = bytes
+  const body = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const next = left > 0 ? await reader?.read() : undefined
+      if (!next || next.done) {
+        // A moment for the bytes sent so far to leave, then the break.
+        await Bun.sleep(20)
+        c.error(new Error('connection reset by fault injection'))
+        return
+      }
+      const piece = next.value.subarray(0, left)
+      left -= piece.length
+      c.enqueue(piece)
+    },
+  })
+  const headers = new Headers(res.headers)
+  headers.delete('content-length')
+  return new Response(body, { status: res.status, headers })
 }
 
 /** Headers go out, then the body stream errors: the client sees a broken connection. */
@@ -101,7 +134,7 @@ export function serveFake(handler: (req: Request, url: URL) => Response | Promis
       })
       const injected = await faults.apply(req, url)
       if (injected === 'drop') return dropped()
-      if (injected) return injected
+      if (injected instanceof Response) return injected
       let res: Response
       try {
         res = await handler(req, url)
@@ -109,8 +142,10 @@ export function serveFake(handler: (req: Request, url: URL) => Response | Promis
         console.error('fake handler crashed', err)
         return new Response(JSON.stringify({ error: String(err) }), { status: 500 })
       }
+      if (injected) return truncated(res, injected.truncate)
       const late = await faults.apply(req, url, 'after')
       if (late === 'drop') return dropped()
+      if (late && !(late instanceof Response)) return truncated(res, late.truncate)
       return late ?? res
     },
   })

@@ -129,12 +129,12 @@ describe('bedrock adapter: S3 files', () => {
     expect(err.details.code).toBe('NoSuchKey')
   })
 
-  test('wrong secret → upstream 403 SignatureDoesNotMatch', async () => {
+  test('wrong secret (SignatureDoesNotMatch) → upstream 403, credentials refused', async () => {
     const bad = new BedrockAdapter(configFor({ secretAccessKey: 'wrong-secret' }), policy)
     const err = await failure(bad.uploadFile(await spool('x\n'), meta()))
     expect(err.kind).toBe('upstream')
     expect(err.details.upstreamStatus).toBe(403)
-    expect(err.details.code).toBe('SignatureDoesNotMatch')
+    expect(err.details.code).toBe('upstream_credentials_refused')
     expect(err.message).not.toContain('wrong-secret')
   })
 

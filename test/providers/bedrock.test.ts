@@ -276,7 +276,7 @@ describe('bedrock adapter: upstream errors', () => {
   test('wrong secret → upstream 403', async () => {
     const bad = new BedrockAdapter({ ...config, secretAccessKey: 'wrong' }, policy)
     const err = await failure(bad.getBatch('arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijkl'))
-    expect({ kind: err.kind, status: err.details.upstreamStatus, code: err.details.code }).toEqual({ kind: 'upstream', status: 403, code: 'InvalidSignatureException' })
+    expect({ kind: err.kind, status: err.details.upstreamStatus, code: err.details.code }).toEqual({ kind: 'upstream', status: 403, code: 'upstream_credentials_refused' })
   })
 
   test('unknown job → upstream 404 ResourceNotFoundException', async () => {
@@ -293,7 +293,7 @@ describe('bedrock adapter: upstream errors', () => {
     expect({ kind: err.kind, message: err.message, details: err.details }).toEqual({
       kind: 'upstream',
       message: 'ThrottlingException: Rate exceeded',
-      details: { upstreamStatus: 429, retryAfter: 0, code: 'ThrottlingException' },
+      details: { upstreamStatus: 429, retryAfter: 0, code: 'rate_limit_exceeded' },
     })
   })
 

@@ -319,17 +319,17 @@ describe('batches', () => {
 })
 
 describe('errors', () => {
-  test('a wrong key is an upstream 401 (API_KEY_INVALID); a missing one a 403', async () => {
+  test('a wrong key (API_KEY_INVALID) is an upstream 401, a missing one a 403, both credentials-refused', async () => {
     const wrong = new GeminiAdapter({ apiKey: 'not-the-key', baseUrl: fake.url }, POLICY)
     const err = await caught(wrong.getBatch('batches/whatever'))
     expect(err.kind).toBe('upstream')
-    expect(err.details).toMatchObject({ upstreamStatus: 401, code: 'API_KEY_INVALID' })
+    expect(err.details).toMatchObject({ upstreamStatus: 401, code: 'upstream_credentials_refused' })
     expect(err.message).toContain('API key not valid')
     expect(err.message).not.toContain('not-the-key')
 
     const none = new GeminiAdapter({ apiKey: '', baseUrl: fake.url }, POLICY)
     const err2 = await caught(none.uploadFile(spool(line('a', 'hi')), meta('file_x')))
-    expect(err2.details).toMatchObject({ upstreamStatus: 403, code: 'PERMISSION_DENIED' })
+    expect(err2.details).toMatchObject({ upstreamStatus: 403, code: 'upstream_credentials_refused' })
   })
 
   test('429 and 500 are retried for reads', async () => {
@@ -345,7 +345,7 @@ describe('errors', () => {
     fake.faults.add({ status: 503, body: { error: { code: 503, message: 'down', status: 'UNAVAILABLE' } }, times: 3 })
     const err = await caught(adapter.getBatch('batches/any'))
     expect(err.kind).toBe('upstream')
-    expect(err.details).toMatchObject({ upstreamStatus: 503, code: 'UNAVAILABLE' })
+    expect(err.details).toMatchObject({ upstreamStatus: 503, code: 'upstream_server_error' })
     expect(err.message).toBe('down')
   })
 

@@ -1,7 +1,7 @@
 // GatewayError → HTTP status + Anthropic's envelope {type:"error", error:{type,message}, request_id}.
 // Keyed by ErrorKind so a new kind does not compile until this dialect handles it.
 
-import type { ErrorKind, GatewayError } from '../../errors'
+import { type ErrorKind, type GatewayError, upstreamClientStatus } from '../../errors'
 
 const byStatus = (status: number): string => {
   if (status === 401) return 'authentication_error'
@@ -23,10 +23,7 @@ const STATUS: Record<ErrorKind, (e: GatewayError) => number> = {
   conflict: () => 400,
   too_large: () => 413,
   unsupported: () => 400,
-  upstream: (e) => {
-    const s = e.details.upstreamStatus ?? 502
-    return s >= 400 && s <= 599 ? s : 502
-  },
+  upstream: upstreamClientStatus,
   upstream_unreachable: () => 502,
   upstream_timeout: () => 504,
   internal: () => 500,

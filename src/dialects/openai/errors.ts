@@ -1,7 +1,7 @@
 // GatewayError → HTTP status + OpenAI's envelope {error:{message,type,param,code}}. The record is
 // keyed by ErrorKind, so a new kind does not compile until this dialect handles it.
 
-import type { ErrorKind, GatewayError } from '../../errors'
+import { type ErrorKind, type GatewayError, upstreamClientStatus } from '../../errors'
 
 interface Mapping {
   status: (e: GatewayError) => number
@@ -9,10 +9,6 @@ interface Mapping {
   code: string | null
 }
 
-const upstreamStatus = (e: GatewayError): number => {
-  const s = e.details.upstreamStatus ?? 502
-  return s >= 400 && s <= 599 ? s : 502
-}
 const byStatus = (status: number): string =>
   status === 401 ? 'authentication_error' : status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error'
 
@@ -23,7 +19,7 @@ const MAPPING: Record<ErrorKind, Mapping> = {
   conflict: { status: () => 400, type: () => 'invalid_request_error', code: null },
   too_large: { status: () => 413, type: () => 'invalid_request_error', code: 'limit_exceeded' },
   unsupported: { status: () => 400, type: () => 'invalid_request_error', code: 'unsupported_provider' },
-  upstream: { status: upstreamStatus, type: byStatus, code: null },
+  upstream: { status: upstreamClientStatus, type: byStatus, code: null },
   upstream_unreachable: { status: () => 502, type: () => 'server_error', code: 'upstream_unreachable' },
   upstream_timeout: { status: () => 504, type: () => 'server_error', code: 'upstream_timeout' },
   internal: { status: () => 500, type: () => 'server_error', code: null },

@@ -7,7 +7,7 @@ import type { AwsClient } from 'aws4fetch'
 import { isTerminal, type ResultRef, type UpstreamBatch } from '../../core/batch'
 import type { FileLocation } from '../../core/file'
 import type { BedrockConfig } from '../../config'
-import { GatewayError, invalid } from '../../errors'
+import { GatewayError, invalid, UPSTREAM_FAILURE } from '../../errors'
 import type { ProviderName } from '../../core/provider-name'
 import type {
   AdapterOptions,
@@ -172,7 +172,11 @@ export class BedrockAdapter implements Provider {
     } catch (err) {
       if (err instanceof GatewayError && err.details.upstreamStatus === 404) return null
       if (err instanceof SyntaxError) return null
-      throw err
+      if (err instanceof GatewayError) throw err
+      // The object's body broke off while it was read.
+      throw new GatewayError('upstream_unreachable', 'bedrock dropped the connection while the job manifest was read', {
+        code: UPSTREAM_FAILURE.reset,
+      })
     }
   }
 

@@ -3,9 +3,9 @@
 // Google error envelope's status/reason is kept as the GatewayError's `code`.
 
 import type { GeminiConfig } from '../../config'
-import { GatewayError } from '../../errors'
+import { GatewayError, UPSTREAM_FAILURE } from '../../errors'
 import { parseJsonBounded } from '../../convert/json-depth'
-import { notJson, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
+import { credentialHint, notJson, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 import type { GeminiErrorEnvelope } from './wire'
 
 export interface GeminiCall {
@@ -67,21 +67,25 @@ export class GeminiRest {
     try {
       return await res.json()
     } catch (err) {
-      // Already a GatewayError that names the fault (e.g. the depth limit): kept as is.
-      if (err instanceof GatewayError && err.kind === 'upstream') throw err
+      // Already a GatewayError that names the fault (the depth limit, a reset mid-body): kept as is.
+      if (err instanceof GatewayError) throw err
       throw new GatewayError('upstream', `gemini sent an unreadable answer to "${call.what}"`, { upstreamStatus: 502 })
     }
   }
 }
 
 /**
- * A wrong key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID upstream. Reported as 401 so
- * the gateway blames its own credentials, not the caller's request; the reason stays in `code`.
+ * A wrong key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID upstream. Reported as 401 with
+ * the credentials-refused code, like every provider's refusal of the gateway's own key. Other
+ * Google reasons fill `code` only where the failure kind has none (upstream-fetch.ts).
  */
 function withGoogleCode(err: unknown, info: GoogleErrorInfo | undefined): unknown {
   if (!(err instanceof GatewayError) || err.kind !== 'upstream' || info?.code === undefined) return err
-  const upstreamStatus = info.code === 'API_KEY_INVALID' ? 401 : err.details.upstreamStatus
-  return new GatewayError('upstream', err.message, { ...err.details, code: info.code, upstreamStatus })
+  if (info.code === 'API_KEY_INVALID') {
+    const message = credentialHint('gemini', 401, err.message)
+    return new GatewayError('upstream', message, { ...err.details, code: UPSTREAM_FAILURE.credentialsRefused, upstreamStatus: 401 })
+  }
+  return new GatewayError('upstream', err.message, { ...err.details, code: err.details.code ?? info.code })
 }
 
 async function readGoogleError(res: Response): Promise<GoogleErrorInfo> {

@@ -2,7 +2,7 @@
 // mapping is direct; uploads bypass the client's FormData (it buffers whole files, see
 // multipart-body.ts) and stream the spool file instead.
 
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai'
+import OpenAI from 'openai'
 import type { Batch as OpenAIBatch } from 'openai/resources/batches'
 import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { FileLocation } from '../../core/file'
@@ -12,7 +12,7 @@ import { GatewayError } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
 import type { AdapterOptions, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
-import { credentialHint, depthGuardedFetch, readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
+import { depthGuardedFetch, readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
 
@@ -33,12 +33,15 @@ export class OpenAIAdapter implements Provider {
     options: AdapterOptions = {},
   ) {
     this.name = options.name ?? this.kind
+    // The client only builds requests and parses answers. Its own retries and error wrapping are
+    // off: every call goes through upstreamFetch like every other provider's, so timeouts,
+    // retries, retry-after and failure codes are the same whichever provider failed.
     this.client = new OpenAI({
       apiKey: config.apiKey,
       baseURL: config.baseUrl,
-      timeout: policy.timeoutMs,
-      maxRetries: policy.retries,
-      fetch: depthGuardedFetch('openai'),
+      timeout: CLIENT_TIMEOUT_MS,
+      maxRetries: 0,
+      fetch: (url, init) => this.send(url, init),
     })
   }
 
@@ -140,6 +143,25 @@ export class OpenAIAdapter implements Provider {
     return null
   }
 
+  private send(url: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    const href = url instanceof Request ? url.url : String(url)
+    const method = (init.method ?? 'GET').toUpperCase()
+    const path = new URL(href).pathname
+    return upstreamFetch(
+      href,
+      {
+        provider: this.name,
+        what: describeCall(method, path),
+        // Creates are never repeated (a timeout must not create twice); reads, deletes and cancels are.
+        idempotent: method !== 'POST' || path.endsWith('/cancel'),
+        readError: readJsonErrorMessage,
+        init: () => init,
+        fetch: depthGuardedFetch('openai'),
+      },
+      this.policy,
+    )
+  }
+
   /** The client's errors become GatewayErrors here, once, keeping OpenAI's status and message. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -161,22 +183,30 @@ function taggedMetadata(metadata: Record<string, string> | null, gatewayId: stri
   return { ...own, [GATEWAY_ID_KEY]: gatewayId }
 }
 
+/** What upstreamFetch threw, found again inside the client's wrapping (it keeps it as `cause`). */
 export function fromClientError(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err
-  if (err instanceof APIConnectionTimeoutError) {
-    return new GatewayError('upstream_timeout', 'openai did not answer in time')
-  }
-  if (err instanceof APIConnectionError) return new GatewayError('upstream_unreachable', 'openai could not be reached')
-  if (err instanceof APIError && err.status !== undefined) {
-    const body = err.error as { message?: unknown } | undefined
-    const message = credentialHint('openai', err.status, typeof body?.message === 'string' ? body.message : `openai answered ${err.status}`)
-    return new GatewayError('upstream', message, {
-      upstreamStatus: err.status,
-      param: typeof err.param === 'string' ? err.param : undefined,
-      code: typeof err.code === 'string' ? err.code : undefined,
-    })
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof GatewayError) return e
   }
   return new GatewayError('internal', 'unexpected failure talking to openai')
+}
+
+/** Headers-time limits are upstreamFetch's; the client's own timer only guards against a hang. */
+const CLIENT_TIMEOUT_MS = 60 * 60 * 1000
+
+/** A short name for the call in messages; never the path itself, which carries upstream ids. */
+function describeCall(method: string, path: string): string {
+  const tail = path.replace(/^.*?\/(files|batches)\b/, '$1')
+  if (tail.startsWith('files')) {
+    if (tail.endsWith('/content')) return 'download file'
+    if (method === 'DELETE') return 'delete file'
+    return tail === 'files' ? (method === 'POST' ? 'upload file' : 'list files') : 'get file'
+  }
+  if (tail.startsWith('batches')) {
+    if (tail.endsWith('/cancel')) return 'cancel batch'
+    return tail === 'batches' ? (method === 'POST' ? 'create batch' : 'list batches') : 'get batch'
+  }
+  return `${method} request`
 }
 
 function toUpstreamBatch(b: OpenAIBatch): UpstreamBatch {
