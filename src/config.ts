@@ -15,6 +15,7 @@ import {
   REGION_PATTERN,
 } from './config/instances'
 import { readReporting, REPORTING_SETTINGS, type ReportingConfig } from './config/reporting'
+import { STORE_SETTINGS, type StoreConfig, storeConfig } from './config/store'
 import type { ProviderName } from './core/provider-name'
 
 export type { AnthropicConfig, BedrockConfig, GeminiConfig, InstanceConfig, InstanceLimits, OpenAIConfig } from './config/instances'
@@ -49,6 +50,8 @@ export interface Config {
   configFile: string | null
   /** Watcher, prices and webhooks (issue 15). */
   reporting: ReportingConfig
+  /** SQLite (default) or PostgreSQL + bucket (config/store.ts). */
+  store: StoreConfig
 }
 
 export class ConfigError extends Error {
@@ -67,6 +70,7 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['BATCHGATE_HOST', '0.0.0.0', 'address to listen on'],
   ['BATCHGATE_PORT', '8080', 'port to listen on'],
   ['BATCHGATE_DATA_DIR', './data', 'SQLite database, blob store and upload spool'],
+  ...STORE_SETTINGS,
   ['BATCHGATE_PUBLIC_URL', '(request origin)', 'base URL clients reach the gateway at (Anthropic results_url)'],
   ['BATCHGATE_CONFIG', '(none)', 'TOML file with [tenants.NAME] and [providers.NAME] tables (docs/deploy.md)'],
   ['BATCHGATE_KEYS', '(open gateway)', 'virtual keys: tenant=secret,tenant2=secret2'],
@@ -163,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     providers,
     configFile,
     reporting: readReporting({ str, int, url }, problems),
+    store: storeConfig(str, int, region, problems),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

@@ -43,7 +43,15 @@ export function registerUpstreams(urls: Iterable<string | null | undefined>): vo
 /** Every credential the config holds, and where the upstreams live. */
 export function registerConfigSecrets(config: Config): void {
   const instances = [...config.providers.values()]
-  registerSecrets([...instances.flatMap(instanceSecrets), ...(config.keys?.keys() ?? []), config.reporting.webhook?.secret, config.reporting.adminKey])
+  registerSecrets([
+    ...instances.flatMap(instanceSecrets),
+    ...(config.keys?.keys() ?? []),
+    config.reporting.webhook?.secret,
+    config.reporting.adminKey,
+    databasePassword(config.store.databaseUrl),
+    config.store.blobAws?.secretAccessKey,
+    config.store.blobAws?.sessionToken ?? undefined,
+  ])
   registerUpstreams(instances.flatMap(instanceUpstreams))
 }
 
@@ -99,4 +107,14 @@ export function setLogSink(next: Sink | null): void {
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (ORDER[level] < ORDER[minLevel]) return
   sink(level, redact(JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields })))
+}
+
+/** The password inside BATCHGATE_DATABASE_URL, if any (a driver error could echo it). */
+function databasePassword(url: string | null): string | undefined {
+  if (!url) return undefined
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined
+  } catch {
+    return undefined
+  }
 }

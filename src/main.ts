@@ -6,9 +6,9 @@ import { ConfigError, configuredProviders, loadConfig, SETTINGS } from './config
 import { log, registerConfigSecrets } from './log'
 import { buildRegistry } from './providers/registry'
 import { missingOwners } from './core/owned-instances'
-import { reconcileOnStart } from './core/reconcile'
+import { reconcileOnStart, startReconciler } from './core/reconcile'
 import { DataDirError } from './store/data-dir'
-import { openStore } from './store/store'
+import { openConfiguredStore, type Store } from './store/store'
 import { VERSION } from './version'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -41,11 +41,12 @@ async function main(argv: string[]): Promise<number> {
   }
 
   registerConfigSecrets(config)
-  let store: ReturnType<typeof openStore>
+  let store: Store
   try {
-    store = openStore(config.dataDir)
+    store = await openConfiguredStore(config)
   } catch (err) {
-    const message = err instanceof DataDirError ? err.message : `cannot open the database in '${config.dataDir}': ${(err as Error).message}`
+    const where = config.store.databaseUrl ? 'BATCHGATE_DATABASE_URL' : `'${config.dataDir}'`
+    const message = err instanceof DataDirError ? err.message : `cannot open the database in ${where}: ${(err as Error).message}`
     console.error(`batchgate: ${message}`)
     return 1
   }
@@ -53,13 +54,15 @@ async function main(argv: string[]): Promise<number> {
   const stranded = await missingOwners(store, registry.names())
   if (stranded.length > 0) {
     for (const problem of stranded) console.error(`batchgate: ${problem}`)
-    store.close()
+    await store.close()
     return 1
   }
   await reconcileOnStart(store, registry)
+  const stopReconciler = startReconciler(store, registry)
   const { app, services } = buildApp(config, store, registry)
-  // One instance per SQLite database: leases a previous run held died with it.
-  await store.watch.releaseAll()
+  // One instance per SQLite database: leases a previous run held died with it. A shared
+  // database's leases belong to live instances too; they run out by themselves.
+  if (!store.shared) await store.watch.releaseAll()
   services.watcher.start()
   const server = Bun.serve({
     hostname: config.host,
@@ -73,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   const providers = configuredProviders(config)
   console.log(
     `batchgate ${VERSION} listening on http://${config.host}:${server.port} ` +
-      `(providers: ${providers.join(', ') || 'none'}; data: ${config.dataDir}; ` +
+      `(providers: ${providers.join(', ') || 'none'}; data: ${config.store.databaseUrl ? `PostgreSQL + ${config.store.blobUrl}` : config.dataDir}; ` +
       `${config.keys ? `${config.keys.size} virtual keys` : 'OPEN: no BATCHGATE_KEYS set, anyone can call'})`,
   )
   if (!config.keys) log('warn', 'BATCHGATE_KEYS is not set: the gateway is open to anyone who can reach it')
@@ -88,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
     await server.stop(false)
     clearTimeout(timer)
     await services.watcher.stop()
+    await stopReconciler()
     await store.close()
     process.exit(0)
   }

@@ -10,6 +10,10 @@
 //   the call may have made (findBatch). Found: adopted, so it shows in the tenant's list as the
 //   create would have. Not found: abandoned. Lookup failed (upstream down, provider no longer
 //   configured): kept, and tried again at the next start — the row stays invisible meanwhile.
+// Several instances on one database (store.shared): a pending row names the instance doing it;
+// only rows whose owner is gone (no fresh heartbeat) are touched, each claimed first with one
+// conditional update, so exactly one live instance reconciles it. Shared stores repeat the sweep
+// while running (startReconciler), which is how a crashed instance's intents are taken over.
 // Lookups run one at a time so one adoption is visible to the next (isMapped), and a provider
 // whose lookup failed is not asked again in the same start: with the upstream down, start-up
 // waits out one call's timeout and retries per provider, not per pending row.
@@ -38,25 +42,73 @@ export interface ReconcileReport {
   deferred: string[]
 }
 
-export async function reconcileOnStart(store: Store, registry: Registry): Promise<ReconcileReport> {
-  const report: ReconcileReport = {
-    spoolFilesRemoved: store.blobs.clearSpool(),
-    orphanBlobsRemoved: 0,
-    leftoversAborted: [],
-    uploadsCleaned: [],
-    uploadsDropped: [],
-    createsAdopted: [],
-    createsAbandoned: [],
-    deferred: [],
-  }
-  const upstreams = new Upstreams(registry)
-  for (const upload of await store.files.pendingUploads()) await reconcileUpload(store, upstreams, upload, report)
-  report.orphanBlobsRemoved = await removeOrphanBlobs(store)
-  for (const create of await store.batches.pendingCreates()) await reconcileCreate(store, upstreams, create, report)
+const emptyReport = (): ReconcileReport => ({
+  spoolFilesRemoved: 0,
+  orphanBlobsRemoved: 0,
+  leftoversAborted: [],
+  uploadsCleaned: [],
+  uploadsDropped: [],
+  createsAdopted: [],
+  createsAbandoned: [],
+  deferred: [],
+})
 
+export async function reconcileOnStart(store: Store, registry: Registry): Promise<ReconcileReport> {
+  const report = emptyReport()
+  report.spoolFilesRemoved = store.blobs.clearSpool()
+  await reconcileOrphans(store, registry, report, true)
   const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
   if (acted) log('info', 'reconciled after restart', summary(report))
   return report
+}
+
+/** Reconciles the pending rows of gone instances; with `sweepBlobs`, also unowned blobs (one instance at a time). */
+export async function reconcileOrphans(store: Store, registry: Registry, report = emptyReport(), sweepBlobs = false): Promise<ReconcileReport> {
+  const upstreams = new Upstreams(registry)
+  const live = await store.liveOwners()
+  const orphaned = (owner: string | null | undefined) => !owner || !live.has(owner)
+  for (const upload of await store.files.pendingUploads()) {
+    if (!orphaned(upload.owner) || !(await store.files.claimPending(upload.id, upload.owner ?? null))) continue
+    await reconcileUpload(store, upstreams, upload, report)
+  }
+  if (sweepBlobs) {
+    const ttl = store.instances.ttlMs
+    report.orphanBlobsRemoved = (await store.leases.withLease('sweep-blobs', ttl, () => removeOrphanBlobs(store))) ?? 0
+  }
+  for (const create of await store.batches.pendingCreates()) {
+    if (!orphaned(create.owner) || !(await store.batches.claimIntent(create.id, create.owner))) continue
+    await reconcileCreate(store, upstreams, create, report)
+  }
+  return report
+}
+
+/**
+ * Shared stores only: sweeps every half lease TTL, so a crashed instance's intents are finished
+ * by a live one soon after its heartbeat expires. Returns the stop function.
+ */
+export function startReconciler(store: Store, registry: Registry): () => Promise<void> {
+  if (!store.shared) return async () => undefined
+  let running: Promise<unknown> = Promise.resolve()
+  let stopped = false
+  const timer = setInterval(() => {
+    running = running.then(async () => {
+      if (stopped) return
+      try {
+        await store.instances.prune()
+        const report = await reconcileOrphans(store, registry)
+        const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
+        if (acted) log('info', 'took over the intents of a gone instance', summary(report))
+      } catch (err) {
+        log('warn', 'background reconciliation failed; retrying', describe(err))
+      }
+    })
+  }, Math.max(100, Math.floor(store.instances.ttlMs / 2)))
+  timer.unref?.()
+  return async () => {
+    stopped = true
+    clearInterval(timer)
+    await running
+  }
 }
 
 async function reconcileUpload(store: Store, upstreams: Upstreams, upload: PendingUpload, report: ReconcileReport): Promise<void> {
@@ -65,6 +117,7 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
   const provider = upstreams.get(upload.provider)
   if (typeof provider === 'string') {
     report.deferred.push(upload.id)
+    await store.files.releasePending(upload.id)
     log('warn', `interrupted upload kept for the next start: provider ${provider}`, { id: upload.id, provider: upload.provider })
     return
   }
@@ -74,7 +127,10 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
     report.uploadsDropped.push(upload.id)
     return
   }
-  if (!(await closeLeftover(upstreams, provider, upload, report))) return
+  if (!(await closeLeftover(upstreams, provider, upload, report))) {
+    await store.files.releasePending(upload.id)
+    return
+  }
   if (!provider.findUpload) {
     // OpenAI and Anthropic files carry nothing the gateway chose, so a half-finished upload
     // cannot be told apart from the account's other files; an operator gets what is known.
@@ -102,6 +158,7 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
   } catch (err) {
     upstreams.failed(upload.provider)
     report.deferred.push(upload.id)
+    await store.files.releasePending(upload.id)
     log('warn', 'interrupted upload kept for the next start: lookup failed', { id: upload.id, ...describe(err) })
   }
 }
@@ -129,6 +186,7 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
   const provider = upstreams.get(create.provider)
   if (typeof provider === 'string') {
     report.deferred.push(create.id)
+    await store.batches.releaseIntent(create.id)
     log('warn', `interrupted create kept for the next start: provider ${provider}`, { id: create.id, provider: create.provider })
     return
   }
@@ -157,6 +215,7 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
   } catch (err) {
     upstreams.failed(create.provider)
     report.deferred.push(create.id)
+    await store.batches.releaseIntent(create.id)
     log('warn', 'interrupted create kept for the next start: lookup failed', { id: create.id, ...describe(err) })
   }
 }

@@ -66,6 +66,8 @@ export const toBatch = (row: BatchRow): StoredBatch => ({
 })
 
 export interface PendingCreate {
+  /** The instance doing the create (store/leases.ts); null on rows from before schema v2. */
+  owner: string | null
   id: string
   provider: ProviderName
   intent: Record<string, unknown>
@@ -73,14 +75,18 @@ export interface PendingCreate {
 }
 
 export class BatchMappings {
-  constructor(private readonly db: SqlDb) {}
+  /** `owner`: this instance's id, written on the intents of creates it starts. */
+  constructor(
+    private readonly db: SqlDb,
+    private readonly owner: string,
+  ) {}
 
   /** Step 1 of a create: the id exists, invisible to reads, before the upstream call. */
   async recordIntent(b: BatchIntent): Promise<void> {
     await this.db.run(
       `INSERT INTO batches (id, tenant, provider, dialect, upstream_id, endpoint, input_file_id,
-         completion_window, metadata, created_at, snapshot, id_scheme, state, intent)
-       VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, 'creating', ?)`,
+         completion_window, metadata, created_at, snapshot, id_scheme, state, intent, owner)
+       VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, 'creating', ?, ?)`,
       [
         b.id,
         b.tenant,
@@ -93,6 +99,7 @@ export class BatchMappings {
         b.createdAt,
         b.idScheme,
         json(b.intent),
+        this.owner,
       ],
     )
   }
@@ -113,10 +120,11 @@ export class BatchMappings {
   }
 
   async pendingCreates(): Promise<PendingCreate[]> {
-    const rows = await this.db.all<{ id: string; provider: string; intent: string | null; created_at: number | string }>(
-      `SELECT id, provider, intent, created_at FROM batches WHERE state = 'creating' ORDER BY id`,
+    const rows = await this.db.all<{ id: string; provider: string; intent: string | null; created_at: number | string; owner: string | null }>(
+      `SELECT id, provider, intent, created_at, owner FROM batches WHERE state = 'creating' ORDER BY id`,
     )
     return rows.map((r) => ({
+      owner: r.owner,
       id: r.id,
       provider: r.provider as ProviderName,
       intent: JSON.parse(r.intent ?? '{}') as Record<string, unknown>,
@@ -130,6 +138,22 @@ export class BatchMappings {
       `SELECT provider, COUNT(*) AS n FROM batches WHERE state != 'deleted' GROUP BY provider`,
     )
     return new Map(rows.map((r) => [r.provider, num(r.n)]))
+  }
+
+  /** Takes an intent over from `from` (a gone instance); exactly one concurrent claimer wins. */
+  async claimIntent(id: string, from: string | null, to: string | null = this.owner): Promise<boolean> {
+    return (
+      (await this.db.run(`UPDATE batches SET owner = ? WHERE id = ? AND state = 'creating' AND COALESCE(owner, '') = ?`, [
+        to,
+        id,
+        from ?? '',
+      ])) === 1
+    )
+  }
+
+  /** Gives up a claim (the lookup failed): the next sweep, on any instance, tries again. */
+  async releaseIntent(id: string): Promise<void> {
+    await this.claimIntent(id, this.owner, null)
   }
 
   /** Whether some gateway batch already maps this upstream batch (so a lookup must not adopt it). */

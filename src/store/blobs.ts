@@ -37,3 +37,16 @@ export function parseBlobName(name: string): BlobRef | null {
   const m = /^([a-z0-9_-]+)\.(jsonl|ids)$/i.exec(name)
   return m ? { fileId: m[1] as string, kind: m[2] === 'ids' ? 'ids' : 'content' } : null
 }
+
+export interface BlobBucket {
+  bucket: string
+  /** Key prefix without leading or trailing slash; '' for the bucket root. */
+  prefix: string
+}
+
+/** `s3://bucket/prefix` → bucket and prefix; null when it is not one. */
+export function parseBlobUrl(raw: string): BlobBucket | null {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/.exec(raw.trim())
+  if (!m) return null
+  return { bucket: m[1] as string, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') }
+}

@@ -45,6 +45,8 @@ export interface PendingUpload {
   storage: PendingStorage | null
   /** What the upload had opened upstream when it was last heard of (start-up closes it). */
   leftover?: UpstreamLeftover
+  /** The instance doing the upload (store/leases.ts); null on rows from before schema v2. */
+  owner?: string | null
 }
 
 /** The `location` column of a pending row: not a FileLocation yet, only where it was going. */
@@ -78,7 +80,11 @@ const FILE_COLUMNS = `id, tenant, provider, dialect, location, upstream_key, pur
   mime_type, created_at, expires_at, facts, state`
 
 export class FileMappings {
-  constructor(private readonly db: SqlDb) {}
+  /** `owner`: this instance's id, written on the rows of uploads it starts. */
+  constructor(
+    private readonly db: SqlDb,
+    private readonly owner: string,
+  ) {}
 
   private async byKey(provider: ProviderName, upstreamKey: string): Promise<StoredFile | null> {
     const row = await this.db.get<FileRow>(`SELECT * FROM files WHERE provider = ? AND upstream_key = ?`, [provider, upstreamKey])
@@ -125,9 +131,9 @@ export class FileMappings {
   async recordPending(p: PendingUpload): Promise<void> {
     const location: PendingLocation = { kind: 'pending', storage: p.storage }
     await this.db.run(
-      `INSERT INTO files (${FILE_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, '{"format":"raw"}', 'pending')`,
-      [p.id, p.tenant, p.provider, p.dialect, json(location), p.purpose, p.filename, p.bytes, p.mimeType, p.startedAt],
+      `INSERT INTO files (${FILE_COLUMNS}, owner)
+       VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, '{"format":"raw"}', 'pending', ?)`,
+      [p.id, p.tenant, p.provider, p.dialect, json(location), p.purpose, p.filename, p.bytes, p.mimeType, p.startedAt, this.owner],
     )
   }
 
@@ -171,7 +177,7 @@ export class FileMappings {
   }
 
   async pendingUploads(): Promise<PendingUpload[]> {
-    const rows = await this.db.all<FileRow>(`SELECT * FROM files WHERE state = 'pending' ORDER BY id`)
+    const rows = await this.db.all<FileRow & { owner: string | null }>(`SELECT * FROM files WHERE state = 'pending' ORDER BY id`)
     return rows.map((row) => ({
       id: row.id,
       tenant: row.tenant,
@@ -183,6 +189,7 @@ export class FileMappings {
       mimeType: row.mime_type,
       startedAt: num(row.created_at),
       ...pendingWhere(row.location),
+      owner: row.owner,
     }))
   }
 
@@ -190,6 +197,25 @@ export class FileMappings {
   async countByProvider(): Promise<Map<string, number>> {
     const rows = await this.db.all<{ provider: string; n: number | string }>(`SELECT provider, COUNT(*) AS n FROM files GROUP BY provider`)
     return new Map(rows.map((r) => [r.provider, num(r.n)]))
+  }
+
+  /**
+   * Takes a pending upload over from `from` (a gone instance): one conditional update, so of
+   * several instances trying at once exactly one gets true.
+   */
+  async claimPending(id: string, from: string | null, to: string | null = this.owner): Promise<boolean> {
+    return (
+      (await this.db.run(`UPDATE files SET owner = ? WHERE id = ? AND state = 'pending' AND COALESCE(owner, '') = ?`, [
+        to,
+        id,
+        from ?? '',
+      ])) === 1
+    )
+  }
+
+  /** Gives up a claim (the lookup failed): the next sweep, on any instance, tries again. */
+  async releasePending(id: string): Promise<void> {
+    await this.claimPending(id, this.owner, null)
   }
 
   /** Whether any row, in any state, holds this id (blob sweeping at start-up). */

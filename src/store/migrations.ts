@@ -1,5 +1,7 @@
-// Ordered, append-only schema steps. Step N moves the database from version N-1 to N; never edit
-// a step that has shipped — add a new one.
+// Ordered, append-only schema steps, the same for SQLite and PostgreSQL. Step N moves the database
+// from version N-1 to N; never edit a step that has shipped — add a new one. Steps are written
+// in SQLite's dialect; `forPostgres` maps the few types that differ, so both engines get the same
+// tables, the same indexes and — through byte-order collation of ids — the same paging order.
 
 export const MIGRATIONS: readonly string[] = [
   // 1: files and batches with gateway ids, owner, upstream mapping and conversion facts.
@@ -101,4 +103,38 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at) WHERE delivered_at IS NULL AND gave_up_at IS NULL;
   `,
+  // 3 (issue 14): several instances on one database. A pending upload or create names the instance doing
+  // it (`owner`); instances heartbeat, and another instance takes an intent over only once its
+  // owner's heartbeat has expired (core/reconcile.ts). `leases` are named, expiring locks for
+  // background jobs (store/leases.ts).
+  `
+  ALTER TABLE files ADD COLUMN owner TEXT;
+  ALTER TABLE batches ADD COLUMN owner TEXT;
+  CREATE INDEX files_pending ON files (state) WHERE state = 'pending';
+  CREATE INDEX batches_creating ON batches (state) WHERE state = 'creating';
+  CREATE INDEX batches_provider_upstream ON batches (provider, upstream_id);
+  CREATE TABLE instances (
+    id           TEXT PRIMARY KEY,
+    started_at   INTEGER NOT NULL,      -- unix ms
+    heartbeat_at INTEGER NOT NULL       -- unix ms; stale past the lease TTL = the instance is gone
+  );
+  CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,           -- instance id
+    expires_at INTEGER NOT NULL         -- unix ms
+  );
+  `,
 ]
+
+/**
+ * The PostgreSQL text of a step: 64-bit integers (bytes and unix-ms times outgrow int4), 8-byte
+ * floats (SQLite's REAL is a double; PostgreSQL's is 4 bytes), and
+ * ids compared byte by byte ("C"), as SQLite does — a locale collation would ignore `_` and `-`
+ * and page gateway ids in another order.
+ */
+export function forPostgres(step: string): string {
+  return step
+    .replace(/\bINTEGER\b/g, 'BIGINT')
+    .replace(/\bREAL\b/g, 'DOUBLE PRECISION')
+    .replace(/^(\s+)(\w+)(\s+)TEXT\b/gm, '$1$2$3TEXT COLLATE "C"')
+}

@@ -1,13 +1,19 @@
-// The store as the rest of the gateway sees it: the two mapping tables and the blob store behind
-// one interface, every method async so the engine behind it can be SQLite (default, under
-// BATCHGATE_DATA_DIR) or a server shared by several instances.
+// The store as the rest of the gateway sees it: the two mapping tables, the blob store, and the
+// instance/lease tables behind one interface, every method async so the engine behind it can be
+// SQLite (default, under BATCHGATE_DATA_DIR) or PostgreSQL shared by several instances
+// (BATCHGATE_DATABASE_URL, blobs in BATCHGATE_BLOB_URL).
 
 import type { Database } from 'bun:sqlite'
+import type { Config } from '../config'
 import { BatchMappings } from './batch-mappings'
-import type { BlobStore } from './blobs'
+import { type BlobStore, parseBlobUrl } from './blobs'
 import { openDatabase } from './db'
 import { FileMappings } from './file-mappings'
+import { Instances, Leases } from './leases'
 import { LocalBlobStore } from './local-blobs'
+import { PgDb } from './pg-db'
+import { migratePostgres } from './pg-migrate'
+import { S3BlobStore } from './s3-blobs'
 import type { SqlDb } from './sql'
 import { SqliteDb } from './sqlite-db'
 import { SqlWatchLeases, type WatchLeases } from './batch-watch'
@@ -16,6 +22,10 @@ import { WebhookOutbox } from './webhook-outbox'
 
 export interface Store {
   sql: SqlDb
+  /** This process's id in `instances` and on the intents it writes. */
+  instanceId: string
+  /** True when other instances may use the same database (PostgreSQL). */
+  shared: boolean
   files: FileMappings
   batches: BatchMappings
   blobs: BlobStore
@@ -23,6 +33,10 @@ export interface Store {
   watch: WatchLeases
   usage: UsageLedger
   outbox: WebhookOutbox
+  instances: Instances
+  leases: Leases
+  /** Instances that may still finish their own intents: those with a fresh heartbeat, and this one. */
+  liveOwners(): Promise<Set<string>>
   close(): Promise<void>
 }
 
@@ -32,18 +46,73 @@ export interface SqliteStore extends Store {
   blobs: LocalBlobStore
 }
 
-export function openStore(dataDir: string): SqliteStore {
-  const db = openDatabase(dataDir)
-  const sql = new SqliteDb(db)
+const DEFAULT_TTL_MS = 30_000
+
+export const newInstanceId = (): string => `inst_${Date.now().toString(36)}_${crypto.randomUUID().slice(0, 8)}`
+
+function assemble(sql: SqlDb, blobs: BlobStore, shared: boolean, ttlMs: number) {
+  const instanceId = newInstanceId()
+  const instances = new Instances(sql, instanceId, ttlMs)
   return {
-    db,
     sql,
-    files: new FileMappings(sql),
-    batches: new BatchMappings(sql),
-    blobs: new LocalBlobStore(dataDir),
+    instanceId,
+    shared,
+    files: new FileMappings(sql, instanceId),
+    batches: new BatchMappings(sql, instanceId),
+    blobs,
+    instances,
+    leases: new Leases(sql, instanceId),
     watch: new SqlWatchLeases(sql),
     usage: new UsageLedger(sql),
     outbox: new WebhookOutbox(sql),
-    close: () => sql.close(),
+    // One SQLite file has one gateway process: any other owner is a previous run of it.
+    liveOwners: async () => (shared ? new Set([...(await instances.live()), instanceId]) : new Set([instanceId])),
+  }
+}
+
+export function openStore(dataDir: string, ttlMs = DEFAULT_TTL_MS): SqliteStore {
+  const db = openDatabase(dataDir)
+  const sql = new SqliteDb(db)
+  const blobs = new LocalBlobStore(dataDir)
+  return { ...assemble(sql, blobs, false, ttlMs), db, blobs, close: () => sql.close() }
+}
+
+/** The store the configuration names: PostgreSQL + bucket when BATCHGATE_DATABASE_URL is set. */
+export async function openConfiguredStore(config: Config): Promise<Store> {
+  const { databaseUrl, blobUrl, blobAws, leaseTtlMs } = config.store
+  const policy = { timeoutMs: config.upstreamTimeoutMs, retries: config.upstreamRetries }
+  const where = blobUrl ? parseBlobUrl(blobUrl) : null
+  const bucket = where && blobAws ? new S3BlobStore(config.dataDir, where, blobAws, policy) : null
+  if (!databaseUrl) {
+    const store = openStore(config.dataDir, leaseTtlMs)
+    return bucket ? { ...store, blobs: bucket } : store
+  }
+  // config/store.ts refuses a shared database without a bucket.
+  if (!bucket) throw new Error('BATCHGATE_DATABASE_URL needs BATCHGATE_BLOB_URL and the AWS settings')
+  return openPostgresStore(databaseUrl, bucket, leaseTtlMs)
+}
+
+/** PostgreSQL: migrated under an advisory lock, registered, heartbeating until closed. */
+export async function openPostgresStore(url: string, blobs: BlobStore, ttlMs = DEFAULT_TTL_MS): Promise<Store> {
+  const sql = new PgDb(url)
+  try {
+    await migratePostgres(sql.raw)
+  } catch (err) {
+    await sql.close().catch(() => undefined)
+    throw err
+  }
+  const parts = assemble(sql, blobs, true, ttlMs)
+  await parts.instances.heartbeat()
+  const beat = setInterval(() => {
+    parts.instances.heartbeat().catch(() => undefined)
+  }, Math.max(100, Math.floor(ttlMs / 3)))
+  beat.unref?.()
+  return {
+    ...parts,
+    close: async () => {
+      clearInterval(beat)
+      await parts.instances.leave().catch(() => undefined)
+      await sql.close()
+    },
   }
 }
