@@ -8,6 +8,7 @@ export const ANTHROPIC_CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/
 
 const ESCAPE = 'Z'
 const KEPT = /^[A-Ya-z0-9]$/ // every ASCII letter and digit except the escape letter `Z`
+const ALL_KEPT = /^[A-Ya-z0-9]*$/
 const HEX = '0123456789ABCDEF'
 const utf8 = new TextEncoder()
 
@@ -16,6 +17,8 @@ const utf8 = new TextEncoder()
  * plus two uppercase hex digits. `request-1` → `requestZ2D1`, `Zed` → `Z5Aed`, `é` → `ZC3ZA9`.
  */
 export function encodeRecordId(customId: string): string {
+  // The usual id needs no escape: one regex test instead of one per character.
+  if (ALL_KEPT.test(customId)) return customId
   let out = ''
   for (const ch of customId) {
     if (KEPT.test(ch)) {

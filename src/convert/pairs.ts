@@ -7,7 +7,7 @@ import type { ChatRequest, ChatResult } from '../core/chat'
 import type { Dialect } from '../core/provider-name'
 import type { JsonObject } from './guards'
 import { anthropicRequestToChat, validateAnthropicRequest } from './requests/anthropic-request'
-import { type OpenAIBatchLine, openaiLineToChat } from './requests/openai-line'
+import { type OpenAIBatchLine, openaiCheckedLineToChat, openaiLineToChat } from './requests/openai-line'
 import { type AnthropicBatchItem, chatToAnthropicItem } from './requests/to-anthropic-item'
 import { type BedrockRecord, chatToBedrockRecord } from './requests/to-bedrock-record'
 import { chatToGeminiLine, type GeminiInputLine } from './requests/to-gemini-line'
@@ -68,7 +68,8 @@ export function requestLineWriter(target: RequestTarget): (parsed: OpenAIBatchLi
     return (parsed) => JSON.stringify({ custom_id: parsed.customId, method: parsed.method, url: parsed.url, body: parsed.body })
   }
   const serialize = REQUEST_SERIALIZERS[target]
-  return (parsed, line) => JSON.stringify(serialize(REQUEST_PARSERS['openai-line'](lineValue(parsed), line), line))
+  // The envelope was checked once already (parseOpenAIBatchLine); only the body is converted here.
+  return (parsed, line) => JSON.stringify(serialize(openaiCheckedLineToChat(parsed, line), line))
 }
 
 /** One Anthropic create-call item → the target's line as a value; Anthropic itself gets it unchanged. */
@@ -82,10 +83,6 @@ export function requestItemWriter(target: RequestTarget): (item: unknown, index:
   const serialize = REQUEST_SERIALIZERS[target]
   // Items have no file lines; target errors then name the request by its custom_id.
   return (item, index) => serialize(REQUEST_PARSERS['anthropic-request'](item, index))
-}
-
-function lineValue(parsed: OpenAIBatchLine): JsonObject {
-  return { custom_id: parsed.customId, method: parsed.method, url: parsed.url, body: parsed.body }
 }
 
 export interface ResultContext {

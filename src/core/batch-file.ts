@@ -1,13 +1,15 @@
 // Validates an uploaded OpenAI batch JSONL line by line and writes it, converted for the target
-// provider, to a spool file. One pass, bounded memory: lines stream through convert/lines.ts,
+// provider, to a spool file (kept formats: the caller's own bytes, usually not copied at all).
+// One pass, bounded memory: lines stream through convert/lines.ts,
 // custom_ids go through a Bloom filter (custom-id-set.ts) and a second pass runs only when the
 // filter suspects a duplicate. Any bad line stops the upload with its line number.
 
+import { rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { InstanceLimits, Limits } from '../config'
 import { requestLineWriter, type RequestTarget } from '../convert/pairs'
-import { LineSplitter, parseJsonLine } from '../convert/lines'
-import { parseOpenAIBatchLine } from '../convert/requests/openai-line'
+import { iterateLines, LinePacker, LineSplitter, parseJsonLine } from '../convert/lines'
+import { type OpenAIBatchLine, parseOpenAIBatchLine } from '../convert/requests/openai-line'
 import { GatewayError, invalid } from '../errors'
 import { CustomIdSet, findFirstDuplicate } from './custom-id-set'
 import type { FileFacts } from './file'
@@ -23,7 +25,6 @@ const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['f
   bedrock: { target: 'bedrock-record', format: 'bedrock-records' },
 }
 
-const NEWLINE = new Uint8Array([0x0a])
 const WRITE_BUFFER_BYTES = 1024 * 1024
 const READ_BYTES = 256 * 1024
 
@@ -56,94 +57,191 @@ export interface ConvertedBatchFile {
   idsWritten: boolean
 }
 
+/**
+ * Converts a spooled upload. A kept format (OpenAI lines) whose bytes need no change is only
+ * validated: the result names the source file itself, so passthrough writes nothing again.
+ */
 export async function convertBatchFile(
   source: { path: string; bytes: number },
   provider: { name: ProviderName; kind: ProviderKind },
   outPath: string,
   /** The gateway's limits and the target instance's request cap. */
-  limits: Limits & Pick<InstanceLimits, 'maxBatchRequests'>,
+  limits: ConverterLimits,
   idsPath?: string,
 ): Promise<ConvertedBatchFile> {
-  const { target, format } = TARGET[provider.kind]
-  const writeLine = requestLineWriter(target)
-  const keepOriginal = format === 'openai-batch'
-  // Converted formats go to providers that may end a batch without a line per request; their
-  // custom_ids are kept so results can still account for every one.
-  const idsOut = !keepOriginal && idsPath ? await emptyWriter(idsPath) : null
-  const maxRequests = limits.maxBatchRequests
-  const ids = new CustomIdSet()
-  let count = 0
-  let endpoint: string | undefined
-  let model: string | undefined
-  let modelsAgree = true
-  let bom = false
+  const converter = await BatchFileConverter.open(provider, { outPath, limits, idsPath, keptSource: source.path })
+  try {
+    for await (const chunk of localChunks(source.path)) await converter.push(chunk)
+  } catch (err) {
+    await converter.abort()
+    if (idsPath === undefined) rmSync(`${outPath}.ids`, { force: true })
+    throw err
+  }
+  return converter.end()
+}
 
-  /** Checks one line and writes its converted form (or, for OpenAI, its own bytes) to `out`. */
-  const onLine = (out: Bun.FileSink, text: string, line: number): void => {
+export type ConverterLimits = Limits & Pick<InstanceLimits, 'maxBatchRequests'>
+
+export interface ConverterOptions {
+  outPath: string
+  limits: ConverterLimits
+  /** Where to keep the custom_ids of converted formats (see result-completion.ts). */
+  idsPath?: string
+  /** The file the pushed bytes already are: a kept format then writes nothing unless it must. */
+  keptSource?: string
+}
+
+/**
+ * The converter, push by push: each chunk is split into lines, each line checked once and its
+ * converted form packed into 64 KiB output chunks (one write per chunk, not three per line).
+ * Used on a spool file (convertBatchFile) or straight on an upload's file part as it arrives.
+ */
+export class BatchFileConverter {
+  private readonly target: RequestTarget
+  private readonly format: FileFacts['format']
+  private readonly keepOriginal: boolean
+  private readonly writeLine: (parsed: OpenAIBatchLine, line: number) => string
+  private readonly splitter: LineSplitter
+  private readonly ids = new CustomIdSet()
+  private readonly packer = new LinePacker()
+  private readonly idsPacker = new LinePacker()
+  private readonly maxRequests: number
+  private out: Bun.FileSink | null = null
+  private idsOut: Bun.FileSink | null = null
+  /** The ids file: the caller's, or a temporary one kept only for the duplicate check. */
+  private readonly idsFile: string
+  /** The file line of each request, for naming a duplicate found in the ids file. */
+  private lineOf = new Uint32Array(1024)
+  private count = 0
+  private endpoint: string | undefined
+  private model: string | undefined
+  private modelsAgree = true
+  private bom = false
+  private first = true
+
+  private constructor(
+    private readonly provider: { name: ProviderName; kind: ProviderKind },
+    private readonly opts: ConverterOptions,
+  ) {
+    const { target, format } = TARGET[provider.kind]
+    this.target = target
+    this.format = format
+    this.keepOriginal = format === 'openai-batch'
+    this.writeLine = requestLineWriter(target)
+    this.maxRequests = opts.limits.maxBatchRequests
+    this.splitter = new LineSplitter((text, line) => this.onLine(text, line), { maxLineBytes: opts.limits.maxLineBytes })
+    this.idsFile = opts.idsPath ?? `${opts.outPath}.ids`
+  }
+
+  static async open(provider: { name: ProviderName; kind: ProviderKind }, opts: ConverterOptions): Promise<BatchFileConverter> {
+    const converter = new BatchFileConverter(provider, opts)
+    if (!converter.keepOriginal || !opts.keptSource) converter.out = await emptyWriter(opts.outPath)
+    // Converted formats go to providers that may end a batch without a line per request; their
+    // custom_ids are kept so results can still account for every one.
+    if (!converter.keepOriginal) converter.idsOut = await emptyWriter(converter.idsFile)
+    return converter
+  }
+
+  /** Takes a chunk; it may be reused by the caller once this resolves. */
+  async push(chunk: Uint8Array): Promise<void> {
+    this.splitter.push(chunk)
+    if (this.keepOriginal) {
+      // Kept formats are the caller's bytes, unchanged (blank lines, CRLF, no final newline — what
+      // the client uploaded is what it reads back), except a leading BOM that JSON parsers
+      // upstream refuse; facts.bom puts it back on download.
+      if (this.first && startsWithBom(chunk)) {
+        this.bom = true
+        this.out ??= await emptyWriter(this.opts.outPath)
+        this.out.write(chunk.subarray(3))
+      } else {
+        this.out?.write(chunk)
+      }
+    }
+    this.first = false
+    await this.out?.flush()
+    await this.idsOut?.flush()
+  }
+
+  async end(): Promise<ConvertedBatchFile> {
+    try {
+      this.splitter.end()
+      const last = this.packer.end()
+      if (last) this.out?.write(last)
+      const lastIds = this.idsPacker.end()
+      if (lastIds) this.idsOut?.write(lastIds)
+    } finally {
+      await this.abort()
+    }
+    if (this.count === 0) throw invalid('The batch file has no requests.', { param: 'file', code: 'empty_file' })
+    const path = this.out ? this.opts.outPath : (this.opts.keptSource as string)
+    let duplicate: Awaited<ReturnType<typeof findFirstDuplicate>>
+    try {
+      duplicate = await findFirstDuplicate(this.ids.suspects, this.keepOriginal ? customIdsOf(path, this.opts.limits) : this.idsWithLines())
+    } finally {
+      if (this.opts.idsPath === undefined && this.idsOut) rmSync(this.idsFile, { force: true })
+    }
+    if (duplicate) {
+      throw invalid(
+        `line ${duplicate.line}: custom_id '${duplicate.id.slice(0, 80)}' repeats line ${duplicate.firstLine}; custom_ids must be unique`,
+        { line: duplicate.line, param: 'custom_id', code: 'duplicate_custom_id' },
+      )
+    }
+    const { format, count, endpoint, model, modelsAgree, bom } = this
+    return {
+      path,
+      bytes: Bun.file(path).size,
+      facts: { format, lines: count, endpoint, model: modelsAgree ? model : undefined, ...(bom ? { bom } : {}) },
+      idsWritten: this.idsOut !== null && this.opts.idsPath !== undefined,
+    }
+  }
+
+  /** Closes the output files (the caller removes them; a temporary ids file goes here). */
+  async abort(): Promise<void> {
+    await this.out?.end()
+    await this.idsOut?.end()
+  }
+
+  /** Checks one line and packs its converted form (kept formats are copied chunk by chunk). */
+  private onLine(text: string, line: number): void {
     const parsed = parseOpenAIBatchLine(parseJsonLine(text, line), line)
-    if (++count > maxRequests) throw tooManyRequests(provider.name, maxRequests, line)
-    endpoint ??= parsed.url
-    if (parsed.url !== endpoint) {
-      throw invalid(`line ${line}: url '${parsed.url}' differs from '${endpoint}' on earlier lines; a batch has one endpoint`, {
+    if (++this.count > this.maxRequests) throw tooManyRequests(this.provider.name, this.maxRequests, line)
+    this.endpoint ??= parsed.url
+    if (parsed.url !== this.endpoint) {
+      throw invalid(`line ${line}: url '${parsed.url}' differs from '${this.endpoint}' on earlier lines; a batch has one endpoint`, {
         line,
         param: 'url',
       })
     }
     const lineModel = typeof parsed.body.model === 'string' ? parsed.body.model : undefined
-    model ??= lineModel
-    if (lineModel !== model) modelsAgree = false
-    ids.add(parsed.customId, line)
-    idsOut?.write(`${JSON.stringify(parsed.customId)}\n`)
-    if (keepOriginal) {
-      // Anthropic lines are converted only to reject what cannot be converted, now (see TARGET);
-      // the bytes themselves are copied chunk by chunk below, exactly as the caller sent them.
-      if (target !== 'openai-line') writeLine(parsed, line)
-    } else {
-      out.write(writeLine(parsed, line))
-      out.write(NEWLINE)
+    this.model ??= lineModel
+    if (lineModel !== this.model) this.modelsAgree = false
+    this.ids.add(parsed.customId, line)
+    if (this.keepOriginal) {
+      // Anthropic lines are converted only to reject what cannot be converted, now (see TARGET).
+      if (this.target !== 'openai-line') this.writeLine(parsed, line)
+      return
     }
+    this.noteLine(line)
+    for (const c of this.idsPacker.push(JSON.stringify(parsed.customId))) this.idsOut?.write(c)
+    for (const c of this.packer.push(this.writeLine(parsed, line))) this.out?.write(c)
   }
 
-  // A FileSink written line by line, not a TransformStream into Bun.write(new Response(…)): the
-  // stream plumbing and joining each chunk's lines to encode them again took ~25 % of the
-  // conversion's CPU profile (256 MiB upload, docs/benchmark.md). Awaiting flush() once per
-  // source chunk keeps at most one chunk's output in memory, and writes out the lines that are
-  // views into the read buffer before localChunks() reuses it.
-  const out = await emptyWriter(outPath)
-  try {
-    const splitter = new LineSplitter((text, line) => onLine(out, text, line), {
-      maxLineBytes: limits.maxLineBytes,
+  private noteLine(line: number): void {
+    if (this.count > this.lineOf.length) {
+      const grown = new Uint32Array(this.lineOf.length * 2)
+      grown.set(this.lineOf)
+      this.lineOf = grown
+    }
+    this.lineOf[this.count - 1] = line
+  }
+
+  /** The kept custom_ids again, each with its file line: the second pass for suspected duplicates. */
+  private async *idsWithLines(): AsyncGenerator<{ id: string; line: number }> {
+    let index = 0
+    const lines = iterateLines(Bun.file(this.idsFile).stream(), (text) => JSON.parse(text) as string, {
+      maxLineBytes: this.opts.limits.maxLineBytes,
     })
-    let first = true
-    for await (const chunk of localChunks(source.path)) {
-      splitter.push(chunk)
-      // Kept formats are the caller's bytes, unchanged (blank lines, CRLF, no final newline — what
-      // the client uploaded is what it reads back), except a leading BOM that JSON parsers
-      // upstream refuse; facts.bom puts it back on download.
-      if (keepOriginal) out.write(first && startsWithBom(chunk) ? ((bom = true), chunk.subarray(3)) : chunk)
-      first = false
-      await out.flush()
-      await idsOut?.flush()
-    }
-    splitter.end()
-  } finally {
-    await out.end()
-    await idsOut?.end()
-  }
-  if (count === 0) throw invalid('The batch file has no requests.', { param: 'file', code: 'empty_file' })
-
-  const duplicate = await findFirstDuplicate(ids.suspects, customIdsOf(source.path, limits))
-  if (duplicate) {
-    throw invalid(
-      `line ${duplicate.line}: custom_id '${duplicate.id.slice(0, 80)}' repeats line ${duplicate.firstLine}; custom_ids must be unique`,
-      { line: duplicate.line, param: 'custom_id', code: 'duplicate_custom_id' },
-    )
-  }
-  return {
-    path: outPath,
-    bytes: Bun.file(outPath).size,
-    facts: { format, lines: count, endpoint, model: modelsAgree ? model : undefined, ...(bom ? { bom } : {}) },
-    idsWritten: idsOut !== null,
+    for await (const id of lines) yield { id, line: this.lineOf[index++] as number }
   }
 }
 

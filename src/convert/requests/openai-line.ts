@@ -80,7 +80,11 @@ export function openaiChatBodyToChat(customId: string, body: JsonObject, line: n
 
 /** The whole line → ChatRequest; only chat.completions lines can change provider. */
 export function openaiLineToChat(value: unknown, line: number): ChatRequest {
-  const parsed = parseOpenAIBatchLine(value, line)
+  return openaiCheckedLineToChat(parseOpenAIBatchLine(value, line), line)
+}
+
+/** A line whose envelope parseOpenAIBatchLine already checked → ChatRequest. */
+export function openaiCheckedLineToChat(parsed: OpenAIBatchLine, line: number): ChatRequest {
   if (parsed.url !== CHAT_COMPLETIONS) {
     throw fail({ param: 'url', line }, `only ${CHAT_COMPLETIONS} requests can be converted to another provider, not ${parsed.url}`)
   }

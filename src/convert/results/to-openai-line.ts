@@ -119,11 +119,26 @@ export function finishReason(reason: StopReason): OpenAIFinishReason {
 
 /** A stable `batch_req_…` id from the custom_id (unique per batch), so re-downloads match. */
 export function openaiLineId(customId: string): string {
-  const bytes = new TextEncoder().encode(customId)
-  const lane = (seed: number, prime: number): string => {
-    let h = seed
-    for (const b of bytes) h = Math.imul(h ^ b, prime)
-    return (h >>> 0).toString(16).padStart(8, '0')
+  // Two FNV-style lanes over the id's UTF-8 bytes, in one loop. An ASCII id is its own bytes, so
+  // it is hashed from its char codes without encoding it (a TextEncoder and a Uint8Array per line).
+  let a = 0x811c9dc5
+  let b = 0x9747b28c
+  if (ASCII.test(customId)) {
+    for (let i = 0; i < customId.length; i++) {
+      const c = customId.charCodeAt(i)
+      a = Math.imul(a ^ c, 0x01000193)
+      b = Math.imul(b ^ c, 0x01000197)
+    }
+  } else {
+    for (const c of utf8.encode(customId)) {
+      a = Math.imul(a ^ c, 0x01000193)
+      b = Math.imul(b ^ c, 0x01000197)
+    }
   }
-  return `batch_req_${lane(0x811c9dc5, 0x01000193)}${lane(0x9747b28c, 0x01000197)}`
+  return `batch_req_${hex8(a)}${hex8(b)}`
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is the point
+const ASCII = /^[\u0000-\u007f]*$/
+const utf8 = new TextEncoder()
+const hex8 = (h: number): string => (h >>> 0).toString(16).padStart(8, '0')
