@@ -9,6 +9,7 @@ import type { Dialect } from './core/provider-name'
 import { buildServices, type Services } from './core/services'
 import { anthropicDialect } from './dialects/anthropic/plugin'
 import { toAnthropicError } from './dialects/anthropic/errors'
+import { openaiOrganization } from './dialects/openai/organization'
 import { openaiDialect } from './dialects/openai/plugin'
 import { explainValueErrors } from './dialects/validation'
 import { toOpenAIError } from './dialects/openai/errors'
@@ -24,6 +25,7 @@ export function dialectOf(pathname: string): Dialect {
 }
 
 const DIALECT_PATH = /^\/(?:openai|anthropic)(?:\/|$)/
+const ORGANIZATION_PATH = /^\/openai(?:\/v1)?\/organization\//
 
 export function buildApp(config: Config, store: Store, registry: Registry): { app: AnyElysia; services: Services } {
   // main.ts registers these before anything logs; an app built without main (tests) needs them too.
@@ -34,7 +36,8 @@ export function buildApp(config: Config, store: Store, registry: Registry): { ap
     // body read; the dialect plugins resolve the tenant again from the same headers.
     .onRequest(({ request }) => {
       const path = new URL(request.url).pathname
-      if (DIALECT_PATH.test(path)) resolveTenant(config.keys, request.headers, dialectOf(path))
+      // The organization (usage, costs) routes also take the admin key and check it themselves.
+      if (DIALECT_PATH.test(path) && !ORGANIZATION_PATH.test(path)) resolveTenant(config.keys, request.headers, dialectOf(path))
     })
     .onAfterHandle(({ set }) => {
       set.headers['request-id'] = newRequestId()
@@ -54,6 +57,8 @@ export function buildApp(config: Config, store: Store, registry: Registry): { ap
     .get('/health', () => ({ status: 'ok', version: VERSION, providers: registry.names() }))
   app.use(openaiDialect(services, '/openai'))
   app.use(openaiDialect(services, '/openai/v1'))
+  app.use(openaiOrganization(services, '/openai'))
+  app.use(openaiOrganization(services, '/openai/v1'))
   app.use(anthropicDialect(services))
   app.get('/openapi.json', () => openapiDocument(app, VERSION))
   return { app, services }

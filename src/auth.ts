@@ -52,6 +52,19 @@ export function resolveTenant(keys: ReadonlyMap<string, string> | null, headers:
   return entry.tenant
 }
 
+/**
+ * Who the usage and costs API reports on: every tenant (null) for BATCHGATE_ADMIN_KEY, else the
+ * caller's own tenant — its "project".
+ */
+export function resolveScope(keys: ReadonlyMap<string, string> | null, adminKey: string | null, headers: Headers): string[] | null {
+  const presented = presentedKey(headers, 'openai')
+  if (adminKey !== null && presented !== null) {
+    const a = Buffer.from(digest(Buffer.from(adminKey)))
+    if (timingSafeEqual(a, Buffer.from(digest(Buffer.from(presented))))) return null
+  }
+  return [resolveTenant(keys, headers, 'openai')]
+}
+
 function presentedKey(headers: Headers, dialect: Dialect): string | null {
   const bearer = /^Bearer\s+(.+)$/i.exec(headers.get('authorization') ?? '')?.[1]?.trim()
   if (dialect === 'anthropic') return headers.get('x-api-key')?.trim() || bearer || null

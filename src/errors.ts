@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'not_found' // unknown id, or an id owned by another tenant (404, never 403)
   | 'conflict' // the object is in a state that forbids the call (e.g. results before ended)
   | 'too_large' // a configured limit was exceeded (413)
+  | 'quota_exceeded' // the tenant's monthly budget is spent (429; core/budget.ts)
   | 'unsupported' // the provider cannot do what was asked (400, names the provider)
   | 'upstream' // the provider answered with an error; `upstreamStatus` carries its status
   | 'upstream_unreachable' // connection refused / reset / DNS (502)

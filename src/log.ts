@@ -48,6 +48,7 @@ export function registerConfigSecrets(config: Config): void {
     ...(config.keys?.keys() ?? []),
     config.reporting.webhook?.secret,
     config.reporting.adminKey,
+    ...[...config.tenants.values()].map((t) => t.webhook?.secret),
     databasePassword(config.store.databaseUrl),
     config.store.blobAws?.secretAccessKey,
     config.store.blobAws?.sessionToken ?? undefined,

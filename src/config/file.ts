@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { PROVIDER_KINDS, PROVIDER_NAME_PATTERN } from '../core/provider-name'
 import { type InstanceConfig, type InstanceLimits, readInstance } from './instances'
+import { isWebhookSecret, type WebhookTarget } from './reporting'
 import { isTable, Section, type TomlTable } from './section'
 
 type Env = Record<string, string | undefined>
@@ -13,6 +14,10 @@ export interface TenantConfig {
   name: string
   /** The tenant's virtual key, or null when BATCHGATE_KEYS holds it. */
   key: string | null
+  /** Monthly budget in USD (core/budget.ts); null = none. */
+  budgetUsd: number | null
+  /** The tenant's own webhook endpoint, replacing BATCHGATE_WEBHOOK_URL for its batches. */
+  webhook: WebhookTarget | null
 }
 
 export interface ConfigFile {
@@ -31,7 +36,7 @@ const SECTIONS: Record<string, (name: string, s: Section, ctx: ReadContext, out:
     if (!TENANT_PATTERN.test(name)) s.problem(null, 'has an invalid tenant name (use [A-Za-z0-9_.-], at most 64)')
     const key = s.secret('key')
     if (key !== null && key.length < 8) s.problem(null, 'key must be at least 8 characters')
-    out.tenants.push({ name, key })
+    out.tenants.push({ name, key, budgetUsd: s.number('budget_usd', 0, 1e12), webhook: tenantWebhook(s) })
     return true
   },
   providers: (name, s, ctx, out) => {
@@ -47,6 +52,21 @@ const SECTIONS: Record<string, (name: string, s: Section, ctx: ReadContext, out:
     if (instance) out.providers.push(instance)
     return true
   },
+}
+
+/** `webhook_url` with `webhook_secret_env` or `webhook_secret_file` (a whsec_ secret). */
+function tenantWebhook(s: Section): WebhookTarget | null {
+  const url = s.url('webhook_url')
+  const secret = s.secret('webhook_secret')
+  if ((url === null) !== (secret === null)) {
+    s.problem(null, 'needs webhook_url and webhook_secret_env (or webhook_secret_file) together')
+    return null
+  }
+  if (secret !== null && !isWebhookSecret(secret)) {
+    s.problem('webhook_secret', 'must be whsec_ followed by base64 of 24 to 64 bytes')
+    return null
+  }
+  return url !== null && secret !== null ? { url, secret } : null
 }
 
 interface ReadContext {

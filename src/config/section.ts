@@ -84,6 +84,17 @@ export class Section {
     return v
   }
 
+  /** A finite number (TOML integer or float) within [min, max]. */
+  number(key: string, min: number, max: number): number | null {
+    const v = this.take(key)
+    if (v === undefined) return null
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      this.problem(key, `must be a number from ${min} to ${max} (got ${JSON.stringify(v)?.slice(0, 40)})`)
+      return null
+    }
+    return v
+  }
+
   strings(key: string, check?: (item: string) => string | null): string[] | null {
     const v = this.take(key)
     if (v === undefined) return null

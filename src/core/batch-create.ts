@@ -11,6 +11,7 @@ import type { BatchInput, Provider } from '../providers/provider'
 import type { Registry } from '../providers/registry'
 import type { Store } from '../store/store'
 import type { StoredBatch } from './batch'
+import type { Budgets } from './budget'
 import type { FileFacts, StoredFile } from './file'
 import type { FileService } from './file-service'
 import { mintId } from './ids'
@@ -62,9 +63,12 @@ export class BatchCreator {
     private readonly store: Store,
     private readonly registry: Registry,
     private readonly files: FileService,
+    private readonly budgets: Budgets,
   ) {}
 
   async create(req: CreateBatchRequest): Promise<StoredBatch> {
+    // Before anything else: a spent budget refuses the create with no side effect (issue 15).
+    await this.budgets.check(req.tenant)
     const file = req.input.kind === 'file' ? await this.inputFile(req.tenant, req.input.fileId, req.input.providerHint) : null
     const providerName = file?.provider ?? req.provider
     const provider = this.registry.get(providerName)

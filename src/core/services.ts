@@ -5,6 +5,7 @@ import type { Registry } from '../providers/registry'
 import type { Store } from '../store/store'
 import { BatchCreator } from './batch-create'
 import { BatchService } from './batch-service'
+import { Budgets } from './budget'
 import { UploadPartStore } from '../store/upload-parts'
 import { FileService } from './file-service'
 import { UploadService } from './upload-service'
@@ -32,7 +33,7 @@ export const instanceId = (): string => `${process.pid}-${crypto.randomUUID().sl
 export function buildServices(config: Config, store: Store, registry: Registry): Services {
   const files = new FileService(config, store, registry)
   const batches = new BatchService(config, store, registry, files)
-  const creator = new BatchCreator(config, store, registry, files)
+  const creator = new BatchCreator(config, store, registry, files, new Budgets(config, store))
   const uploads = new UploadService(config, store, new UploadPartStore(config.dataDir), files)
   // Start-up: uploads that expired while the gateway was down leave nothing.
   uploads.sweep()

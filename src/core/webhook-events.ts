@@ -23,8 +23,10 @@ export interface WebhookTarget {
   secret: string
 }
 
-/** Endpoints for a tenant's events. Tenant webhooks from BATCHGATE_CONFIG come in with i16's loader. */
-export function webhookTargets(config: Config, _tenant: string): WebhookTarget[] {
+/** Where a tenant's events go: its own endpoint from BATCHGATE_CONFIG, else the global one. */
+export function webhookTargets(config: Config, tenant: string): WebhookTarget[] {
+  const own = config.tenants.get(tenant)?.webhook
+  if (own) return [{ target: 'tenant', ...own }]
   const global = config.reporting.webhook
   return global ? [{ target: 'global', ...global }] : []
 }

@@ -89,12 +89,22 @@ export class UsageLedger {
     }))
   }
 
-  /** Settled spend of a tenant since `since` (unix s); unpriced usage adds nothing here (core/budget.ts). */
-  async spentSince(tenant: string, since: number): Promise<number> {
-    const row = await this.db.get<{ usd: number | string | null }>(
-      `SELECT SUM(cost_usd) AS usd FROM batch_usage WHERE tenant = ? AND settled_at >= ?`,
+  /** A tenant's settled spend and request count since `since` (unix s); unpriced rows add no spend. */
+  async spentSince(tenant: string, since: number): Promise<{ usd: number; requests: number }> {
+    const row = await this.db.get<{ usd: number | string | null; requests: number | string | null }>(
+      `SELECT SUM(cost_usd) AS usd, SUM(succeeded + errored + expired + cancelled) AS requests
+       FROM batch_usage WHERE tenant = ? AND settled_at >= ?`,
       [tenant, since],
     )
-    return numOrNull(row?.usd ?? null) ?? 0
+    return { usd: numOrNull(row?.usd ?? null) ?? 0, requests: numOrNull(row?.requests ?? null) ?? 0 }
+  }
+
+  /** Request totals of a tenant's batches created since `since` that have not been settled yet. */
+  async inFlightRequests(tenant: string, since: number): Promise<number[]> {
+    const rows = await this.db.all<{ snapshot: string | null }>(
+      `SELECT snapshot FROM batches WHERE tenant = ? AND state = 'ready' AND settled_at IS NULL AND created_at >= ?`,
+      [tenant, since],
+    )
+    return rows.map((r) => (JSON.parse(r.snapshot ?? 'null') as { counts?: { total?: number } } | null)?.counts?.total ?? 0)
   }
 }

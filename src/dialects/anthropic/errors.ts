@@ -22,6 +22,8 @@ const STATUS: Record<ErrorKind, (e: GatewayError) => number> = {
   not_found: () => 404,
   conflict: () => 400,
   too_large: () => 413,
+  // Anthropic has no quota error type; 429 maps to rate_limit_error with the budget in the message.
+  quota_exceeded: () => 429,
   unsupported: () => 400,
   upstream: upstreamClientStatus,
   upstream_unreachable: () => 502,

@@ -18,6 +18,8 @@ const MAPPING: Record<ErrorKind, Mapping> = {
   not_found: { status: () => 404, type: () => 'invalid_request_error', code: null },
   conflict: { status: () => 400, type: () => 'invalid_request_error', code: null },
   too_large: { status: () => 413, type: () => 'invalid_request_error', code: 'limit_exceeded' },
+  // What OpenAI itself answers when an account's quota is spent.
+  quota_exceeded: { status: () => 429, type: () => 'insufficient_quota', code: 'insufficient_quota' },
   unsupported: { status: () => 400, type: () => 'invalid_request_error', code: 'unsupported_provider' },
   upstream: { status: upstreamClientStatus, type: byStatus, code: null },
   upstream_unreachable: { status: () => 502, type: () => 'server_error', code: 'upstream_unreachable' },
