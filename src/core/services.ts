@@ -27,9 +27,6 @@ export interface Services {
   watcher: Watcher
 }
 
-/** Names this process in watcher and webhook leases: unique per run, readable in the database. */
-export const instanceId = (): string => `${process.pid}-${crypto.randomUUID().slice(0, 8)}`
-
 export function buildServices(config: Config, store: Store, registry: Registry): Services {
   const files = new FileService(config, store, registry)
   const batches = new BatchService(config, store, registry, files)
@@ -37,7 +34,8 @@ export function buildServices(config: Config, store: Store, registry: Registry):
   const uploads = new UploadService(config, store, new UploadPartStore(config.dataDir), files)
   // Start-up: uploads that expired while the gateway was down leave nothing.
   uploads.sweep()
-  const owner = instanceId()
+  // Watcher and webhook leases are held in this instance's name (store/leases.ts registers it).
+  const owner = store.instanceId
   const settlement = new Settlement(config, store, batches)
   const webhooks = new WebhookDelivery(config, store, { owner })
   const watcher = new Watcher(config, store, batches, settlement, webhooks, { owner })

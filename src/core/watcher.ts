@@ -41,7 +41,9 @@ export class Watcher {
     private readonly webhooks: WebhookDelivery,
     private readonly opts: WatcherOptions,
   ) {
-    this.leaseMs = opts.leaseMs ?? 10 * 60 * 1000
+    // Long enough for a poll and the settlement of a large batch; a crashed holder's batches
+    // wait this long before another instance takes them (a second settlement adds nothing).
+    this.leaseMs = opts.leaseMs ?? 5 * 60 * 1000
   }
 
   /** Ticks every quarter interval (1 s at most): a due batch waits at most that long. */
