@@ -1,5 +1,6 @@
-// buildApp wires the HTTP edge: request ids, the key check, the two dialects, /health,
+// buildApp wires the HTTP edge: the key check, the two dialects, /health, /ready, /metrics,
 // /openapi.json, and the one error edge that maps every failure to the caller's dialect envelope.
+// `handle` is the app behind ops/http.ts: request ids, access log, HTTP metrics.
 
 import type { ValueError } from '@sinclair/typebox/errors'
 import { type AnyElysia, Elysia } from 'elysia'
@@ -16,6 +17,10 @@ import { toOpenAIError } from './dialects/openai/errors'
 import { asGatewayError, GatewayError, invalid } from './errors'
 import { log, redactForClient, registerConfigSecrets } from './log'
 import { openapiDocument } from './openapi'
+import { currentRequest, requestIdFor } from './ops/context'
+import { type Handler, observeRequests } from './ops/http'
+import { setInstrumentation } from './ops/metrics'
+import { opsRoutes, Readiness } from './ops/routes'
 import type { Registry } from './providers/registry'
 import type { Store } from './store/store'
 import { VERSION } from './version'
@@ -27,7 +32,14 @@ export function dialectOf(pathname: string): Dialect {
 const DIALECT_PATH = /^\/(?:openai|anthropic)(?:\/|$)/
 const ORGANIZATION_PATH = /^\/openai(?:\/v1)?\/organization\//
 
-export function buildApp(config: Config, store: Store, registry: Registry): { app: AnyElysia; services: Services } {
+export interface BuiltApp {
+  app: AnyElysia
+  services: Services
+  /** What the server calls: the app with request ids, the access log and metrics around it. */
+  handle: Handler
+}
+
+export function buildApp(config: Config, store: Store, registry: Registry, readiness = new Readiness()): BuiltApp {
   // main.ts registers these before anything logs; an app built without main (tests) needs them too.
   registerConfigSecrets(config)
   const services = buildServices(config, store, registry)
@@ -37,13 +49,20 @@ export function buildApp(config: Config, store: Store, registry: Registry): { ap
     .onRequest(({ request }) => {
       const path = new URL(request.url).pathname
       // The organization (usage, costs) routes also take the admin key and check it themselves.
-      if (DIALECT_PATH.test(path) && !ORGANIZATION_PATH.test(path)) resolveTenant(config.keys, request.headers, dialectOf(path))
+      if (!DIALECT_PATH.test(path) || ORGANIZATION_PATH.test(path)) return
+      const tenant = resolveTenant(config.keys, request.headers, dialectOf(path))
+      const ctx = currentRequest()
+      if (ctx) ctx.tenant = tenant
     })
-    .onAfterHandle(({ set }) => {
-      set.headers['request-id'] = newRequestId()
+    // The route template (never the raw path) labels metrics and the access log.
+    .onTransform({ as: 'global' }, ({ route }) => {
+      const ctx = currentRequest()
+      if (ctx) ctx.route = route
     })
-    .onError(({ code, error, request, set }) => {
-      const requestId = newRequestId()
+    .onError(({ code, error, request, set, route }) => {
+      const ctx = currentRequest()
+      if (ctx && route && ctx.route === undefined) ctx.route = route
+      const requestId = ctx?.requestId ?? requestIdFor(null)
       const gw = clientSafe(toGatewayError(code, error))
       const path = new URL(request.url).pathname
       if (gw.kind === 'internal') log('error', 'unhandled error', { path, err: String((error as Error)?.stack ?? error) })
@@ -60,8 +79,11 @@ export function buildApp(config: Config, store: Store, registry: Registry): { ap
   app.use(openaiOrganization(services, '/openai'))
   app.use(openaiOrganization(services, '/openai/v1'))
   app.use(anthropicDialect(services))
+  app.use(opsRoutes(store, readiness, config.metricsToken))
+  readiness.storeReady()
   app.get('/openapi.json', () => openapiDocument(app, VERSION))
-  return { app, services }
+  setInstrumentation(config.instrumentation)
+  return { app, services, handle: observeRequests((req) => app.handle(req)) }
 }
 
 /** The provider's wait, passed on the way it sent it (both headers, whichever it gave). */
@@ -73,8 +95,6 @@ function retryHeaders(e: GatewayError): Record<string, string> {
   if (retryAfterMs !== undefined) out['retry-after-ms'] = String(Math.round(retryAfterMs))
   return out
 }
-
-const newRequestId = (): string => `req_${crypto.randomUUID().replaceAll('-', '')}`
 
 /**
  * Upstream messages are echoed to callers: keys, signatures and upstream URLs are cut first. The

@@ -52,6 +52,10 @@ export interface Config {
   reporting: ReportingConfig
   /** SQLite (default) or PostgreSQL + bucket (config/store.ts). */
   store: StoreConfig
+  /** Bearer token /metrics demands; null = open. */
+  metricsToken: string | null
+  /** false (BATCHGATE_INSTRUMENTATION=off): no metrics, access log or traces — to measure their cost. */
+  instrumentation: boolean
 }
 
 export class ConfigError extends Error {
@@ -83,6 +87,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['BATCHGATE_MAX_BATCH_REQUESTS', "(each provider's own)", 'caps requests per batch (own: openai 50000, anthropic 100000, gemini and bedrock 1000000)'],
   ['BATCHGATE_MAX_INLINE_REQUESTS', '100000', 'max inline requests in one create call'],
   ['BATCHGATE_MAX_JSON_BODY_BYTES', String(256 * MB), 'max bytes of a JSON request body'],
+  ['BATCHGATE_METRICS_TOKEN', '(open)', 'bearer token GET /metrics requires'],
+  ['BATCHGATE_INSTRUMENTATION', 'on', 'off turns off metrics, the access log and traces (to measure their cost)'],
   ['OPENAI_API_KEY', '(provider off)', 'OpenAI key'],
   ['OPENAI_BASE_URL', 'https://api.openai.com/v1', 'OpenAI base URL, including /v1'],
   ['ANTHROPIC_API_KEY', '(provider off)', 'Anthropic key'],
@@ -148,6 +154,8 @@ export function loadConfig(env: Env = process.env): Config {
   const keys = parseKeys(str('BATCHGATE_KEYS'), str('BATCHGATE_KEYS_FILE'), problems)
   const tenants = new Map<string, TenantConfig>()
   const allKeys = tenantKeys(keys, file?.tenants ?? [], tenants, configFile ?? '', problems)
+  const instrumentation = str('BATCHGATE_INSTRUMENTATION') ?? 'on'
+  if (instrumentation !== 'on' && instrumentation !== 'off') problems.push(`BATCHGATE_INSTRUMENTATION must be on or off (got '${instrumentation}')`)
   const publicUrl = str('BATCHGATE_PUBLIC_URL') === null ? null : url('BATCHGATE_PUBLIC_URL', '')
 
   const config: Config = {
@@ -168,6 +176,8 @@ export function loadConfig(env: Env = process.env): Config {
     configFile,
     reporting: readReporting({ str, int, url }, problems),
     store: storeConfig(str, int, region, problems),
+    metricsToken: str('BATCHGATE_METRICS_TOKEN'),
+    instrumentation: instrumentation !== 'off',
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

@@ -4,6 +4,7 @@
 
 import type { Config } from './config'
 import { instanceSecrets, instanceUpstreams } from './config/instances'
+import { currentRequest } from './ops/context'
 
 type Level = 'debug' | 'info' | 'warn' | 'error'
 
@@ -52,6 +53,7 @@ export function registerConfigSecrets(config: Config): void {
     databasePassword(config.store.databaseUrl),
     config.store.blobAws?.secretAccessKey,
     config.store.blobAws?.sessionToken ?? undefined,
+    config.metricsToken,
   ])
   registerUpstreams(instances.flatMap(instanceUpstreams))
 }
@@ -107,7 +109,10 @@ export function setLogSink(next: Sink | null): void {
 
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (ORDER[level] < ORDER[minLevel]) return
-  sink(level, redact(JSON.stringify({ t: new Date().toISOString(), level, msg, ...fields })))
+  // Every line written while serving a request names it (see ops/context.ts).
+  const requestId = currentRequest()?.requestId
+  const line = requestId === undefined ? { t: new Date().toISOString(), level, msg, ...fields } : { t: new Date().toISOString(), level, msg, request_id: requestId, ...fields }
+  sink(level, redact(JSON.stringify(line)))
 }
 
 /** The password inside BATCHGATE_DATABASE_URL, if any (a driver error could echo it). */

@@ -9,6 +9,7 @@ import { missingOwners } from './core/owned-instances'
 import { reconcileOnStart, startReconciler } from './core/reconcile'
 import { DataDirError } from './store/data-dir'
 import { openConfiguredStore, type Store } from './store/store'
+import { Readiness, whileStarting } from './ops/routes'
 import { VERSION } from './version'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -41,6 +42,19 @@ async function main(argv: string[]): Promise<number> {
   }
 
   registerConfigSecrets(config)
+  // The port opens first so orchestrators can probe: /health answers at once, /ready and every
+  // other route say 503 until the store is open, migrated and reconciled.
+  const readiness = new Readiness()
+  let handle = whileStarting(readiness, VERSION)
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    // No cap at the socket: uploads stream to disk and the multipart parser enforces each
+    // provider's limit with a proper 413 envelope (Bun's own 413 would be a bare body).
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    idleTimeout: 255,
+    fetch: (req) => handle(req),
+  })
   let store: Store
   try {
     store = await openConfiguredStore(config)
@@ -59,20 +73,12 @@ async function main(argv: string[]): Promise<number> {
   }
   await reconcileOnStart(store, registry)
   const stopReconciler = startReconciler(store, registry)
-  const { app, services } = buildApp(config, store, registry)
+  const { handle: appHandle, services } = buildApp(config, store, registry, readiness)
   // One instance per SQLite database: leases a previous run held died with it. A shared
   // database's leases belong to live instances too; they run out by themselves.
   if (!store.shared) await store.watch.releaseAll()
   services.watcher.start()
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.port,
-    // No cap at the socket: uploads stream to disk and the multipart parser enforces each
-    // provider's limit with a proper 413 envelope (Bun's own 413 would be a bare body).
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    idleTimeout: 255,
-    fetch: (req) => app.handle(req),
-  })
+  handle = appHandle
   const providers = configuredProviders(config)
   console.log(
     `batchgate ${VERSION} listening on http://${config.host}:${server.port} ` +
@@ -86,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
     // A second signal (Ctrl-C twice, an orchestrator repeating SIGTERM) must not restart the grace period.
     if (stopping) return
     stopping = true
+    readiness.shuttingDown()
     log('info', 'shutting down', { signal })
     const timer = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS)
     await server.stop(false)

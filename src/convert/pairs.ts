@@ -5,6 +5,7 @@
 import type { ResultFormat } from '../core/batch'
 import type { ChatRequest, ChatResult } from '../core/chat'
 import type { Dialect } from '../core/provider-name'
+import { countConverted } from '../ops/metrics'
 import type { JsonObject } from './guards'
 import { anthropicRequestToChat, validateAnthropicRequest } from './requests/anthropic-request'
 import { type OpenAIBatchLine, openaiCheckedLineToChat, openaiLineToChat } from './requests/openai-line'
@@ -55,7 +56,12 @@ export const NATIVE_TARGET: { readonly [S in RequestSource]: RequestTarget } = {
 }
 
 export function chatRequestWriter<T extends RequestTarget>(target: T): (req: ChatRequest, line?: number) => TargetLines[T] {
-  return REQUEST_SERIALIZERS[target]
+  const serialize = REQUEST_SERIALIZERS[target]
+  const counted = countConverted('chat', target)
+  return (req, line) => {
+    counted()
+    return serialize(req, line)
+  }
 }
 
 /**
@@ -64,25 +70,37 @@ export function chatRequestWriter<T extends RequestTarget>(target: T): (req: Cha
  * goes through the hub, which accepts only chat.completions bodies.
  */
 export function requestLineWriter(target: RequestTarget): (parsed: OpenAIBatchLine, line: number) => string {
+  const counted = countConverted('openai-line', target)
   if (target === NATIVE_TARGET['openai-line']) {
-    return (parsed) => JSON.stringify({ custom_id: parsed.customId, method: parsed.method, url: parsed.url, body: parsed.body })
+    return (parsed) => {
+      counted()
+      return JSON.stringify({ custom_id: parsed.customId, method: parsed.method, url: parsed.url, body: parsed.body })
+    }
   }
   const serialize = REQUEST_SERIALIZERS[target]
   // The envelope was checked once already (parseOpenAIBatchLine); only the body is converted here.
-  return (parsed, line) => JSON.stringify(serialize(openaiCheckedLineToChat(parsed, line), line))
+  return (parsed, line) => {
+    counted()
+    return JSON.stringify(serialize(openaiCheckedLineToChat(parsed, line), line))
+  }
 }
 
 /** One Anthropic create-call item → the target's line as a value; Anthropic itself gets it unchanged. */
 export function requestItemWriter(target: RequestTarget): (item: unknown, index: number) => unknown {
+  const counted = countConverted('anthropic-request', target)
   if (target === NATIVE_TARGET['anthropic-request']) {
     return (item, index) => {
+      counted()
       validateAnthropicRequest(item, index)
       return item
     }
   }
   const serialize = REQUEST_SERIALIZERS[target]
   // Items have no file lines; target errors then name the request by its custom_id.
-  return (item, index) => serialize(REQUEST_PARSERS['anthropic-request'](item, index))
+  return (item, index) => {
+    counted()
+    return serialize(REQUEST_PARSERS['anthropic-request'](item, index))
+  }
 }
 
 export interface ResultContext {
@@ -99,7 +117,11 @@ export const RESULT_PARSERS: { [F in ResultFormat]: (value: unknown, line: numbe
 
 export function resultLineParser(format: ResultFormat, ctx: ResultContext): (value: unknown, line: number) => ChatResult {
   const parse = RESULT_PARSERS[format]
-  return (value, line) => parse(value, line, ctx)
+  const counted = countConverted(format, 'chat')
+  return (value, line) => {
+    counted()
+    return parse(value, line, ctx)
+  }
 }
 
 export interface WriterContext {
@@ -120,5 +142,9 @@ export const RESULT_WRITERS: { [D in Dialect]: (result: ChatResult, ctx: WriterC
 
 export function resultLineWriter<D extends Dialect>(dialect: D, ctx: WriterContext = {}): (result: ChatResult) => DialectLines[D] {
   const write = RESULT_WRITERS[dialect]
-  return (result) => write(result, ctx)
+  const counted = countConverted('chat', dialect)
+  return (result) => {
+    counted()
+    return write(result, ctx)
+  }
 }

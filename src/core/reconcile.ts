@@ -22,6 +22,7 @@ import { GatewayError } from '../errors'
 import { log } from '../log'
 import type { Provider } from '../providers/provider'
 import type { ProviderName } from './provider-name'
+import { countReconciled } from '../ops/metrics'
 import type { Registry } from '../providers/registry'
 import type { PendingCreate } from '../store/batch-mappings'
 import type { PendingUpload } from '../store/file-mappings'
@@ -57,6 +58,7 @@ export async function reconcileOnStart(store: Store, registry: Registry): Promis
   const report = emptyReport()
   report.spoolFilesRemoved = store.blobs.clearSpool()
   await reconcileOrphans(store, registry, report, true)
+  countReconciled(report)
   const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
   if (acted) log('info', 'reconciled after restart', summary(report))
   return report
@@ -96,6 +98,7 @@ export function startReconciler(store: Store, registry: Registry): () => Promise
       try {
         await store.instances.prune()
         const report = await reconcileOrphans(store, registry)
+        countReconciled(report)
         const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
         if (acted) log('info', 'took over the intents of a gone instance', summary(report))
       } catch (err) {

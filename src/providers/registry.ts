@@ -5,6 +5,7 @@ import type { Config, InstanceConfig, InstanceLimits } from '../config'
 import { KIND_LIMITS } from '../config/instances'
 import { ENV_PROVIDERS, type ProviderName } from '../core/provider-name'
 import { GatewayError } from '../errors'
+import { noteProvider } from '../ops/context'
 import { AnthropicAdapter } from './anthropic/adapter'
 import { BedrockAdapter } from './bedrock/adapter'
 import { GeminiAdapter } from './gemini/adapter'
@@ -25,6 +26,7 @@ export class Registry {
   }
 
   get(name: ProviderName): Provider {
+    noteProvider(name)
     return this.entry(name).adapter
   }
 

@@ -5,6 +5,7 @@
 import { depthLimitText, nestsDeeperThan, parseJsonBounded } from '../convert/json-depth'
 import type { ProviderName } from '../core/provider-name'
 import { GatewayError, UPSTREAM_FAILURE } from '../errors'
+import { observedFetch } from '../ops/upstream'
 
 export interface UpstreamPolicy {
   timeoutMs: number
@@ -41,7 +42,7 @@ export async function upstreamFetch(url: string, call: UpstreamCall, policy: Ups
     let res: Response
     try {
       const init = call.init()
-      res = await doFetch(url, { ...init, signal: controller.signal })
+      res = await observedFetch({ provider: call.provider, what: call.what, attempt }, url, { ...init, signal: controller.signal }, doFetch)
     } catch (err) {
       clearTimeout(timer)
       // The socket error's own code (ECONNRESET, ECONNREFUSED…) is not passed on: every provider

@@ -83,7 +83,10 @@ describe('tables are complete', () => {
     expect(Object.keys(RESULT_PARSERS).sort()).toEqual(['anthropic-results', 'bedrock-out', 'gemini-responses', 'openai-output'])
     expect(Object.keys(RESULT_WRITERS).sort()).toEqual(['anthropic', 'openai'])
   })
-  test('chatRequestWriter is the serializer', () => expect(chatRequestWriter('gemini-line')).toBe(REQUEST_SERIALIZERS['gemini-line']))
+  test('chatRequestWriter writes what the serializer writes', () => {
+    const req = REQUEST_PARSERS['openai-line']({ custom_id: 'c1', method: 'POST', url: '/v1/chat/completions', body: { model: 'm', messages: [{ role: 'user', content: 'hi' }] } }, 1)
+    expect(chatRequestWriter('gemini-line')(req, 1)).toEqual(REQUEST_SERIALIZERS['gemini-line'](req, 1))
+  })
 })
 
 describe('round trips through the hub', () => {

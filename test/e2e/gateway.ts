@@ -35,12 +35,12 @@ export async function startGateway(env: Record<string, string | undefined>): Pro
     const store = openStore(dataDir)
     const registry = buildRegistry(config)
     await reconcileOnStart(store, registry)
-    const { app, services } = buildApp(config, store, registry)
+    const { handle, services } = buildApp(config, store, registry)
     server = Bun.serve({
       hostname: '127.0.0.1',
       port: server?.port ?? 0,
       maxRequestBodySize: 8 * 1024 ** 3,
-      fetch: (req) => app.handle(req),
+      fetch: handle,
     })
     gw.url = `http://127.0.0.1:${server.port}`
     gw.store = store
