@@ -23,6 +23,7 @@ import { setInstrumentation } from './ops/metrics'
 import { opsRoutes, Readiness } from './ops/routes'
 import type { Registry } from './providers/registry'
 import type { Store } from './store/store'
+import { scrubUpstreamIds } from './upstream-ids'
 import { VERSION } from './version'
 
 export function dialectOf(pathname: string): Dialect {
@@ -103,9 +104,10 @@ function retryHeaders(e: GatewayError): Record<string, string> {
  */
 const FOREIGN_TEXT: ReadonlySet<GatewayError['kind']> = new Set(['upstream', 'upstream_unreachable', 'upstream_timeout', 'internal'])
 
+/** Upstream ids, ARNs and account ids too: mapped to gateway ids where the call knew them. */
 function clientSafe(e: GatewayError): GatewayError {
   if (!FOREIGN_TEXT.has(e.kind)) return e
-  const message = redactForClient(e.message)
+  const message = scrubUpstreamIds(redactForClient(e.message), e.details.ids)
   return message === e.message ? e : new GatewayError(e.kind, message, e.details)
 }
 

@@ -25,6 +25,8 @@ export interface GatewayErrorDetails {
   upstreamStatus?: number
   /** Seconds the provider asked us to wait (kind `upstream`, 429/503). */
   retryAfter?: number
+  /** Upstream id → gateway id of the objects the failed call was about (see upstream-ids.ts). */
+  ids?: Readonly<Record<string, string>>
   /** Milliseconds the provider asked us to wait (`retry-after-ms`, OpenAI and Anthropic send it). */
   retryAfterMs?: number
 }
@@ -73,6 +75,17 @@ export class GatewayError extends Error {
 
   get param(): string | undefined {
     return this.details.param
+  }
+}
+
+/**
+ * For `.catch()` around a provider call about known objects: the edge then shows their gateway
+ * ids where the upstream's message quotes their upstream ids (upstream-ids.ts).
+ */
+export function naming(ids: Readonly<Record<string, string>>): (err: unknown) => never {
+  return (err) => {
+    if (!(err instanceof GatewayError)) throw err
+    throw new GatewayError(err.kind, err.message, { ...err.details, ids: { ...err.details.ids, ...ids } })
   }
 }
 

@@ -6,7 +6,8 @@
 import type { Config, InstanceConfig } from '../config'
 import type { RequestTarget } from '../convert/pairs'
 import { validateAnthropicRequest } from '../convert/requests/anthropic-request'
-import { GatewayError, invalid } from '../errors'
+import { GatewayError, invalid, naming } from '../errors'
+import { idsOf } from '../upstream-ids'
 import type { BatchInput, Provider } from '../providers/provider'
 import type { Registry } from '../providers/registry'
 import type { Store } from '../store/store'
@@ -129,7 +130,9 @@ export class BatchCreator {
         const adopted = await this.adoptAfterLostAnswer(provider, id, createdAt, count, err)
         if (!adopted) {
           await this.store.batches.abandon(id)
-          throw err
+          const input = prepared.input.kind === 'file' ? prepared.input.location.upstreamId : null
+          const inputId = file?.id ?? prepared.inputFileId
+          throw input && inputId ? naming(idsOf(input, inputId))(err) : err
         }
         snapshot = adopted
       }

@@ -3,7 +3,8 @@
 // files of the OpenAI dialect (adopted upstream files, or derived ones computed on demand).
 
 import type { Config } from '../config'
-import { GatewayError, notFound } from '../errors'
+import { GatewayError, naming, notFound } from '../errors'
+import { idsOf } from '../upstream-ids'
 import { log } from '../log'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
@@ -63,10 +64,29 @@ export class BatchService {
 
   async cancel(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredBatch> {
     const batch = await this.find(tenant, id, providerHint)
-    const snapshot = await this.withKnownTotal(batch, await this.registry.get(batch.provider).cancelBatch(batch.upstreamId))
+    // What the stored state decides is answered here: the upstream's refusal would quote its ids.
+    if (isTerminal(batch.snapshot.status)) throw alreadyEnded(batch)
+    const snapshot = await this.withKnownTotal(batch, await this.cancelUpstream(batch))
     await this.store.batches.markCancelRequested(batch.id, Math.floor(Date.now() / 1000))
     await this.store.batches.saveSnapshot(batch.id, snapshot)
     return this.withResultFiles({ ...(await this.find(tenant, id)), snapshot })
+  }
+
+  /**
+   * A batch that ended upstream since it was last seen is refused by the upstream in its own
+   * words; the refreshed state then decides, and the caller gets the same 400 as above.
+   */
+  private async cancelUpstream(batch: StoredBatch): Promise<StoredBatch['snapshot']> {
+    try {
+      return await this.registry.get(batch.provider).cancelBatch(batch.upstreamId)
+    } catch (err) {
+      const refused = err instanceof GatewayError && err.kind === 'upstream' && (err.details.upstreamStatus ?? 0) < 500
+      if (refused) {
+        const fresh = await this.refresh(batch).catch(() => null)
+        if (fresh && isTerminal(fresh.snapshot.status)) throw alreadyEnded(fresh)
+      }
+      return naming(idsOf(batch.upstreamId, batch.id))(err)
+    }
   }
 
   /** Anthropic-dialect delete: only once ended, as Anthropic documents. */
@@ -75,7 +95,7 @@ export class BatchService {
     if (!isTerminal(batch.snapshot.status)) {
       throw new GatewayError('conflict', `Batch ${batch.id} is still processing; cancel it and wait until it has ended before deleting it.`)
     }
-    await this.registry.get(batch.provider).deleteBatch(batch.upstreamId)
+    await this.registry.get(batch.provider).deleteBatch(batch.upstreamId).catch(naming(idsOf(batch.upstreamId, batch.id)))
     await this.store.batches.markDeleted(batch.id)
     return batch
   }
@@ -110,7 +130,8 @@ export class BatchService {
   /** Polls a batch that has not ended (the watcher calls this too); records each status change. */
   async refresh(batch: StoredBatch): Promise<StoredBatch> {
     if (!isTerminal(batch.snapshot.status)) {
-      const snapshot = await this.withKnownTotal(batch, await this.registry.get(batch.provider).getBatch(batch.upstreamId))
+      const upstream = await this.registry.get(batch.provider).getBatch(batch.upstreamId).catch(naming(idsOf(batch.upstreamId, batch.id)))
+      const snapshot = await this.withKnownTotal(batch, upstream)
       if (await this.store.batches.saveSnapshot(batch.id, snapshot)) {
         log('info', 'batch status changed', { batch: batch.id, provider: batch.provider, status: snapshot.status })
       }
@@ -186,4 +207,12 @@ export class BatchService {
     const filter = file.location.part === 'output' ? 'succeeded' : file.location.part === 'error' ? 'failed' : 'all'
     return dialectResults(this.allResults(batch), 'openai', filter)
   }
+}
+
+/** Cancel of an ended batch: one 400 in both dialects, for every provider (docs/decisions.md). */
+function alreadyEnded(batch: StoredBatch): GatewayError {
+  return new GatewayError(
+    'conflict',
+    `Batch ${batch.id} has already ended (${batch.snapshot.status}); only a batch that is still running can be cancelled.`,
+  )
 }

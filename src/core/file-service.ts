@@ -2,7 +2,8 @@
 // store → mapping row), get, list, content, delete. Spool files never outlive the call.
 
 import type { Config } from '../config'
-import { GatewayError, invalid, notFound } from '../errors'
+import { GatewayError, invalid, naming, notFound } from '../errors'
+import { idsOf } from '../upstream-ids'
 import type { Provider, S3Target } from '../providers/provider'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
@@ -208,7 +209,7 @@ export class FileService {
   private async storedContent(file: StoredFile): Promise<ReadableStream<Uint8Array>> {
     switch (file.location.kind) {
       case 'upstream':
-        return this.registry.get(file.provider).fileContent(file.location)
+        return this.registry.get(file.provider).fileContent(file.location).catch(naming(idsOf(file.location.upstreamId, file.id)))
       case 'blob': {
         const bytes = await this.store.blobs.open(file.id, 'content')
         if (!bytes) throw new GatewayError('internal', `the bytes of ${file.id} are missing from the blob store`)
@@ -259,7 +260,7 @@ export class FileService {
         await provider.deleteFile(location)
       } catch (err) {
         // Already gone upstream (expired, deleted elsewhere): the mapping can still go.
-        if (!(err instanceof GatewayError && err.details.upstreamStatus === 404)) throw err
+        if (!(err instanceof GatewayError && err.details.upstreamStatus === 404)) naming(idsOf(location.upstreamId, id))(err)
       }
     } else if (location.kind === 'blob') {
       await this.store.blobs.delete(id, 'content')

@@ -236,12 +236,12 @@ describe('bad input', () => {
     expect(err.error).toMatchObject({ param: 'input_file_id' })
   })
 
-  test('cancel of a completed batch passes the upstream error through', async () => {
+  test('cancel of a completed batch is refused locally with a 400', async () => {
     const file = await upload(jsonl(line('done-1', 'x')))
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
     await pollUntilDone(batch.id)
     const err = await errorOf(client.batches.cancel(batch.id))
     expect(err.status).toBe(400)
-    expect(err.message).toContain('cannot be cancelled')
+    expect(err.message).toContain('can be cancelled')
   })
 })

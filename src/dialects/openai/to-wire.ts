@@ -4,6 +4,7 @@
 import { settledCounts, type StoredBatch } from '../../core/batch'
 import type { StoredFile } from '../../core/file'
 import { openaiBatchUsage } from '../../core/usage'
+import { idsOf, scrubUpstreamIds } from '../../upstream-ids'
 import type { BatchObject, FileObject } from './schemas'
 
 export function fileToWire(file: StoredFile): FileObject {
@@ -31,7 +32,7 @@ export function batchToWire(batch: StoredBatch): BatchObject {
     errors:
       s.errors.length === 0
         ? null
-        : { object: 'list', data: s.errors.map((e) => ({ code: e.code, message: e.message, param: e.param, line: e.line })) },
+        : { object: 'list', data: s.errors.map((e) => ({ code: e.code, message: scrubUpstreamIds(e.message, idsOf(batch.upstreamId, batch.id)), param: e.param, line: e.line })) },
     input_file_id: batch.inputFileId ?? '',
     completion_window: batch.completionWindow,
     status: s.status,
