@@ -52,6 +52,7 @@ export type InstanceConfig =
   | Instance<'anthropic', AnthropicConfig>
   | Instance<'gemini', GeminiConfig>
   | Instance<'bedrock', BedrockConfig>
+  | Instance<'groq', OpenAIConfig>
 
 export type InstanceOf<K extends ProviderKind> = Extract<InstanceConfig, { kind: K }>
 
@@ -64,6 +65,8 @@ export const KIND_LIMITS: Record<ProviderKind, InstanceLimits> = {
   // Gemini and Bedrock batch sizes are unverified quotas; S3 takes 5 GiB in one PUT.
   gemini: { maxUploadBytes: 2048 * MB, maxBatchRequests: 1_000_000 },
   bedrock: { maxUploadBytes: 5120 * MB, maxBatchRequests: 1_000_000 },
+  // groq-sdk: batch input files up to 100 MB; console.groq.com/docs/batch: 50 000 lines.
+  groq: { maxUploadBytes: 100 * MB, maxBatchRequests: 50_000 },
 }
 
 export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> = {
@@ -71,6 +74,7 @@ export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> 
   anthropic: () => 'https://api.anthropic.com',
   gemini: () => 'https://generativelanguage.googleapis.com',
   bedrock: (region) => `https://bedrock.${region}.amazonaws.com`,
+  groq: () => 'https://api.groq.com/openai/v1',
 }
 
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/
@@ -113,7 +117,8 @@ export function readInstance(s: Section, name: string, kind: ProviderKind, caps:
   switch (kind) {
     case 'openai':
     case 'anthropic':
-    case 'gemini': {
+    case 'gemini':
+    case 'groq': {
       const apiKey = required(s.secret('api_key'), 'api_key')
       const baseUrl = s.url('base_url') ?? DEFAULT_BASE_URL[kind]('')
       if (apiKey === null) return null

@@ -44,6 +44,7 @@ const INPUT_TARGET: Record<ProviderKind, RequestTarget> = {
   anthropic: 'anthropic-item',
   gemini: 'gemini-line',
   bedrock: 'bedrock-record',
+  groq: 'openai-line',
 }
 
 const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
@@ -51,6 +52,7 @@ const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
   anthropic: 'openai-batch',
   gemini: 'gemini-requests',
   bedrock: 'bedrock-records',
+  groq: 'openai-batch',
 }
 
 /** A create's input after the local steps: ready for the provider, or a converted file to upload. */
@@ -304,16 +306,23 @@ function checkInputFile(file: StoredFile, endpoint: string): void {
   }
 }
 
-/** OpenAI takes only "24h"; Bedrock jobs run 24–168 hours, so "48h" etc. are honoured there. */
+/** Kinds whose batches may run longer than 24 hours: Bedrock jobs 24–168 h, Groq 24h–7d. */
+const LONG_WINDOWS: Partial<Record<ProviderKind, string>> = {
+  bedrock: 'between "24h" and "168h"',
+  groq: 'between "24h" and "7d" (hours or days)',
+}
+
+/** OpenAI takes only "24h"; longer windows ("48h", Groq's "7d") are honoured where the kind has them. */
 function completionHours(window: string, provider: ProviderKind): number {
-  const m = /^(\d{1,3})h$/.exec(window)
-  const hours = m ? Number(m[1]) : Number.NaN
-  const max = provider === 'bedrock' ? 168 : 24
+  const long = LONG_WINDOWS[provider]
+  const m = (provider === 'groq' ? /^(\d{1,3})([hd])$/ : /^(\d{1,3})(h)$/).exec(window)
+  const hours = m ? Number(m[1]) * (m[2] === 'd' ? 24 : 1) : Number.NaN
+  const max = long ? 168 : 24
   if (!(hours >= 24 && hours <= max)) {
     throw invalid(
-      provider === 'bedrock'
-        ? `completion_window must be between "24h" and "168h" for bedrock (got '${window}').`
-        : `completion_window must be "24h" (got '${window}').`,
+      long
+        ? `completion_window must be ${long} for ${provider} (got '${window.slice(0, 40)}').`
+        : `completion_window must be "24h" (got '${window.slice(0, 40)}').`,
       { param: 'completion_window' },
     )
   }

@@ -23,6 +23,7 @@ const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['f
   anthropic: { target: 'anthropic-item', format: 'openai-batch' },
   gemini: { target: 'gemini-line', format: 'gemini-requests' },
   bedrock: { target: 'bedrock-record', format: 'bedrock-records' },
+  groq: { target: 'openai-line', format: 'openai-batch' },
 }
 
 const WRITE_BUFFER_BYTES = 1024 * 1024

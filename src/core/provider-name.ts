@@ -3,7 +3,7 @@
 // switch on kinds; everything else passes names through.
 
 /** Upstream APIs this build speaks. A kind appears here only once its adapter is complete. */
-export const PROVIDER_KINDS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const
+export const PROVIDER_KINDS = ['openai', 'anthropic', 'gemini', 'bedrock', 'groq'] as const
 export type ProviderKind = (typeof PROVIDER_KINDS)[number]
 
 /**
@@ -12,6 +12,7 @@ export type ProviderKind = (typeof PROVIDER_KINDS)[number]
  * is "not configured" rather than "unknown".
  */
 export const ENV_PROVIDERS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const satisfies readonly ProviderKind[]
+export type EnvProviderName = (typeof ENV_PROVIDERS)[number]
 
 /** An instance name: `[providers.NAME]` in BATCHGATE_CONFIG, or one of ENV_PROVIDERS. */
 export type ProviderName = string

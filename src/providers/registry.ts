@@ -9,6 +9,7 @@ import { noteProvider } from '../ops/context'
 import { AnthropicAdapter } from './anthropic/adapter'
 import { BedrockAdapter } from './bedrock/adapter'
 import { GeminiAdapter } from './gemini/adapter'
+import { GROQ_SHAPE } from './groq/shape'
 import { OpenAIAdapter } from './openai/adapter'
 import type { Provider } from './provider'
 import type { UpstreamPolicy } from './upstream-fetch'
@@ -80,6 +81,8 @@ export function buildAdapter(instance: InstanceConfig, policy: UpstreamPolicy): 
       return new GeminiAdapter(instance.settings, policy, options)
     case 'bedrock':
       return new BedrockAdapter(instance.settings, policy, options)
+    case 'groq':
+      return new OpenAIAdapter(instance.settings, policy, options, GROQ_SHAPE)
   }
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../src/config'
 import { convertBatchFile } from '../../src/core/batch-file'
 import { KIND_LIMITS } from '../../src/config/instances'
-import type { ProviderKind as ProviderName } from '../../src/core/provider-name'
+import type { EnvProviderName as ProviderName } from '../../src/core/provider-name'
 import { GatewayError } from '../../src/errors'
 
 const dir = mkdtempSync(join(tmpdir(), 'batch-file-'))

@@ -119,13 +119,24 @@ export interface SuiteOptions {
   downloadable: boolean
   /** Extra provider-specific checks after an upload (what the upstream fake stored). */
   checkUpload?: (fakes: AllFakes, file: { id: string; size_bytes: number }) => Promise<void> | void
+  /** A gateway of the test's own (named instances from BATCHGATE_CONFIG); default: every env fake. */
+  world?: () => Promise<{ gw: Gateway; close(): Promise<void> }>
+  /** The files the paging test uploads (default: small text files; Groq keeps only JSONL). */
+  pageFile?: (i: number) => { content: string; name: string; type: string }
 }
 
 export function anthropicSdkSuite(opts: SuiteOptions): void {
-  let fakes: AllFakes
+  let fakes: AllFakes | undefined
   let gw: Gateway
+  let closeWorld: (() => Promise<void>) | undefined
 
   beforeAll(async () => {
+    if (opts.world) {
+      const world = await opts.world()
+      gw = world.gw
+      closeWorld = world.close
+      return
+    }
     fakes = startAllFakes()
     // A keyed gateway: 1.x authenticates with `Authorization: Bearer`, 0.x with `x-api-key`.
     gw = await startGateway({ ...fakes.env, BATCHGATE_KEYS: `default=${API_KEY}` })
@@ -133,7 +144,9 @@ export function anthropicSdkSuite(opts: SuiteOptions): void {
   afterAll(async () => {
     await gw?.close()
     await fakes?.close()
+    await closeWorld?.()
   })
+  const pageFile = opts.pageFile ?? ((i: number) => ({ content: `page file ${i}\n`, name: `page-${i}.txt`, type: 'text/plain' }))
 
   const prompts = { 'q-1': 'What is 15 * 7?', 'q_2': 'What is the largest ocean?', 'q-3': 'FAIL this request' }
   const expected = {
@@ -250,7 +263,7 @@ export function anthropicSdkSuite(opts: SuiteOptions): void {
           downloadable: opts.downloadable,
         })
         expect(new Date(file.created_at).toISOString()).toBe(file.created_at)
-        await opts.checkUpload?.(fakes, file)
+        if (fakes) await opts.checkUpload?.(fakes, file)
 
         const listed = await c.beta.files.list()
         expect(listed.data.map((f) => f.id)).toContain(file.id)
@@ -277,7 +290,8 @@ export function anthropicSdkSuite(opts: SuiteOptions): void {
         const c = client()
         const ids: string[] = []
         for (let i = 0; i < 6; i++) {
-          const f = await c.beta.files.upload({ file: await gen.toFile(`page file ${i}\n`, `page-${i}.txt`, 'text/plain') })
+          const page = pageFile(i)
+          const f = await c.beta.files.upload({ file: await gen.toFile(page.content, page.name, page.type) })
           ids.push(f.id)
         }
         // This generation's own list (PageCursor: `page` = next_page) in the beta and GA namespaces.

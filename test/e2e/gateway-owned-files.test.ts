@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import type { ProviderKind as ProviderName } from '../../src/core/provider-name'
+import type { EnvProviderName as ProviderName } from '../../src/core/provider-name'
 import { type AllFakes, startAllFakes, TEST_BUCKET } from '../fakes/start'
 import { type Gateway, startGateway } from './gateway'
 import { errorOf as anthropicError } from './anthropic-sdk-workflow'

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic, { toFile as anthropicFile } from '@anthropic-ai/sdk'
 import OpenAI, { toFile } from 'openai'
-import type { ProviderKind as ProviderName } from '../../src/core/provider-name'
+import type { EnvProviderName as ProviderName } from '../../src/core/provider-name'
 import { type Gateway, startGateway } from '../e2e/gateway'
 import { type AllFakes, startAllFakes, TEST_BUCKET } from '../fakes/start'
 import { failure } from '../resilience/api-failure'

@@ -4,7 +4,7 @@
 // behind, and lists no new file in either dialect.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Dialect, ProviderKind as ProviderName } from '../../src/core/provider-name'
+import type { Dialect, EnvProviderName as ProviderName } from '../../src/core/provider-name'
 import { batchItem, batchLine, call, type ExpectedError, expectError, leftovers, MODELS, multipart, startWorld, upstreamRequests, type World } from './world'
 
 const PROVIDERS: ProviderName[] = ['openai', 'anthropic', 'gemini', 'bedrock']

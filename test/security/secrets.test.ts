@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic, { toFile as toAnthropicFile } from '@anthropic-ai/sdk'
 import Anthropic0 from '@anthropic-ai/sdk-0'
 import OpenAI from 'openai'
-import { PROVIDER_NAMES, type ProviderKind } from '../../src/core/provider-name'
+import { type EnvProviderName, PROVIDER_NAMES } from '../../src/core/provider-name'
 import { setLogLevel, setLogSink } from '../../src/log'
 import { pollToEnded, readResults as readAnthropicResults, request } from '../e2e/anthropic-sdk-workflow'
 import { chatLine, jsonl, pollToEnd, readResults, uploadBatchFile } from '../e2e/openai-seed'
@@ -151,7 +151,7 @@ describe('upstream errors that echo secrets', () => {
   test('are scrubbed from what the client gets, in both dialects', async () => {
     echoingFaults(world)
     const client = openaiClient()
-    const line = (provider: ProviderKind) => chatLine('x-1', 'hello', provider === 'anthropic' || provider === 'openai' ? MODELS.openai : MODELS[provider])
+    const line = (provider: EnvProviderName) => chatLine('x-1', 'hello', provider === 'anthropic' || provider === 'openai' ? MODELS.openai : MODELS[provider])
     for (const provider of ['openai', 'bedrock'] as const) {
       expect(await rejection(uploadBatchFile(client, jsonl(line(provider)), { provider }))).toBeInstanceOf(OpenAI.APIError)
     }

@@ -196,11 +196,12 @@ function anthropicBatches(services: Services) {
 const JSONL_TYPES = ['application/jsonl', 'application/x-ndjson', 'application/x-jsonlines', 'application/jsonlines']
 
 /**
- * What a file is at the provider. OpenAI: a JSONL upload is batch input (validated line by line,
- * as in the OpenAI dialect), anything else generic user data. Elsewhere: an opaque user file.
+ * What a file is at the provider. OpenAI-shaped kinds: a JSONL upload is batch input (validated
+ * line by line, as in the OpenAI dialect), anything else generic user data (which Groq refuses).
+ * Elsewhere: an opaque user file.
  */
 function purposeFor(kind: ProviderKind, part: SpooledPart): FilePurpose {
-  if (kind !== 'openai') return 'user'
+  if (kind !== 'openai' && kind !== 'groq') return 'user'
   const mime = part.mimeType.split(';')[0]?.trim().toLowerCase() ?? ''
   return part.filename.toLowerCase().endsWith('.jsonl') || JSONL_TYPES.includes(mime) ? 'batch' : 'user_data'
 }

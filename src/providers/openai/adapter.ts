@@ -1,14 +1,15 @@
-// Provider over the official `openai` client. OpenAI's batch vocabulary is the neutral one, so
-// mapping is direct; uploads bypass the client's FormData (it buffers whole files, see
-// multipart-body.ts) and stream the spool file instead.
+// Provider over the official `openai` client, for OpenAI and the OpenAI-shaped batch APIs (Groq:
+// see ../groq/shape.ts). OpenAI's batch vocabulary is the neutral one, so mapping is direct;
+// uploads bypass the client's FormData (it buffers whole files, see multipart-body.ts) and
+// stream the spool file instead.
 
 import OpenAI from 'openai'
 import type { Batch as OpenAIBatch } from 'openai/resources/batches'
 import type { ResultRef, UpstreamBatch } from '../../core/batch'
-import type { FileLocation } from '../../core/file'
+import type { FileLocation, FilePurpose } from '../../core/file'
 import type { OpenAIConfig } from '../../config'
 import type { ProviderName } from '../../core/provider-name'
-import { GatewayError } from '../../errors'
+import { GatewayError, invalid } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
 import type { AdapterOptions, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
@@ -21,8 +22,27 @@ export const GATEWAY_ID_KEY = 'batchgate_id'
 /** OpenAI accepts at most 16 metadata pairs. */
 const MAX_METADATA_PAIRS = 16
 
+/** Where an OpenAI-shaped API differs from OpenAI's own. */
+export interface OpenAIShape {
+  kind: 'openai' | 'groq'
+  /** The purpose a gateway file is stored with upstream; null when the API keeps no such files. */
+  purpose(purpose: FilePurpose): string | null
+  completionWindow(hours: number): string
+  /** GET /batches pages newest first with limit/after (OpenAI), or returns one unpaged list (Groq). */
+  pagedList: boolean
+}
+
+export const OPENAI_SHAPE: OpenAIShape = {
+  kind: 'openai',
+  // OpenAI has no purpose for converted output of other dialects; anything not an OpenAI
+  // purpose is stored as user_data (the Anthropic dialect's generic files).
+  purpose: (p) => (p === 'batch_output' || p === 'user' ? 'user_data' : p),
+  completionWindow: () => '24h',
+  pagedList: true,
+}
+
 export class OpenAIAdapter implements Provider {
-  readonly kind = 'openai' as const
+  readonly kind: OpenAIShape['kind']
   readonly name: ProviderName
   readonly batchInput = 'file' as const
   private readonly client: OpenAI
@@ -31,7 +51,9 @@ export class OpenAIAdapter implements Provider {
     private readonly config: OpenAIConfig,
     private readonly policy: UpstreamPolicy,
     options: AdapterOptions = {},
+    private readonly shape: OpenAIShape = OPENAI_SHAPE,
   ) {
+    this.kind = shape.kind
     this.name = options.name ?? this.kind
     // The client only builds requests and parses answers. Its own retries and error wrapping are
     // off: every call goes through upstreamFetch like every other provider's, so timeouts,
@@ -46,13 +68,14 @@ export class OpenAIAdapter implements Provider {
   }
 
   async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
-    // OpenAI has no purpose for converted output of other dialects; anything not an OpenAI
-    // purpose is stored as user_data (the Anthropic dialect's generic files).
-    const purpose = meta.purpose === 'batch_output' || meta.purpose === 'user' ? 'user_data' : meta.purpose
+    const purpose = this.shape.purpose(meta.purpose)
+    if (purpose === null) {
+      throw invalid(`Provider '${this.name}' (${this.kind}) stores only batch input files; upload with purpose 'batch'.`, { param: 'purpose' })
+    }
     const res = await upstreamFetch(
       `${this.config.baseUrl}/files`,
       {
-        provider: 'openai',
+        provider: this.name,
         what: 'upload file',
         // Safe to repeat: the body is re-read from the spool file and a failed upload creates nothing.
         idempotent: true,
@@ -85,7 +108,7 @@ export class OpenAIAdapter implements Provider {
 
   async fileContent(location: UpstreamLocation): Promise<ReadableStream<Uint8Array>> {
     const res = await this.call(() => this.client.files.content(location.upstreamId))
-    if (!res.body) throw new GatewayError('upstream', 'openai returned an empty file body', { upstreamStatus: 502 })
+    if (!res.body) throw new GatewayError('upstream', `${this.name} returned an empty file body`, { upstreamStatus: 502 })
     return res.body
   }
 
@@ -94,7 +117,7 @@ export class OpenAIAdapter implements Provider {
   }
 
   async createBatch(input: CreateBatchInput): Promise<UpstreamBatch> {
-    if (input.input.kind !== 'file') throw new GatewayError('internal', 'openai batches need an input file')
+    if (input.input.kind !== 'file') throw new GatewayError('internal', `${this.kind} batches need an input file`)
     const fileId = input.input.location.upstreamId
     // Creating is not idempotent upstream: never retried, so a timeout cannot create twice.
     const batch = await this.call(() =>
@@ -102,7 +125,7 @@ export class OpenAIAdapter implements Provider {
         {
           input_file_id: fileId,
           endpoint: input.endpoint as OpenAI.BatchCreateParams['endpoint'],
-          completion_window: '24h',
+          completion_window: this.shape.completionWindow(input.completionWindowHours) as '24h',
           metadata: taggedMetadata(input.metadata, input.gatewayId),
         },
         { maxRetries: 0 },
@@ -132,15 +155,29 @@ export class OpenAIAdapter implements Provider {
     const window = createWindow(probe, this.policy)
     let seen = 0
     try {
-      // Newest first: everything past the window's start is older than the create and cannot match.
-      for await (const batch of this.client.batches.list({ limit: 100 })) {
-        if (batch.created_at < window.from || ++seen > MAX_LISTED) break
+      for await (const batch of this.recentBatches()) {
+        if (++seen > MAX_LISTED) break
+        if (batch.created_at < window.from) {
+          // Newest first: everything past the window's start is older than the create.
+          if (this.shape.pagedList) break
+          continue
+        }
         if (batch.metadata?.[GATEWAY_ID_KEY] === probe.gatewayId) return toUpstreamBatch(batch)
       }
     } catch (err) {
       throw fromClientError(err)
     }
     return null
+  }
+
+  /** An unpaged list is read once: following `after` on it would return the same page forever. */
+  private recentBatches(): AsyncIterable<OpenAIBatch> {
+    if (this.shape.pagedList) return this.client.batches.list({ limit: 100 })
+    const client = this.client
+    return (async function* () {
+      const page = (await client.get('/batches')) as { data?: OpenAIBatch[] }
+      yield* page.data ?? []
+    })()
   }
 
   private send(url: string | URL | Request, init: RequestInit = {}): Promise<Response> {
@@ -156,7 +193,7 @@ export class OpenAIAdapter implements Provider {
         idempotent: method !== 'POST' || path.endsWith('/cancel'),
         readError: readJsonErrorMessage,
         init: () => init,
-        fetch: depthGuardedFetch('openai'),
+        fetch: depthGuardedFetch(this.name),
       },
       this.policy,
     )

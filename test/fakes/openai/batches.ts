@@ -12,6 +12,7 @@
 import type { FileStore } from './store'
 import { executeLine, type InputLine, type Outcome, type OutputLine, unexecutedLine, validateInput } from './requests'
 import { checkExpiresAfter } from './files'
+import { type Flavor, OPENAI_FLAVOR } from './flavor'
 import {
   badRequest,
   type BatchStatus,
@@ -27,21 +28,7 @@ import {
   TERMINAL_STATUSES,
 } from './wire'
 
-/** Endpoints a batch may target (openai.md §4 POST /batches). */
-export const BATCH_ENDPOINTS = [
-  '/v1/responses',
-  '/v1/chat/completions',
-  '/v1/embeddings',
-  '/v1/completions',
-  '/v1/moderations',
-  '/v1/images/generations',
-  '/v1/images/edits',
-  '/v1/videos',
-] as const
 
-/** Batch input files are capped at 200 MB (openai.md §2 "Limits"). */
-const MAX_BATCH_INPUT_BYTES = 200 * 1024 * 1024
-const COMPLETION_WINDOW_SECONDS = 24 * 3600
 /** Output files live 30 days after completion unless output_expires_after says otherwise. */
 const DEFAULT_OUTPUT_TTL = 30 * 24 * 3600
 
@@ -60,6 +47,7 @@ export class BatchesApi {
   constructor(
     private readonly store: FileStore,
     public autoAdvance: boolean,
+    private readonly flavor: Flavor = OPENAI_FLAVOR,
   ) {}
 
   private notFound(id: string): Response {
@@ -74,14 +62,18 @@ export class BatchesApi {
     const { input_file_id: inputFileId, endpoint, completion_window: window, metadata } = body
     if (typeof inputFileId !== 'string' || inputFileId === '') return badRequest(`Missing required parameter: 'input_file_id'.`, 'input_file_id')
     if (endpoint === undefined) return badRequest(`Missing required parameter: 'endpoint'.`, 'endpoint')
-    if (typeof endpoint !== 'string' || !(BATCH_ENDPOINTS as readonly string[]).includes(endpoint)) {
+    const endpoints = this.flavor.endpoints
+    if (typeof endpoint !== 'string' || !endpoints.includes(endpoint)) {
       return badRequest(
-        `Invalid value for 'endpoint': '${String(endpoint)}'. Supported values are: ${BATCH_ENDPOINTS.map((e) => `'${e}'`).join(', ')}.`,
+        `Invalid value for 'endpoint': '${String(endpoint)}'. Supported values are: ${endpoints.map((e) => `'${e}'`).join(', ')}.`,
         'endpoint',
       )
     }
     if (window === undefined) return badRequest(`Missing required parameter: 'completion_window'.`, 'completion_window')
-    if (window !== '24h') return badRequest(`Invalid value for 'completion_window': '${String(window)}'. Supported values are: '24h'.`, 'completion_window')
+    const windowSeconds = this.flavor.completionWindow(String(window))
+    if (typeof window !== 'string' || typeof windowSeconds === 'string') {
+      return badRequest(`Invalid value for 'completion_window': '${String(window)}'. ${windowSeconds}`, 'completion_window')
+    }
     const metadataError = checkMetadata(metadata)
     if (metadataError) return metadataError
     let outputExpiresAfter: number | undefined
@@ -99,8 +91,8 @@ export class BatchesApi {
     if (input.purpose !== 'batch') {
       return badRequest(`Invalid 'input_file_id': file '${inputFileId}' has purpose '${input.purpose}', but it must be uploaded with purpose 'batch'.`, 'input_file_id')
     }
-    if (input.bytes > MAX_BATCH_INPUT_BYTES) {
-      return badRequest(`The input file is too large: batch input files may be at most ${MAX_BATCH_INPUT_BYTES} bytes.`, 'input_file_id')
+    if (input.bytes > this.flavor.maxBatchInputBytes) {
+      return badRequest(`The input file is too large: batch input files may be at most ${this.flavor.maxBatchInputBytes} bytes.`, 'input_file_id')
     }
     const created = nowSeconds()
     const batch: OpenAIBatch = {
@@ -109,13 +101,13 @@ export class BatchesApi {
       endpoint,
       errors: null,
       input_file_id: inputFileId,
-      completion_window: '24h',
+      completion_window: window,
       status: 'validating',
       output_file_id: null,
       error_file_id: null,
       created_at: created,
       in_progress_at: null,
-      expires_at: created + COMPLETION_WINDOW_SECONDS,
+      expires_at: created + windowSeconds,
       finalizing_at: null,
       completed_at: null,
       failed_at: null,
@@ -140,6 +132,7 @@ export class BatchesApi {
 
   /** GET /batches — limit 1–100 (default 20), `after` cursor, newest first. */
   list(url: URL): Response {
+    if (!this.flavor.pagedLists) return json({ object: 'list', data: [...this.batches.values()].reverse() })
     const limit = parseIntParam(url.searchParams.get('limit')) ?? 20
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
       return badRequest(`Invalid 'limit': expected an integer between 1 and 100, but got '${url.searchParams.get('limit')}' instead.`, 'limit')

@@ -18,6 +18,10 @@ export const MAX_FILE_BYTES = 512 * 1024 * 1024
 export interface FilesContext {
   store: FileStore
   maxFileBytes: number
+  /** Purposes POST /files accepts (default: OpenAI's). */
+  purposes?: readonly string[]
+  /** False: GET /files is one unpaged list (default: paged like OpenAI's). */
+  pagedLists?: boolean
 }
 
 export function fileNotFound(id: string): Response {
@@ -75,7 +79,7 @@ export async function uploadFile(ctx: FilesContext, req: Request): Promise<Respo
   if (file.tooLarge) {
     return reject(badRequest(`File is too large: the maximum size for a single file is ${ctx.maxFileBytes} bytes.`, 'file'))
   }
-  const purposeError = checkPurpose(fields.get('purpose'), UPLOAD_PURPOSES)
+  const purposeError = checkPurpose(fields.get('purpose'), ctx.purposes ?? UPLOAD_PURPOSES)
   if (purposeError) return reject(purposeError)
   const expires = checkExpiresAfter(fields.get('expires_after[anchor]'), fields.get('expires_after[seconds]'), 'expires_after')
   if (expires instanceof Response) return reject(expires)
@@ -90,6 +94,7 @@ export async function uploadFile(ctx: FilesContext, req: Request): Promise<Respo
 
 /** GET /files — purpose filter, limit 1–10000 (default 10000), order asc|desc by created_at (default desc), after cursor. */
 export function listFiles(ctx: FilesContext, url: URL): Response {
+  if (ctx.pagedLists === false) return json({ object: 'list', data: [...ctx.store.files.values()].reverse().map(toWireFile) })
   const limit = parseIntParam(url.searchParams.get('limit')) ?? 10_000
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     return badRequest(`Invalid 'limit': expected an integer between 1 and 10000, but got '${url.searchParams.get('limit')}' instead.`, 'limit')

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs'
 import { type FakeServer, serveFake } from '../harness'
 import { BatchesApi } from './batches'
-import { deleteFile, fileContent, type FilesContext, listFiles, MAX_FILE_BYTES, retrieveFile, uploadFile } from './files'
+import { deleteFile, fileContent, type FilesContext, listFiles, retrieveFile, uploadFile } from './files'
+import { type Flavor, OPENAI_FLAVOR } from './flavor'
 import { FileStore, type StoredFile } from './store'
 import { UploadsApi } from './uploads'
 import { errorResponse, type OpenAIBatch } from './wire'
@@ -14,8 +15,10 @@ export interface OpenAIFakeOptions {
   apiKey?: string
   /** When true (default) every GET /batches/{id} moves that batch one lifecycle step. */
   autoAdvance?: boolean
-  /** Per-request upload cap for POST /files (default 512 MB, the real limit). */
+  /** Per-request upload cap for POST /files (default: the flavor's real limit). */
   maxFileBytes?: number
+  /** Which provider's OpenAI-shaped API to serve (default OpenAI's own). */
+  flavor?: Flavor
 }
 
 export interface OpenAIFake extends FakeServer {
@@ -56,14 +59,15 @@ function checkAuth(req: Request, apiKey: string): Response | undefined {
 export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
   const apiKey = opts.apiKey ?? 'sk-test-openai'
   const store = new FileStore()
-  const filesCtx: FilesContext = { store, maxFileBytes: opts.maxFileBytes ?? MAX_FILE_BYTES }
-  const batches = new BatchesApi(store, opts.autoAdvance ?? true)
+  const flavor = opts.flavor ?? OPENAI_FLAVOR
+  const filesCtx: FilesContext = { store, maxFileBytes: opts.maxFileBytes ?? flavor.maxFileBytes, purposes: flavor.purposes, pagedLists: flavor.pagedLists }
+  const batches = new BatchesApi(store, opts.autoAdvance ?? true, flavor)
   const uploads = new UploadsApi(filesCtx)
 
   async function route(req: Request, url: URL): Promise<Response | undefined> {
-    const parts = url.pathname.replace(/\/+$/, '').split('/').slice(1)
-    if (parts[0] !== 'v1') return undefined
-    const [, resource, id, action, ...rest] = parts
+    const all = url.pathname.replace(/\/+$/, '').split('/').slice(1)
+    if (flavor.prefix.some((segment, i) => all[i] !== segment)) return undefined
+    const [resource, id, action, ...rest] = all.slice(flavor.prefix.length)
     if (rest.length > 0) return undefined
     const m = req.method
     if (resource === 'files') {
@@ -75,7 +79,7 @@ export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
         if (m === 'DELETE') return deleteFile(filesCtx, id)
       } else if (action === 'content' && m === 'GET') return fileContent(filesCtx, id)
     }
-    if (resource === 'uploads' && m === 'POST') {
+    if (resource === 'uploads' && m === 'POST' && flavor.uploads) {
       if (id === undefined) return uploads.create(req)
       if (action === 'parts') return uploads.addPart(req, id)
       if (action === 'complete') return uploads.complete(req, id)
