@@ -71,8 +71,10 @@ async function main(argv: string[]): Promise<number> {
     await store.close()
     return 1
   }
-  await reconcileOnStart(store, registry)
-  const stopReconciler = startReconciler(store, registry)
+  // On a shared database a dead instance's upstream call may still be running: see reconcile.ts.
+  const inFlightMs = store.shared ? config.upstreamTimeoutMs : 0
+  await reconcileOnStart(store, registry, inFlightMs)
+  const stopReconciler = startReconciler(store, registry, inFlightMs)
   const { handle: appHandle, services } = buildApp(config, store, registry, readiness)
   // One instance per SQLite database: leases a previous run held died with it. A shared
   // database's leases belong to live instances too; they run out by themselves.

@@ -54,10 +54,16 @@ const emptyReport = (): ReconcileReport => ({
   deferred: [],
 })
 
-export async function reconcileOnStart(store: Store, registry: Registry): Promise<ReconcileReport> {
+/**
+ * `inFlightMs`: how long a dead instance's upstream call may still be running (the upstream
+ * timeout). Within it, "not found upstream" is no answer yet — the call may still land — so the
+ * row waits for a later sweep instead of being dropped, which would leave what lands orphaned.
+ * Shared stores pass the upstream timeout; a single instance restarting keeps its old behaviour.
+ */
+export async function reconcileOnStart(store: Store, registry: Registry, inFlightMs = 0): Promise<ReconcileReport> {
   const report = emptyReport()
   report.spoolFilesRemoved = store.blobs.clearSpool()
-  await reconcileOrphans(store, registry, report, true)
+  await reconcileOrphans(store, registry, report, true, inFlightMs)
   countReconciled(report)
   const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
   if (acted) log('info', 'reconciled after restart', summary(report))
@@ -65,8 +71,14 @@ export async function reconcileOnStart(store: Store, registry: Registry): Promis
 }
 
 /** Reconciles the pending rows of gone instances; with `sweepBlobs`, also unowned blobs (one instance at a time). */
-export async function reconcileOrphans(store: Store, registry: Registry, report = emptyReport(), sweepBlobs = false): Promise<ReconcileReport> {
-  const upstreams = new Upstreams(registry)
+export async function reconcileOrphans(
+  store: Store,
+  registry: Registry,
+  report = emptyReport(),
+  sweepBlobs = false,
+  inFlightMs = 0,
+): Promise<ReconcileReport> {
+  const upstreams = new Upstreams(registry, inFlightMs)
   const live = await store.liveOwners()
   const orphaned = (owner: string | null | undefined) => !owner || !live.has(owner)
   for (const upload of await store.files.pendingUploads()) {
@@ -88,7 +100,7 @@ export async function reconcileOrphans(store: Store, registry: Registry, report 
  * Shared stores only: sweeps every half lease TTL, so a crashed instance's intents are finished
  * by a live one soon after its heartbeat expires. Returns the stop function.
  */
-export function startReconciler(store: Store, registry: Registry): () => Promise<void> {
+export function startReconciler(store: Store, registry: Registry, inFlightMs: number): () => Promise<void> {
   if (!store.shared) return async () => undefined
   let running: Promise<unknown> = Promise.resolve()
   let stopped = false
@@ -97,9 +109,10 @@ export function startReconciler(store: Store, registry: Registry): () => Promise
       if (stopped) return
       try {
         await store.instances.prune()
-        const report = await reconcileOrphans(store, registry)
+        const report = await reconcileOrphans(store, registry, emptyReport(), false, inFlightMs)
         countReconciled(report)
-        const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
+        // Rows only deferred (their call may still land) are looked at again next time, quietly.
+        const acted = Object.entries(report).some(([k, v]) => k !== 'deferred' && (Array.isArray(v) ? v.length > 0 : v > 0))
         if (acted) log('info', 'took over the intents of a gone instance', summary(report))
       } catch (err) {
         log('warn', 'background reconciliation failed; retrying', describe(err))
@@ -154,6 +167,9 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
       await provider.deleteFile(location)
       report.uploadsCleaned.push(upload.id)
       log('info', 'interrupted upload removed upstream', { id: upload.id, provider: upload.provider })
+    } else if (upstreams.mayStillLand(upload.startedAt)) {
+      await deferLanding(store.files.releasePending(upload.id), upload.id, report)
+      return
     } else {
       report.uploadsDropped.push(upload.id)
     }
@@ -194,6 +210,7 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
     return
   }
   if (!provider.findBatch) {
+    if (upstreams.mayStillLand(create.createdAt)) return deferLanding(store.batches.releaseIntent(create.id), create.id, report)
     await store.batches.abandon(create.id)
     report.createsAbandoned.push(create.id)
     log('warn', 'interrupted create abandoned: the provider offers no way to find it', { id: create.id })
@@ -210,6 +227,8 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
       await store.batches.finalize(create.id, found)
       report.createsAdopted.push(create.id)
       log('info', 'interrupted create adopted', { id: create.id, provider: create.provider, upstreamStatus: found.status })
+    } else if (upstreams.mayStillLand(create.createdAt)) {
+      await deferLanding(store.batches.releaseIntent(create.id), create.id, report)
     } else {
       await store.batches.abandon(create.id)
       report.createsAbandoned.push(create.id)
@@ -221,6 +240,12 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
     await store.batches.releaseIntent(create.id)
     log('warn', 'interrupted create kept for the next start: lookup failed', { id: create.id, ...describe(err) })
   }
+}
+
+/** Not found yet, but the dead instance's call may still land: a later sweep looks again. */
+async function deferLanding(release: Promise<void>, id: string, report: ReconcileReport): Promise<void> {
+  await release
+  report.deferred.push(id)
 }
 
 /** A blob belongs to the file row with its id; one without (a crash mid-delete) is removed. */
@@ -259,7 +284,15 @@ async function withinStartupBudget<T>(lookup: Promise<T>): Promise<T> {
 class Upstreams {
   private readonly down = new Set<ProviderName>()
 
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly inFlightMs = 0,
+  ) {}
+
+  /** Whether a call started at `startedAt` (unix s) may still be running upstream. */
+  mayStillLand(startedAt: number): boolean {
+    return Date.now() < startedAt * 1000 + this.inFlightMs
+  }
 
   get(name: ProviderName): Provider | 'not configured' | 'unreachable' {
     if (!this.registry.names().includes(name)) return 'not configured'
