@@ -9,7 +9,7 @@ import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
 import { isTerminal } from './batch'
-import { convertBatchFile } from './batch-file'
+import { BatchFileConverter, type ConvertedBatchFile, convertBatchFile } from './batch-file'
 import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
 import { type IdKind, mintId } from './ids'
 import type { Dialect, ProviderName } from './provider-name'
@@ -23,6 +23,23 @@ export interface UploadRequest {
   purpose: FilePurpose
   storage: S3Target | null
   expiresAfterSeconds: number | null
+  /** Set when the part was converted as it arrived (streamingConversion); `raw.path` is then unused. */
+  converted?: StreamedConversion
+}
+
+/** A batch file converted while its upload streamed in: no raw spool, one disk write. */
+export interface StreamedConversion {
+  provider: ProviderName
+  result: ConvertedBatchFile
+  idsPath: string
+}
+
+export interface PartConverter {
+  push(chunk: Uint8Array): Promise<void>
+  end(): Promise<StreamedConversion>
+  abort(): Promise<void>
+  /** The spool files it writes, for the caller's clean-up. */
+  paths: string[]
 }
 
 /** Opens a derived file's bytes (batch results); provided by the batch side to avoid a cycle. */
@@ -62,7 +79,20 @@ export class FileService {
       let body = { path: req.raw.path, bytes: req.raw.bytes }
       let facts: FileFacts = { format: 'raw' }
       let keepIds: string | null = null
-      if (req.purpose === 'batch') {
+      if (req.converted) {
+        const { result, idsPath } = req.converted
+        spooled.push(result.path, idsPath)
+        // Fields after the file part cannot change what it was converted for.
+        if (req.purpose !== 'batch' || req.converted.provider !== req.provider) {
+          throw invalid(
+            `The file was converted as a batch file for ${req.converted.provider}, as the fields before it said; the fields after it say ${req.purpose} for ${req.provider}. Send provider and purpose once.`,
+            { param: 'provider' },
+          )
+        }
+        body = result
+        facts = result.facts
+        if (result.idsWritten) keepIds = idsPath
+      } else if (req.purpose === 'batch') {
         // Listed before converting: a bad line fails the conversion with its output half written.
         const out = this.store.blobs.spoolPath('converted')
         spooled.push(out)
@@ -78,6 +108,39 @@ export class FileService {
       return file
     } finally {
       for (const path of spooled) this.store.blobs.remove(path)
+    }
+  }
+
+  /**
+   * A converter to feed an upload's file part as it arrives, when the provider and purpose are
+   * known before it (the one-pass upload). Its result goes back in as UploadRequest.converted;
+   * abort() removes what it wrote.
+   */
+  async streamingConversion(providerName: ProviderName): Promise<PartConverter> {
+    const provider = this.registry.get(providerName)
+    const { maxBatchRequests } = this.registry.limits(providerName)
+    const outPath = this.store.blobs.spoolPath('converted')
+    const idsPath = this.store.blobs.spoolPath('ids')
+    const converter = await BatchFileConverter.open(provider, { outPath, idsPath, limits: { ...this.config.limits, maxBatchRequests } })
+    const remove = (): void => {
+      this.store.blobs.remove(outPath)
+      this.store.blobs.remove(idsPath)
+    }
+    return {
+      push: (chunk) => converter.push(chunk),
+      end: async (): Promise<StreamedConversion> => {
+        try {
+          return { provider: providerName, result: await converter.end(), idsPath }
+        } catch (err) {
+          remove()
+          throw err
+        }
+      },
+      abort: async () => {
+        await converter.abort()
+        remove()
+      },
+      paths: [outPath, idsPath],
     }
   }
 

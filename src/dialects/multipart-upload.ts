@@ -31,6 +31,19 @@ export interface SpooledPart {
 export interface ParsedUpload {
   fields: Map<string, string>
   file: SpooledPart | null
+  /**
+   * What a consumer made of the file part as it arrived (see UploadLimits.consume); the part is
+   * then not spooled raw, and `file.path` names nothing.
+   */
+  consumed: unknown
+}
+
+/** Takes the file part chunk by chunk while it arrives; a chunk may be reused once push resolves. */
+export interface PartConsumer {
+  push(chunk: Uint8Array): Promise<void>
+  end(): Promise<unknown>
+  /** Drops whatever it wrote; called when the upload fails. */
+  abort(): Promise<void>
 }
 
 export interface FileCaps {
@@ -46,6 +59,11 @@ export interface UploadLimits {
   fileField?: string
   /** The file part's caps, decided when it starts from the fields sent before it. */
   fileCaps: (fieldsBefore: ReadonlyMap<string, string>) => FileCaps
+  /**
+   * A consumer for the file part when the fields before it already say what to do with it (the
+   * one-pass upload: validated and converted as it arrives, no raw spool); null to spool it raw.
+   */
+  consume?: (fieldsBefore: ReadonlyMap<string, string>) => Promise<PartConsumer> | null
 }
 
 const tooLarge = (maxBytes: number): GatewayError =>
@@ -79,6 +97,7 @@ export async function parseMultipartUpload(
   let failure: GatewayError | null = null
   /** A cap was crossed: stop feeding busboy, nothing more is spooled. */
   let refused: GatewayError | null = null
+  let consumed: unknown = null
   const writes: Promise<void>[] = []
 
   busboy.on('field', (name, value, info) => {
@@ -107,15 +126,36 @@ export async function parseMultipartUpload(
     file = part
     const caps = limits.fileCaps(fields)
     const counter = caps.requests ? new RequestLineCounter() : null
-    stream.on('data', (chunk: Buffer) => {
+    const checkCaps = (chunk: Uint8Array): void => {
       part.bytes += chunk.length
       if (refused) return
       if (part.bytes > caps.maxBytes) refused = tooLarge(caps.maxBytes)
       else if (counter && caps.requests && counter.push(chunk, caps.requests.max) > caps.requests.max) {
         refused = caps.requests.tooMany(counter.lastLine)
       }
-    })
-    writes.push(pipeline(stream, createWriteStream(part.path)))
+    }
+    const consumer = limits.consume?.(fields)
+    if (!consumer) {
+      stream.on('data', checkCaps)
+      writes.push(pipeline(stream, createWriteStream(part.path)))
+      return
+    }
+    const consuming = (async () => {
+      const sink = await consumer
+      try {
+        await feedConsumer(stream, sink, checkCaps, () => refused)
+        if (refused) throw refused
+        consumed = await sink.end()
+      } catch (err) {
+        // A bad line stops the upload at once, like a crossed cap: nothing more is read.
+        if (err instanceof GatewayError) refused ??= err
+        await sink.abort()
+        throw err
+      }
+    })()
+    // Awaited with the others once busboy is done; a failure before then is not "unhandled".
+    consuming.catch(() => undefined)
+    writes.push(consuming)
   })
 
   const reader = request.body.getReader()
@@ -152,7 +192,42 @@ export async function parseMultipartUpload(
     if (spooled) blobs.remove(spooled.path)
     throw failure as unknown as GatewayError
   }
-  return { fields, file: spooled }
+  return { fields, file: spooled, consumed }
+}
+
+/**
+ * Hands the part's chunks to `sink` one at a time, the part paused while a push is pending. After
+ * a failure (or once `stopped()`), the rest of the part is only drained: busboy waits for its
+ * file stream to be read before it parses on, so the stream is never destroyed here.
+ */
+function feedConsumer(
+  stream: NodeJS.ReadableStream,
+  sink: PartConsumer,
+  check: (chunk: Uint8Array) => void,
+  stopped: () => GatewayError | null,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let failed: unknown = null
+    let pending = Promise.resolve()
+    stream.on('data', (chunk: Buffer) => {
+      check(chunk)
+      if (failed || stopped()) return
+      stream.pause()
+      pending = sink.push(chunk).then(
+        () => {
+          stream.resume()
+        },
+        (err: unknown) => {
+          failed = err
+          stream.resume()
+        },
+      )
+    })
+    stream.on('error', reject)
+    stream.on('end', () => {
+      pending.then(() => (failed ? reject(failed) : resolve()))
+    })
+  })
 }
 
 /**

@@ -5,6 +5,7 @@ import { Elysia } from 'elysia'
 import { resolveTenant } from '../../auth'
 import { streamingCaps } from '../../core/batch-file'
 import type { FilePurpose } from '../../core/file'
+import type { PartConverter, StreamedConversion } from '../../core/file-service'
 import { checkOutputUri, parseStorageConfig, resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
 import { CHAT_COMPLETIONS, OPENAI_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
@@ -46,11 +47,21 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
       async ({ request, tenant, query }) => {
         // The provider and purpose may come in form fields after the file (the OpenAI SDK sends
         // `file` first); what the query and the fields before the file say is held while streaming.
+        let converter: PartConverter | null = null
         const upload = await parseMultipartUpload(request, store.blobs, {
           maxFieldBytes: 64 * 1024,
           maxFields: 64,
           fileCaps: (before) =>
             streamingCaps(configured(chooseProvider(before.get('provider'), query.provider)), before.get('purpose'), registry.maxUploadBytes()),
+          // One pass when the fields before the file already say "batch for this provider".
+          consume: (before) => {
+            const early = configured(chooseProvider(before.get('provider'), query.provider))
+            if (!early || before.get('purpose') !== 'batch') return null
+            return files.streamingConversion(early.name).then((c) => {
+              converter = c
+              return c
+            })
+          },
         })
         try {
           const provider = chooseProvider(upload.fields.get('provider'), query.provider) ?? 'openai'
@@ -71,10 +82,12 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
             purpose: purpose as FilePurpose,
             storage,
             expiresAfterSeconds: expiresAfter(upload.fields),
+            ...(upload.consumed ? { converted: upload.consumed as StreamedConversion } : {}),
           })
           return fileToWire(file)
         } finally {
           if (upload.file) store.blobs.remove(upload.file.path)
+          for (const path of (converter as PartConverter | null)?.paths ?? []) store.blobs.remove(path)
         }
       },
       { parse: 'none', query: ProviderQuery, response: FileObject },
