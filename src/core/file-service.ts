@@ -23,8 +23,11 @@ export interface UploadRequest {
   purpose: FilePurpose
   storage: S3Target | null
   expiresAfterSeconds: number | null
-  /** Set when the part was converted as it arrived (streamingConversion); `raw.path` is then unused. */
-  converted?: StreamedConversion
+  /**
+   * Set when the part was converted as it arrived (streamingConversion), or the error that
+   * conversion stopped on; `raw.path` is then unused.
+   */
+  converted?: StreamedConversion | { failed: GatewayError }
 }
 
 /** A batch file converted while its upload streamed in: no raw spool, one disk write. */
@@ -80,6 +83,7 @@ export class FileService {
       let facts: FileFacts = { format: 'raw' }
       let keepIds: string | null = null
       if (req.converted) {
+        if ('failed' in req.converted) throw req.converted.failed
         const { result, idsPath } = req.converted
         spooled.push(result.path, idsPath)
         // Fields after the file part cannot change what it was converted for.

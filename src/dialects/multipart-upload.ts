@@ -32,8 +32,9 @@ export interface ParsedUpload {
   fields: Map<string, string>
   file: SpooledPart | null
   /**
-   * What a consumer made of the file part as it arrived (see UploadLimits.consume); the part is
-   * then not spooled raw, and `file.path` names nothing.
+   * What a consumer made of the file part as it arrived (see UploadLimits.consume), or
+   * `{failed}` with the error it stopped on; the part is then not spooled raw, and `file.path`
+   * names nothing.
    */
   consumed: unknown
 }
@@ -147,9 +148,14 @@ export async function parseMultipartUpload(
         if (refused) throw refused
         consumed = await sink.end()
       } catch (err) {
-        // A bad line stops the upload at once, like a crossed cap: nothing more is read.
-        if (err instanceof GatewayError) refused ??= err
         await sink.abort()
+        // A bad line is the consumer's answer, not the parser's: the rest of the part is drained
+        // (not kept) and the caller decides when to report it, after its own checks of the fields
+        // — the same order as when the part is spooled and converted afterwards.
+        if (err instanceof GatewayError && !refused) {
+          consumed = { failed: err }
+          return
+        }
         throw err
       }
     })()

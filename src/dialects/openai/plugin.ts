@@ -9,7 +9,7 @@ import type { PartConverter, StreamedConversion } from '../../core/file-service'
 import { checkOutputUri, parseStorageConfig, resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
 import { CHAT_COMPLETIONS, OPENAI_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
-import { invalid } from '../../errors'
+import { type GatewayError, invalid } from '../../errors'
 import { nestedField } from '../form-fields'
 import { jsonBody } from '../json-body'
 import { parseMultipartUpload } from '../multipart-upload'
@@ -82,7 +82,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
             purpose: purpose as FilePurpose,
             storage,
             expiresAfterSeconds: expiresAfter(upload.fields),
-            ...(upload.consumed ? { converted: upload.consumed as StreamedConversion } : {}),
+            ...(upload.consumed ? { converted: upload.consumed as StreamedConversion | { failed: GatewayError } } : {}),
           })
           return fileToWire(file)
         } finally {
