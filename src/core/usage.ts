@@ -94,6 +94,21 @@ export async function tallyResults(items: AsyncIterable<ChatResult>, batchModel:
   return tally
 }
 
+/**
+ * Per-outcome request counts read from the results at settlement. Once a batch is settled they
+ * replace the upstream's own counts, which some providers fold together (OpenAI counts expired
+ * and cancelled requests as failed). Unreadable and missing lines count as errored.
+ */
+export function settledOutcomes(usage: BatchUsage): { succeeded: number; errored: number; expired: number; canceled: number } {
+  const sum = (k: 'succeeded' | 'errored' | 'expired' | 'cancelled') => usage.models.reduce((n, m) => n + m[k], 0)
+  return {
+    succeeded: sum('succeeded'),
+    errored: sum('errored') + usage.badLines + usage.missingLines,
+    expired: sum('expired'),
+    canceled: sum('cancelled'),
+  }
+}
+
 /** OpenAI Batch object `usage` (openai.md §4.5) from settled usage. */
 export function openaiBatchUsage(usage: BatchUsage) {
   const sum = (k: 'inputTokens' | 'cachedTokens' | 'outputTokens' | 'reasoningTokens') =>

@@ -67,6 +67,7 @@ export class Watcher {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     await this.running
+    await this.webhooks.drain()
   }
 
   async tick(now = Date.now()): Promise<void> {

@@ -38,11 +38,27 @@ export class WebhookDelivery {
     this.send = opts.fetch ?? fetch
   }
 
-  /** Delivers what is due now; returns how many rows were attempted. */
+  private readonly inflight = new Set<Promise<void>>()
+
+  /**
+   * Starts delivering what is due now and returns without waiting: one slow endpoint must hold
+   * up neither the watcher nor other endpoints. Rows in flight stay leased, so no tick claims
+   * them twice. Returns how many rows were claimed.
+   */
   async tick(now = Date.now()): Promise<number> {
     const rows = await this.store.outbox.claimDue(this.opts.owner, now, this.leaseMs, 32)
-    await Promise.all(rows.map((row) => this.deliver(row)))
+    for (const row of rows) {
+      const attempt: Promise<void> = this.deliver(row)
+        .catch((err) => log('error', 'webhook delivery failed unexpectedly', { webhook_id: row.id, err: String(err) }))
+        .finally(() => this.inflight.delete(attempt))
+      this.inflight.add(attempt)
+    }
     return rows.length
+  }
+
+  /** Waits for the attempts in flight (shutdown, tests). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inflight])
   }
 
   private async deliver(row: OutboxRow): Promise<void> {

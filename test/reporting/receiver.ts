@@ -20,6 +20,8 @@ export interface Receiver {
   mode: number | 'hang'
   /** Number of requests seen, verified or not. */
   hits: number
+  /** webhook-id of every request seen, in arrival order (hung and refused ones too). */
+  seenIds: string[]
   /** Distinct events per gateway batch id (deduplicated on webhook-id, as Standard Webhooks asks). */
   eventsFor(batchId: string): Delivery[]
   close(): void
@@ -38,6 +40,7 @@ export function startReceiver(secret = newWebhookSecret()): Receiver {
     rejected: 0,
     mode: 200,
     hits: 0,
+    seenIds: [],
     eventsFor(batchId) {
       const byId = new Map<string, Delivery>()
       for (const d of r.deliveries) if (d.event.data.id === batchId) byId.set(d.webhookId, d)
@@ -50,6 +53,7 @@ export function startReceiver(secret = newWebhookSecret()): Receiver {
     port: 0,
     fetch: async (req) => {
       r.hits++
+      r.seenIds.push(req.headers.get('webhook-id') ?? '')
       const body = await req.text()
       if (r.mode === 'hang') return new Promise<Response>(() => undefined)
       if (r.mode >= 300) return new Response('down', { status: r.mode })

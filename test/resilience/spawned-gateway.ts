@@ -14,6 +14,8 @@ export interface SpawnedGateway {
   proc: Subprocess<'ignore', 'pipe', 'pipe'>
   /** Everything the process wrote to stdout so far (JSON log lines and the start-up line). */
   output(): string
+  /** Everything it wrote to stderr (warn and error log lines). */
+  errors(): string
   exited: Promise<number>
 }
 
@@ -40,7 +42,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<Spawned
   const deadline = Date.now() + START_TIMEOUT_MS
   for (;;) {
     const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-    if (m?.[1]) return { url: m[1], proc, output: () => out, exited: proc.exited }
+    if (m?.[1]) return { url: m[1], proc, output: () => out, errors: () => err, exited: proc.exited }
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill('SIGKILL')
       throw new Error(`gateway did not start (exit ${proc.exitCode}):\n${out}\n${err}`)

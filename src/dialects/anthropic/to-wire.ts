@@ -4,6 +4,7 @@
 
 import { isTerminal, type BatchStatus, type RequestCounts, type StoredBatch } from '../../core/batch'
 import type { StoredFile } from '../../core/file'
+import { settledOutcomes } from '../../core/usage'
 import type { BatchObject, FileObject } from './schemas'
 
 export const rfc3339 = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString()
@@ -64,7 +65,7 @@ export function batchToWire(batch: StoredBatch, base: string, knownTotal = 0): B
     id: batch.id,
     type: 'message_batch',
     processing_status: processingStatus(s.status),
-    request_counts: requestCounts(s.status, s.counts, knownTotal),
+    request_counts: batch.usage ? { processing: 0, ...settledOutcomes(batch.usage) } : requestCounts(s.status, s.counts, knownTotal),
     created_at: rfc3339(batch.createdAt),
     expires_at: rfc3339(t.expiresAt ?? batch.createdAt + hours * 3600),
     ended_at: ended ? maybeTime(t.completedAt ?? t.failedAt ?? t.expiredAt ?? t.cancelledAt) : null,

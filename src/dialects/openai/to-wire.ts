@@ -3,7 +3,7 @@
 
 import { settledCounts, type StoredBatch } from '../../core/batch'
 import type { StoredFile } from '../../core/file'
-import { openaiBatchUsage } from '../../core/usage'
+import { openaiBatchUsage, settledOutcomes } from '../../core/usage'
 import { idsOf, scrubUpstreamIds } from '../../upstream-ids'
 import type { BatchObject, FileObject } from './schemas'
 
@@ -23,7 +23,7 @@ export function fileToWire(file: StoredFile): FileObject {
 
 export function batchToWire(batch: StoredBatch): BatchObject {
   const s = batch.snapshot
-  const c = settledCounts(s.status, s.counts)
+  const c = batch.usage ? { ...settledOutcomes(batch.usage), total: 0 } : settledCounts(s.status, s.counts)
   return {
     id: batch.id,
     object: 'batch',
@@ -48,7 +48,11 @@ export function batchToWire(batch: StoredBatch): BatchObject {
     cancelling_at: s.times.cancellingAt,
     cancelled_at: s.times.cancelledAt,
     // OpenAI has no separate canceled/expired buckets: those requests are in `failed`.
-    request_counts: { total: c.total, completed: c.succeeded, failed: c.errored + c.canceled + c.expired },
+    request_counts: {
+      total: Math.max(c.total, c.succeeded + c.errored + c.canceled + c.expired),
+      completed: c.succeeded,
+      failed: c.errored + c.canceled + c.expired,
+    },
     metadata: batch.metadata,
     // Filled once the batch is settled (core/settlement.ts), for every provider.
     ...(batch.usage ? { usage: openaiBatchUsage(batch.usage) } : {}),
