@@ -9,6 +9,7 @@ import { Budgets } from './budget'
 import { UploadPartStore } from '../store/upload-parts'
 import { FileService } from './file-service'
 import { UploadService } from './upload-service'
+import { countDelivery, countSettled } from '../ops/reporting-metrics'
 import { Settlement } from './settlement'
 import { Watcher } from './watcher'
 import { WebhookDelivery } from './webhook-delivery'
@@ -36,8 +37,8 @@ export function buildServices(config: Config, store: Store, registry: Registry):
   uploads.sweep()
   // Watcher and webhook leases are held in this instance's name (store/leases.ts registers it).
   const owner = store.instanceId
-  const settlement = new Settlement(config, store, batches)
-  const webhooks = new WebhookDelivery(config, store, { owner })
+  const settlement = new Settlement(config, store, batches, countSettled)
+  const webhooks = new WebhookDelivery(config, store, { owner, onAttempt: countDelivery })
   const watcher = new Watcher(config, store, batches, settlement, webhooks, { owner })
   return { config, store, registry, files, batches, creator, uploads, settlement, webhooks, watcher }
 }

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs'
 import type { ModelUsage } from '../core/usage'
+import { PROVIDER_KINDS } from '../core/provider-name'
 import shipped from './batch-prices.json'
 
 export interface ModelPrice {
@@ -18,7 +19,7 @@ export interface ModelPrice {
 export type PriceTable = ReadonlyMap<string, ReadonlyMap<string, ModelPrice>>
 
 /** Keyed by provider kind: a named instance is priced as the API it speaks. */
-const PROVIDERS: readonly string[] = ['openai', 'anthropic', 'gemini', 'bedrock']
+const PROVIDERS: readonly string[] = PROVIDER_KINDS
 
 /** Parses a price file's JSON; every problem is pushed to `problems` naming where it is. */
 export function parsePriceTable(value: unknown, where: string, problems: string[]): PriceTable {

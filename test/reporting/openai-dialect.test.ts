@@ -162,4 +162,15 @@ describe('watcher + settlement through the OpenAI dialect', () => {
   test('no delivery failed verification', () => {
     expect(receiver.rejected).toBe(0)
   })
+
+  test('counters move: tokens and cost per provider and model, deliveries by outcome', async () => {
+    const text = await (await fetch(`${gw.url}/metrics`)).text()
+    const value = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0)
+    for (const lane of LANES) {
+      expect(value(new RegExp(`batchgate_tokens_total\\{provider="${lane.provider}",model="[^"]+",kind="input"\\} (\\S+)`, 'g'))).toBeGreaterThan(0)
+      expect(value(new RegExp(`batchgate_cost_usd_total\\{provider="${lane.provider}",model="[^"]+"\\} (\\S+)`, 'g'))).toBeGreaterThan(0)
+    }
+    // The registry is shared by every test file in this process: at least this file's deliveries.
+    expect(value(/batchgate_webhook_deliveries_total\{outcome="delivered"\} (\S+)/g)).toBeGreaterThanOrEqual(made.length)
+  })
 })
