@@ -7,6 +7,7 @@ import type { Config, InstanceConfig } from '../config'
 import type { RequestTarget } from '../convert/pairs'
 import { validateAnthropicRequest } from '../convert/requests/anthropic-request'
 import { GatewayError, invalid, naming } from '../errors'
+import { log } from '../log'
 import { idsOf } from '../upstream-ids'
 import type { BatchInput, Provider } from '../providers/provider'
 import type { Registry } from '../providers/registry'
@@ -15,6 +16,7 @@ import type { StoredBatch } from './batch'
 import type { Budgets } from './budget'
 import type { FileFacts, StoredFile } from './file'
 import type { FileService } from './file-service'
+import { type Adoption, findCreatedBatch, isLostAnswer } from './adoption'
 import { mintId } from './ids'
 import { checkOutputUri } from './s3-targets'
 import type { Dialect, ProviderKind, ProviderName } from './provider-name'
@@ -123,20 +125,20 @@ export class BatchCreator {
         metadata: req.metadata,
         createdAt,
         idScheme: provider.kind === 'bedrock' ? 'bedrock-escaped' : 'identity',
-        intent: { model, requests: count },
+        intent: { model, requests: count, inputUpstreamId: prepared.input.kind === 'file' ? prepared.input.location.upstreamId : null },
       })
       let snapshot: StoredBatch['snapshot']
       try {
         snapshot = await provider.createBatch({ ...params, gatewayId: id, input: prepared.input })
       } catch (err) {
-        const adopted = await this.adoptAfterLostAnswer(provider, id, createdAt, count, err)
-        if (!adopted) {
-          await this.store.batches.abandon(id)
+        try {
+          snapshot = await this.adoptAfterLostAnswer(provider, id, err)
+        } catch (failure) {
+          // Errors name the gateway's input id, never the upstream one.
           const input = prepared.input.kind === 'file' ? prepared.input.location.upstreamId : null
           const inputId = file?.id ?? prepared.inputFileId
-          throw input && inputId ? naming(idsOf(input, inputId))(err) : err
+          throw input && inputId ? naming(idsOf(input, inputId))(failure) : failure
         }
-        snapshot = adopted
       }
       made = null
       await this.store.batches.finalize(id, snapshot)
@@ -153,21 +155,45 @@ export class BatchCreator {
 
   /**
    * A create whose answer was lost (timeout, dropped connection) may still have made the batch
-   * upstream. Where the provider can find it by our id, it is adopted instead of left to run
-   * unseen and billed; any other failure means nothing was created.
+   * upstream: it is looked for before the caller is answered (adoption.ts) and, found, handed to
+   * the caller as if the answer had come. Any other failure means nothing was created: the intent
+   * goes and the error stands. Returns the adopted snapshot or throws.
    */
-  private async adoptAfterLostAnswer(
-    provider: Provider,
-    id: string,
-    startedAt: number,
-    requests: number,
-    err: unknown,
-  ): Promise<StoredBatch['snapshot'] | null> {
-    const lost = err instanceof GatewayError && (err.kind === 'upstream_timeout' || err.kind === 'upstream_unreachable')
-    if (!lost || !provider.findBatch) return null
-    return provider
-      .findBatch({ gatewayId: id, startedAt, requests, exactOnly: true, isMapped: (u) => this.store.batches.isMapped(provider.name, u) })
-      .catch(() => null)
+  private async adoptAfterLostAnswer(provider: Provider, id: string, err: unknown): Promise<StoredBatch['snapshot']> {
+    const lost = isLostAnswer(err) ? err : null
+    const intent = lost ? (await this.store.batches.pendingCreates()).find((c) => c.id === id) : undefined
+    if (!lost || !intent) {
+      await this.store.batches.abandon(id)
+      throw err
+    }
+    let found: Adoption
+    try {
+      found = await findCreatedBatch(this.store, provider, intent)
+    } catch (lookupErr) {
+      // Unknown whether the batch exists: the intent stays for start-up to settle.
+      log('warn', 'lost create answer: lookup failed, kept for the next start', { id, provider: provider.name, err: String(lookupErr) })
+      throw err
+    }
+    if (found.outcome === 'adopted') {
+      log('info', 'lost create answer: batch adopted', { id, provider: provider.name })
+      return found.batch
+    }
+    if (found.outcome === 'not-found') {
+      await this.store.batches.abandon(id)
+      throw err
+    }
+    await this.store.batches.markUnresolved(id)
+    log('warn', 'lost create answer: its batch cannot be told apart from others; kept unresolved for an operator', {
+      id,
+      provider: provider.name,
+      candidates: found.candidates,
+    })
+    throw new GatewayError(
+      lost.kind,
+      `${provider.name} may have created this batch, but its answer was lost and the batch cannot be told apart from ` +
+        `another; the gateway keeps the request as ${id} (unresolved) for an operator instead of risking a second batch.`,
+      lost.details,
+    )
   }
 
   private async inputFile(tenant: string, fileId: string, hint?: ProviderName): Promise<StoredFile> {

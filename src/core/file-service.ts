@@ -4,10 +4,12 @@
 import type { Config } from '../config'
 import { GatewayError, invalid, naming, notFound } from '../errors'
 import { idsOf } from '../upstream-ids'
-import type { Provider, S3Target } from '../providers/provider'
+import type { Provider, S3Target, UploadProbe } from '../providers/provider'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
+import { log } from '../log'
+import { isLostAnswer } from './adoption'
 import { isTerminal } from './batch'
 import { BatchFileConverter, type ConvertedBatchFile, convertBatchFile } from './batch-file'
 import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
@@ -47,6 +49,11 @@ export interface PartConverter {
 
 /** Opens a derived file's bytes (batch results); provided by the batch side to avoid a cycle. */
 export type DerivedContent = (file: StoredFile) => Promise<ReadableStream<Uint8Array>>
+
+/** What a lookup needs to find an upload that lost its answer (here, or at start-up). */
+export function uploadProbe(u: { id: string; storage: S3Target | null; startedAt: number; filename: string; purpose: FilePurpose }): UploadProbe {
+  return { gatewayId: u.id, storage: u.storage, startedAt: u.startedAt, filename: u.filename, purpose: u.purpose }
+}
 
 const ID_KIND: Record<Dialect, IdKind> = { openai: 'openaiFile', anthropic: 'anthropicFile' }
 
@@ -198,8 +205,7 @@ export class FileService {
     try {
       location = await this.place(provider, id, req, body)
     } catch (err) {
-      await this.store.files.dropPending(id)
-      throw err
+      location = await this.adoptLostUpload(provider, uploadProbe({ id, storage: req.storage, startedAt, filename, purpose: req.purpose }), err)
     }
     const now = Math.floor(Date.now() / 1000)
     const file: StoredFile = {
@@ -235,6 +241,32 @@ export class FileService {
   }
 
   /** Puts the bytes where they will live: the provider, or our blob store for inline providers. */
+  /**
+   * An upload whose answer was lost may have been stored upstream: found (by the name derived from
+   * the gateway id), it is adopted as if the answer had come. Otherwise the error stands and the
+   * pending row goes — unless the lookup itself failed: then start-up looks again and deletes
+   * whatever the upload left (reconcile.ts).
+   */
+  private async adoptLostUpload(provider: Provider, probe: UploadProbe, err: unknown): Promise<FileLocation> {
+    if (!isLostAnswer(err) || !provider.findUpload) {
+      await this.store.files.dropPending(probe.gatewayId)
+      throw err
+    }
+    let found: FileLocation | null
+    try {
+      found = await provider.findUpload(probe)
+    } catch (lookupErr) {
+      log('warn', 'lost upload answer: lookup failed, kept for the next start', { id: probe.gatewayId, err: String(lookupErr) })
+      throw err
+    }
+    if (!found) {
+      await this.store.files.dropPending(probe.gatewayId)
+      throw err
+    }
+    log('info', 'lost upload answer: file adopted', { id: probe.gatewayId, provider: provider.name })
+    return found
+  }
+
   private async place(
     provider: Provider,
     id: string,

@@ -6,10 +6,11 @@
 //   an S3 multipart upload they had opened (recorded before its first part) is aborted, and what
 //   they left upstream is deleted where the adapter can locate it (findUpload); then the row
 //   goes. Its id was never handed out, so nothing is adopted.
-// - pending creates (intent written before the upstream call): the adapter looks for the batch
-//   the call may have made (findBatch). Found: adopted, so it shows in the tenant's list as the
-//   create would have. Not found: abandoned. Lookup failed (upstream down, provider no longer
-//   configured): kept, and tried again at the next start — the row stays invisible meanwhile.
+// - pending creates (intent written before the upstream call): the batch the call may have made
+//   is looked for (adoption.ts). Found: adopted, so it shows in the tenant's list as the create
+//   would have. Ambiguous: kept as `unresolved` and logged with its candidates, never dropped.
+//   Not found: abandoned. Lookup failed (upstream down, provider no longer configured): kept,
+//   and tried again at the next start — the row stays invisible meanwhile.
 // Several instances on one database (store.shared): a pending row names the instance doing it;
 // only rows whose owner is gone (no fresh heartbeat) are touched, each claimed first with one
 // conditional update, so exactly one live instance reconciles it. Shared stores repeat the sweep
@@ -20,6 +21,8 @@
 
 import { GatewayError } from '../errors'
 import { log } from '../log'
+import { findCreatedBatch } from './adoption'
+import { uploadProbe } from './file-service'
 import type { Provider } from '../providers/provider'
 import type { ProviderName } from './provider-name'
 import { countReconciled } from '../ops/metrics'
@@ -39,6 +42,8 @@ export interface ReconcileReport {
   uploadsDropped: string[]
   createsAdopted: string[]
   createsAbandoned: string[]
+  /** Kept, marked unresolved: more than one upstream batch could be theirs (core/adoption.ts). */
+  createsUnresolved: string[]
   /** Left pending for the next start: the lookup could not be made. */
   deferred: string[]
 }
@@ -51,6 +56,7 @@ const emptyReport = (): ReconcileReport => ({
   uploadsDropped: [],
   createsAdopted: [],
   createsAbandoned: [],
+  createsUnresolved: [],
   deferred: [],
 })
 
@@ -148,8 +154,8 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
     return
   }
   if (!provider.findUpload) {
-    // OpenAI and Anthropic files carry nothing the gateway chose, so a half-finished upload
-    // cannot be told apart from the account's other files; an operator gets what is known.
+    // Nothing the gateway chose is on the upstream object, so a half-finished upload cannot be
+    // told apart from the account's other files; an operator gets what is known.
     await store.files.dropPending(upload.id)
     report.uploadsDropped.push(upload.id)
     log('warn', 'interrupted upload dropped; any file it left upstream cannot be identified', {
@@ -162,7 +168,7 @@ async function reconcileUpload(store: Store, upstreams: Upstreams, upload: Pendi
     return
   }
   try {
-    const location = await withinStartupBudget(provider.findUpload({ gatewayId: upload.id, storage: upload.storage, startedAt: upload.startedAt }))
+    const location = await withinStartupBudget(provider.findUpload(uploadProbe(upload)))
     if (location) {
       await provider.deleteFile(location)
       report.uploadsCleaned.push(upload.id)
@@ -217,16 +223,22 @@ async function reconcileCreate(store: Store, upstreams: Upstreams, create: Pendi
     return
   }
   try {
-    const found = await withinStartupBudget(provider.findBatch({
-      gatewayId: create.id,
-      startedAt: create.createdAt,
-      requests: typeof create.intent.requests === 'number' ? create.intent.requests : -1,
-      isMapped: (upstreamId) => store.batches.isMapped(create.provider, upstreamId),
-    }))
-    if (found) {
-      await store.batches.finalize(create.id, found)
+    const found = await withinStartupBudget(findCreatedBatch(store, provider, create))
+    if (found.outcome === 'adopted') {
+      await store.batches.finalize(create.id, found.batch)
       report.createsAdopted.push(create.id)
-      log('info', 'interrupted create adopted', { id: create.id, provider: create.provider, upstreamStatus: found.status })
+      log('info', 'interrupted create adopted', { id: create.id, provider: create.provider, upstreamStatus: found.batch.status })
+    } else if (found.outcome === 'ambiguous') {
+      await store.batches.markUnresolved(create.id)
+      report.createsUnresolved.push(create.id)
+      log('warn', 'interrupted create unresolved: its batch cannot be told apart from others; kept for an operator', {
+        id: create.id,
+        provider: create.provider,
+        candidates: found.candidates,
+      })
+    } else if (create.state === 'unresolved') {
+      // Never dropped by a lookup: the candidates may be gone upstream, the record stays.
+      report.createsUnresolved.push(create.id)
     } else if (upstreams.mayStillLand(create.createdAt)) {
       await deferLanding(store.batches.releaseIntent(create.id), create.id, report)
     } else {
@@ -319,6 +331,7 @@ function summary(r: ReconcileReport): Record<string, unknown> {
     uploadsDropped: r.uploadsDropped.length,
     createsAdopted: r.createsAdopted.length,
     createsAbandoned: r.createsAbandoned.length,
+    createsUnresolved: r.createsUnresolved.length,
     deferred: r.deferred.length,
   }
 }

@@ -13,7 +13,7 @@ export interface CreateWindow {
   to: number
 }
 
-export function createWindow(probe: CreateProbe, policy: UpstreamPolicy): CreateWindow {
+export function createWindow(probe: Pick<CreateProbe, 'startedAt'>, policy: UpstreamPolicy): CreateWindow {
   return {
     from: probe.startedAt - CLOCK_SKEW_SECONDS,
     // startedAt is floored to the second, hence the extra second.

@@ -64,8 +64,9 @@ export interface CreateBatchInput {
 export type CreateCheck = Omit<CreateBatchInput, 'input' | 'gatewayId'>
 
 /**
- * What start-up reconciliation knows about a create that died between recording its intent and
- * hearing the upstream's answer (core/reconcile.ts).
+ * What is known about a create whose answer never arrived (lost connection, or a crash between
+ * recording the intent and hearing back): enough to find the batch it may have made
+ * (core/adoption.ts, at once and again at start-up).
  */
 export interface CreateProbe {
   gatewayId: string
@@ -73,22 +74,29 @@ export interface CreateProbe {
   startedAt: number
   /** Requests the create carried. */
   requests: number
+  /** The upstream input file the create named, where it had one. */
+  inputUpstreamId: string | null
   /** True for upstream batches another gateway batch already maps: never this create's. */
   isMapped: (upstreamId: string) => boolean | Promise<boolean>
-  /**
-   * Only a batch that carries the gateway id may match. Set while the gateway is serving, when
-   * other clients may be creating look-alike batches upstream at the same moment; a heuristic
-   * match (Anthropic has nowhere to put our id) is only good enough at start-up.
-   */
-  exactOnly?: boolean
 }
 
-/** What start-up knows about an upload that died before its row was completed. */
+/**
+ * A lookup's answer. `tagged`: the batch carries the gateway id (metadata, display name, job
+ * name), so it is this create's. `lookalikes`: unmapped batches that fit the create (time window,
+ * request count, input) but carry nothing of ours; core adopts one only when nothing else could
+ * have made it (core/adoption.ts).
+ */
+export type BatchMatch = { kind: 'tagged'; batch: UpstreamBatch } | { kind: 'lookalikes'; batches: UpstreamBatch[] }
+
+/** What is known about an upload whose answer never arrived. */
 export interface UploadProbe {
   gatewayId: string
   storage: S3Target | null
   /** Unix seconds just before the bytes started moving. */
   startedAt: number
+  /** The client's filename (the upstream name derives from it and the gateway id). */
+  filename: string
+  purpose: FilePurpose
 }
 
 /** What every adapter constructor takes besides its settings and the retry policy. */
@@ -122,9 +130,9 @@ export interface Provider {
   /** Opens one of the result refs a terminal UpstreamBatch listed. */
   openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>>
 
-  /** The batch an interrupted create made, or null when the provider holds none that matches. */
-  findBatch?(probe: CreateProbe): Promise<UpstreamBatch | null>
-  /** What an interrupted upload left upstream, or null; start-up deletes it. */
+  /** The batch an interrupted create may have made; null when the provider holds none that fits. */
+  findBatch?(probe: CreateProbe): Promise<BatchMatch | null>
+  /** What an interrupted upload left upstream, or null: adopted while serving, deleted at start-up. */
   findUpload?(probe: UploadProbe): Promise<Extract<FileLocation, { kind: 'upstream' }> | null>
   /** Closes what an interrupted upload opened (noteLeftover); already closed counts as done. */
   abortLeftover?(leftover: UpstreamLeftover): Promise<void>

@@ -70,6 +70,8 @@ export interface PendingCreate {
   owner: string | null
   id: string
   provider: ProviderName
+  /** `creating`: the answer is awaited (or was lost in a crash); `unresolved`: see core/adoption.ts. */
+  state: 'creating' | 'unresolved'
   intent: Record<string, unknown>
   createdAt: number
 }
@@ -119,14 +121,24 @@ export class BatchMappings {
     await this.db.run(`DELETE FROM batches WHERE id = ? AND state = 'creating'`, [id])
   }
 
+  /**
+   * The create lost its answer and the batch it may have made cannot be told apart from another:
+   * kept (never abandoned) for an operator and for the next start's lookup, invisible to reads.
+   */
+  async markUnresolved(id: string): Promise<void> {
+    await this.db.run(`UPDATE batches SET state = 'unresolved' WHERE id = ? AND state = 'creating'`, [id])
+  }
+
+  /** Creates without an upstream batch yet: in flight, interrupted, or unresolved. */
   async pendingCreates(): Promise<PendingCreate[]> {
-    const rows = await this.db.all<{ id: string; provider: string; intent: string | null; created_at: number | string; owner: string | null }>(
-      `SELECT id, provider, intent, created_at, owner FROM batches WHERE state = 'creating' ORDER BY id`,
+    const rows = await this.db.all<{ id: string; provider: string; state: string; intent: string | null; created_at: number | string; owner: string | null }>(
+      `SELECT id, provider, state, intent, created_at, owner FROM batches WHERE state IN ('creating', 'unresolved') ORDER BY id`,
     )
     return rows.map((r) => ({
       owner: r.owner,
       id: r.id,
       provider: r.provider as ProviderName,
+      state: r.state === 'unresolved' ? ('unresolved' as const) : ('creating' as const),
       intent: JSON.parse(r.intent ?? '{}') as Record<string, unknown>,
       createdAt: num(r.created_at),
     }))
@@ -143,7 +155,7 @@ export class BatchMappings {
   /** Takes an intent over from `from` (a gone instance); exactly one concurrent claimer wins. */
   async claimIntent(id: string, from: string | null, to: string | null = this.owner): Promise<boolean> {
     return (
-      (await this.db.run(`UPDATE batches SET owner = ? WHERE id = ? AND state = 'creating' AND COALESCE(owner, '') = ?`, [
+      (await this.db.run(`UPDATE batches SET owner = ? WHERE id = ? AND state IN ('creating', 'unresolved') AND COALESCE(owner, '') = ?`, [
         to,
         id,
         from ?? '',

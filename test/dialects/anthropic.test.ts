@@ -265,7 +265,7 @@ describe('file uploads', () => {
     form.append('file', new File(['plain notes'], 'notes.txt', { type: 'text/plain' }))
     const ok = await call('/v1/files', { method: 'POST', body: form, provider: 'openai' })
     expect(ok.status).toBe(200)
-    expect([...fakes.openai.files.values()].at(-1)).toMatchObject({ filename: 'notes.txt', purpose: 'user_data' })
+    expect([...fakes.openai.files.values()].at(-1)).toMatchObject({ filename: `${ok.body.id}.txt`, purpose: 'user_data' })
 
     const before = fakes.openai.countFiles()
     const bad = new FormData()
@@ -280,8 +280,10 @@ describe('file uploads', () => {
     const form = new FormData()
     const line = JSON.stringify({ custom_id: 'x', method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } })
     form.append('file', new File([`${line}\n`], 'requests.txt', { type: 'application/x-ndjson' }))
-    expect((await call('/v1/files', { method: 'POST', body: form, provider: 'openai' })).status).toBe(200)
-    expect([...fakes.openai.files.values()].at(-1)).toMatchObject({ filename: 'requests.txt', purpose: 'batch' })
+    const ok = await call('/v1/files', { method: 'POST', body: form, provider: 'openai' })
+    expect(ok.status).toBe(200)
+    // Batch input goes up as .jsonl (OpenAI requires it), named after the gateway id.
+    expect([...fakes.openai.files.values()].at(-1)).toMatchObject({ filename: `${ok.body.id}.jsonl`, purpose: 'batch' })
   })
 
   test('expires_in_seconds sets expires_at; out of range is a 400', async () => {

@@ -11,6 +11,7 @@ anthropicSdkSuite({
   downloadable: false,
   checkUpload: (fakes, file) => {
     const stored = [...fakes.anthropic.files.values()].at(-1)
-    expect(stored).toMatchObject({ filename: 'test_upload.txt', mime_type: 'text/plain', size_bytes: file.size_bytes })
+    // Named after the gateway id upstream, so a lost upload answer can be found again.
+    expect(stored).toMatchObject({ filename: `${file.id}.txt`, mime_type: 'text/plain', size_bytes: file.size_bytes })
   },
 })

@@ -19,6 +19,7 @@ anthropicSdkSuite({
   downloadable: true,
   checkUpload: (fakes, file) => {
     const stored = [...fakes.openai.files.values()].at(-1)
-    expect(stored).toMatchObject({ filename: 'batch_input.jsonl', purpose: 'batch', bytes: file.size_bytes })
+    // Named after the gateway id upstream, so a lost upload answer can be found again.
+    expect(stored).toMatchObject({ filename: `${file.id}.jsonl`, purpose: 'batch', bytes: file.size_bytes })
   },
 })

@@ -10,16 +10,11 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import type { EnvProviderName as ProviderName } from '../../src/core/provider-name'
 import { type AllFakes, startAllFakes, TEST_BUCKET } from '../fakes/start'
+import { MODELS } from '../security/world'
 import { type Gateway, startGateway } from './gateway'
 import { errorOf as anthropicError } from './anthropic-sdk-workflow'
 import { chatLine, errorOf, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
 
-const MODELS: Record<ProviderName, string> = {
-  openai: 'gpt-4o-mini',
-  anthropic: 'claude-3-haiku-20240307',
-  gemini: 'gemini-2.0-flash',
-  bedrock: 'anthropic.claude-3-haiku-20240307-v1:0',
-}
 const FILE_PROVIDERS = ['openai', 'gemini', 'bedrock'] as const
 
 let fakes: AllFakes

@@ -274,7 +274,8 @@ describe('files', () => {
 
   test('upload, content (not downloadable → 400), delete', async () => {
     const text = 'hello from the gateway\n'
-    const uploaded = await adapter.uploadFile(spool(text), meta('notes.txt', 'text/plain'))
+    const m = meta('notes.txt', 'text/plain')
+    const uploaded = await adapter.uploadFile(spool(text), m)
     const id = uploaded.location.upstreamId
     const stored = fake.files.get(id)!
     expect(uploaded).toEqual({
@@ -283,7 +284,7 @@ describe('files', () => {
       createdAt: Math.floor(stored.created_at / 1000),
       expiresAt: null,
     })
-    expect([stored.filename, stored.mime_type]).toEqual(['notes.txt', 'text/plain'])
+    expect([stored.filename, stored.mime_type]).toEqual([`${m.gatewayId}.txt`, 'text/plain'])
     expect(await Bun.file(stored.path).text()).toBe(text)
     const upload = fake.requests.findLast((r) => r.method === 'POST' && r.path === '/v1/files')!
     expect(upload.headers['anthropic-beta']).toBe('files-api-2025-04-14')

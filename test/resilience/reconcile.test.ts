@@ -3,7 +3,7 @@
 // the upstream call with the adapter directly, then restarting the gateway on the same data dir.
 // Bedrock and Gemini find their objects by names derived from the gateway id, OpenAI by a
 // metadata tag; Anthropic, which has neither, adopts only a single unmapped batch of the same
-// size inside the create's time window.
+// size inside the create's time window, and keeps an ambiguous create as `unresolved`.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
@@ -128,11 +128,11 @@ describe('interrupted creates', () => {
     expect(stateOf(id)).toEqual({ state: 'ready', upstream_id: upstreamId })
   })
 
-  test('anthropic: two candidates are ambiguous, so neither create adopts; a mapped batch is never a candidate', async () => {
+  test('anthropic: two candidates are ambiguous, so neither create adopts but both are kept, unresolved; a mapped batch is never a candidate', async () => {
+    const upstreamBefore = fakes.anthropic.batches.size
     const first = await recordIntent('anthropic', 3)
     const second = await recordIntent('anthropic', 3)
-    await createAnthropicUpstream(first, 3)
-    await createAnthropicUpstream(second, 3)
+    const made = [await createAnthropicUpstream(first, 3), await createAnthropicUpstream(second, 3)]
     // Same size as an existing, mapped batch, and the create never reached the upstream.
     const mapped = await recordIntent('anthropic', 1)
     await gw.store.batches.finalize(mapped, await registry.get('anthropic').getBatch(await createAnthropicUpstream(mapped, 1)))
@@ -140,10 +140,20 @@ describe('interrupted creates', () => {
 
     await gw.restart()
 
-    expect(stateOf(first)).toBeNull()
-    expect(stateOf(second)).toBeNull()
+    // Kept visible for an operator (state + log), invisible to clients, and nothing deleted upstream.
+    expect(stateOf(first)).toEqual({ state: 'unresolved', upstream_id: null })
+    expect(stateOf(second)).toEqual({ state: 'unresolved', upstream_id: null })
+    expect((await failure(client().batches.retrieve(first))).status).toBe(404)
     expect(stateOf(neverSent)).toBeNull()
     expect(stateOf(mapped)?.state).toBe('ready')
+    expect(fakes.anthropic.batches.size).toBe(upstreamBefore + 3)
+    for (const id of made) expect(fakes.anthropic.batches.has(id)).toBe(true)
+
+    // Looked at again at the next start, and still never dropped nor duplicated.
+    await gw.restart()
+    expect(stateOf(first)?.state).toBe('unresolved')
+    expect(stateOf(second)?.state).toBe('unresolved')
+    expect(fakes.anthropic.batches.size).toBe(upstreamBefore + 3)
   })
 
   test('a failed lookup defers that provider (asked once) to the next start, which settles its intents', async () => {

@@ -173,7 +173,9 @@ describe('slow and broken upstreams', () => {
     fakes.anthropic.faults.add(drop('/v1/messages/batches'))
     const createOpenAI = () =>
       openai.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
-    const createAnthropic = () => anthropic.messages.batches.create({ requests: [item('drop')] })
+    // Three requests: no other batch on this (shared) fake account has that size, so the lookup
+    // after the lost answer finds no look-alike (lost-create-answer.test.ts covers adoption).
+    const createAnthropic = () => anthropic.messages.batches.create({ requests: [item('drop'), item('drop-2'), item('drop-3')] })
 
     const [oaErr, msgErr] = await Promise.all([failure(createOpenAI()), failure(createAnthropic())])
 

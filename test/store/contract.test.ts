@@ -187,7 +187,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract on %s', (engine) 
     await a.batches.recordIntent(intent(id))
     expect(await a.batches.get(id, 't')).toBeNull()
     expect(await a.batches.pendingCreates()).toEqual([
-      { id, provider: 'openai', intent: { requests: 2 }, createdAt: 1_700_000_000, owner: a.instanceId },
+      { id, provider: 'openai', state: 'creating', intent: { requests: 2 }, createdAt: 1_700_000_000, owner: a.instanceId },
     ])
     await a.batches.finalize(id, snapshot('up-1'))
     await a.batches.abandon(id)

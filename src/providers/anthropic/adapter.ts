@@ -9,7 +9,8 @@ import { GatewayError } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
 import type { ProviderName } from '../../core/provider-name'
-import type { AdapterOptions, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import type { AdapterOptions, BatchMatch, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
+import { upstreamFilename } from '../upload-name'
 import { readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 import { requestsBody } from './requests-body'
 import { toUpstreamBatch } from './status'
@@ -62,7 +63,7 @@ export class AnthropicAdapter implements Provider {
       body: () =>
         streamedMultipart([], {
           name: 'file',
-          filename: meta.filename,
+          filename: upstreamFilename(meta.gatewayId, meta.filename, meta.purpose),
           contentType: meta.mimeType,
           path: source.path,
           bytes: source.bytes,
@@ -163,33 +164,55 @@ export class AnthropicAdapter implements Provider {
   /**
    * Message batches carry no metadata, so an interrupted create is matched by what it must look
    * like: created inside the create's time window, holding exactly its number of requests, and
-   * mapped by no other gateway batch. Only a single such batch is adopted; with two or more the
-   * match would be a guess, and a wrong guess would show another caller's batch to this tenant,
-   * so none is taken (start-up then abandons the create and logs it).
+   * mapped by no other gateway batch. Every such batch is returned; core/adoption.ts takes one
+   * only when it is the single fit and no other create could have made it.
    */
-  async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
-    // Anthropic batches carry no metadata, so a match is by time and request count only.
-    if (probe.exactOnly) return null
+  async findBatch(probe: CreateProbe): Promise<BatchMatch | null> {
     const window = createWindow(probe, this.policy)
     const matches: AnthropicMessageBatch[] = []
+    for await (const batch of this.newestFirst<AnthropicMessageBatch>('/v1/messages/batches', 'list batches', window.from)) {
+      const created = requiredUnixSeconds(batch.created_at, 'created_at')
+      const counts = batch.request_counts
+      const total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
+      if (created <= window.to && total === probe.requests && !(await probe.isMapped(batch.id))) matches.push(batch)
+    }
+    return matches.length === 0 ? null : { kind: 'lookalikes', batches: matches.map(toUpstreamBatch) }
+  }
+
+  /** Uploads are named after the gateway id (upload-name.ts): the newest file of that name. */
+  async findUpload(probe: UploadProbe): Promise<UpstreamLocation | null> {
+    const name = upstreamFilename(probe.gatewayId, probe.filename, probe.purpose)
+    const from = createWindow(probe, this.policy).from
+    const headers = { 'anthropic-beta': FILES_BETA }
+    for await (const file of this.newestFirst<AnthropicFileObject>('/v1/files', 'list files', from, headers)) {
+      if (file.filename === name) return { kind: 'upstream', upstreamId: file.id }
+    }
+    return null
+  }
+
+  /**
+   * A list call's items, newest first (before_id/after_id paging, spec §2.2/§3.2), down to the
+   * first one created before `from`, at most MAX_LISTED in all.
+   */
+  private async *newestFirst<T extends { id: string; created_at: string }>(
+    path: string,
+    what: string,
+    from: number,
+    headers?: Record<string, string>,
+  ): AsyncGenerator<T> {
     let afterId: string | null = null
-    // Newest first; paging stops at the first batch older than the window.
     for (let seen = 0; seen < MAX_LISTED; ) {
       const query: string = afterId === null ? 'limit=100' : `limit=100&after_id=${enc(afterId)}`
-      const res = await this.request(`/v1/messages/batches?${query}`, { what: 'list batches', method: 'GET', idempotent: true })
-      const page = (await res.json()) as AnthropicMessageBatchList
-      for (const batch of page.data) {
-        const created = requiredUnixSeconds(batch.created_at, 'created_at')
-        if (created < window.from) return single(matches)
-        const counts = batch.request_counts
-        const total = counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired
-        if (created <= window.to && total === probe.requests && !(await probe.isMapped(batch.id))) matches.push(batch)
+      const res = await this.request(`${path}?${query}`, { what, method: 'GET', idempotent: true, headers })
+      const page = (await res.json()) as { data: T[]; has_more: boolean; last_id: string | null }
+      for (const item of page.data) {
+        if (requiredUnixSeconds(item.created_at, 'created_at') < from) return
+        yield item
       }
       seen += page.data.length
-      if (!page.has_more || page.last_id === null) break
+      if (!page.has_more || page.last_id === null) return
       afterId = page.last_id
     }
-    return single(matches)
   }
 
   /** One REST call with the auth and version headers every Anthropic call carries. */
@@ -219,11 +242,6 @@ export class AnthropicAdapter implements Provider {
       this.policy,
     )
   }
-}
-
-function single(matches: AnthropicMessageBatch[]): UpstreamBatch | null {
-  const [only] = matches
-  return matches.length === 1 && only ? toUpstreamBatch(only) : null
 }
 
 /** Ids come from upstream answers and stored mappings; encoding keeps them inside one path segment. */

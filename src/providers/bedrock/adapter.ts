@@ -11,6 +11,7 @@ import { GatewayError, invalid, UPSTREAM_FAILURE } from '../../errors'
 import type { ProviderName } from '../../core/provider-name'
 import type {
   AdapterOptions,
+  BatchMatch,
   CreateBatchInput,
   CreateCheck,
   CreateProbe,
@@ -189,7 +190,7 @@ export class BedrockAdapter implements Provider {
   }
 
   /** Jobs are named after the gateway id (jobNameFor), so an exact name match is this create's job. */
-  async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
+  async findBatch(probe: CreateProbe): Promise<BatchMatch | null> {
     const name = jobNameFor(probe.gatewayId)
     const res = await this.call(`/model-invocation-jobs?nameContains=${encodeURIComponent(name)}&maxResults=100`, {
       what: 'list batches',
@@ -198,7 +199,7 @@ export class BedrockAdapter implements Provider {
     })
     const { invocationJobSummaries = [] } = (await res.json()) as JobList
     const job = invocationJobSummaries.find((j) => j.jobName === name)
-    return job ? this.getBatch(job.jobArn) : null
+    return job ? { kind: 'tagged', batch: await this.getBatch(job.jobArn) } : null
   }
 
   async abortLeftover(leftover: UpstreamLeftover): Promise<void> {

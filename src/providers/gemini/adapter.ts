@@ -12,7 +12,7 @@ import type { GoogleGenAI } from '@google/genai'
 import { GatewayError, invalid } from '../../errors'
 import { MAX_LISTED } from '../create-window'
 import type { ProviderName } from '../../core/provider-name'
-import type { AdapterOptions, CreateBatchInput, CreateCheck, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
+import type { AdapterOptions, BatchMatch, CreateBatchInput, CreateCheck, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
 import type { UpstreamPolicy } from '../upstream-fetch'
 import { toUpstreamBatch, unixSeconds } from './batch-mapping'
 import { GeminiRest, resourcePath } from './rest'
@@ -141,11 +141,11 @@ export class GeminiAdapter implements Provider {
   }
 
   /** Batches are created with displayName = gateway id, so an interrupted create is found by name. */
-  async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
+  async findBatch(probe: CreateProbe): Promise<BatchMatch | null> {
     const pages = this.pages<GeminiBatchList>('/v1beta/batches', 'list batches')
     for await (const page of pages) {
       const op = page.operations?.find((o) => o.metadata?.displayName === probe.gatewayId)
-      if (op) return toUpstreamBatch(op, nowSeconds())
+      if (op) return { kind: 'tagged', batch: toUpstreamBatch(op, nowSeconds()) }
     }
     return null
   }

@@ -12,7 +12,8 @@ import type { ProviderName } from '../../core/provider-name'
 import { GatewayError, invalid } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
-import type { AdapterOptions, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
+import type { AdapterOptions, BatchMatch, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
+import { upstreamFilename } from '../upload-name'
 import { depthGuardedFetch, readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
@@ -83,7 +84,7 @@ export class OpenAIAdapter implements Provider {
         init: () => {
           const form = streamedMultipart([{ name: 'purpose', value: purpose }], {
             name: 'file',
-            filename: meta.filename,
+            filename: upstreamFilename(meta.gatewayId, meta.filename, meta.purpose),
             contentType: meta.mimeType,
             path: source.path,
             bytes: source.bytes,
@@ -151,8 +152,9 @@ export class OpenAIAdapter implements Provider {
   }
 
   /** The batch whose metadata carries the gateway id, among those created in the create's window. */
-  async findBatch(probe: CreateProbe): Promise<UpstreamBatch | null> {
+  async findBatch(probe: CreateProbe): Promise<BatchMatch | null> {
     const window = createWindow(probe, this.policy)
+    const lookalikes: UpstreamBatch[] = []
     let seen = 0
     try {
       for await (const batch of this.recentBatches()) {
@@ -162,7 +164,29 @@ export class OpenAIAdapter implements Provider {
           if (this.shape.pagedList) break
           continue
         }
-        if (batch.metadata?.[GATEWAY_ID_KEY] === probe.gatewayId) return toUpstreamBatch(batch)
+        const tag = batch.metadata?.[GATEWAY_ID_KEY]
+        if (tag === probe.gatewayId) return { kind: 'tagged', batch: toUpstreamBatch(batch) }
+        // A create whose caller filled all 16 metadata pairs went untagged: it is known by its input.
+        const fits = tag === undefined && batch.created_at <= window.to && batch.input_file_id === probe.inputUpstreamId
+        if (fits && !(await probe.isMapped(batch.id))) lookalikes.push(toUpstreamBatch(batch))
+      }
+    } catch (err) {
+      throw fromClientError(err)
+    }
+    return lookalikes.length > 0 ? { kind: 'lookalikes', batches: lookalikes } : null
+  }
+
+  /** Uploads are named after the gateway id (upload-name.ts): the newest file of that name. */
+  async findUpload(probe: UploadProbe): Promise<UpstreamLocation | null> {
+    const purpose = this.shape.purpose(probe.purpose)
+    if (purpose === null) return null
+    const window = createWindow(probe, this.policy)
+    const name = upstreamFilename(probe.gatewayId, probe.filename, probe.purpose)
+    let seen = 0
+    try {
+      for await (const file of this.client.files.list({ purpose, limit: 100 } as OpenAI.FileListParams)) {
+        if (++seen > MAX_LISTED) break
+        if (file.created_at >= window.from && file.filename === name) return { kind: 'upstream', upstreamId: file.id }
       }
     } catch (err) {
       throw fromClientError(err)
