@@ -192,7 +192,8 @@ export class BatchCreator {
       lost.kind,
       `${provider.name} may have created this batch, but its answer was lost and the batch cannot be told apart from ` +
         `another; the gateway keeps the request as ${id} (unresolved) for an operator instead of risking a second batch.`,
-      lost.details,
+      // The gateway's own id looks like an upstream one (msgbatch_…): named, so the filter keeps it.
+      { ...lost.details, ids: { ...lost.details.ids, [id]: id } },
     )
   }
 
