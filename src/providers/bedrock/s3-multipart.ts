@@ -1,6 +1,6 @@
 // Multipart upload for files above the part size (spec bedrock.md §4): Create → UploadPart per
-// bounded slice of the spool file → Complete. Parts go up one after another, so memory stays
-// at one socket buffer whatever the file size. Any failure aborts the upload before rethrowing:
+// bounded slice of the spool file → Complete. A few parts go up at once, each streamed from
+// disk, so memory stays at a few socket buffers whatever the file size. Any failure aborts the upload before rethrowing:
 // S3 bills open uploads' parts forever unless a lifecycle rule cleans them up.
 
 import { GatewayError } from '../../errors'
@@ -10,6 +10,8 @@ import { completeMultipartBody, isErrorDocument, s3ErrorOf, xmlText } from './s3
 
 /** S3 takes at most 10 000 parts per upload. */
 const MAX_PARTS = 10_000
+/** Parts sent at once. */
+export const PARTS_IN_FLIGHT = 3
 
 export async function multipartPut(
   s3: S3,
@@ -24,8 +26,10 @@ export async function multipartPut(
   try {
     // Durable before the first part: a kill -9 from here on leaves a record start-up can abort.
     await noteLeftover?.({ kind: 's3-multipart', bucket: obj.bucket, key: obj.key, region: obj.region ?? null, uploadId })
-    const parts: { partNumber: number; etag: string }[] = []
-    for (let start = 0, partNumber = 1; start < source.bytes; start += partBytes, partNumber++) {
+    const count = Math.ceil(source.bytes / partBytes)
+    const parts: { partNumber: number; etag: string }[] = new Array(count)
+    const sendPart = async (partNumber: number): Promise<void> => {
+      const start = (partNumber - 1) * partBytes
       const end = Math.min(start + partBytes, source.bytes)
       const res = await s3.send(obj, `partNumber=${partNumber}&${idQuery}`, {
         what: 'upload part',
@@ -39,8 +43,25 @@ export async function multipartPut(
       const etag = res.headers.get('etag')
       await res.body?.cancel()
       if (!etag) throw new GatewayError('upstream', 'S3 answered an upload part without an ETag', { upstreamStatus: 502 })
-      parts.push({ partNumber, etag })
+      parts[partNumber - 1] = { partNumber, etag }
     }
+    // PARTS_IN_FLIGHT parts at a time (issue 12): one part at a time left the link idle during
+    // each round trip. Each is a lazy file slice streamed by Bun, so memory stays at a few socket
+    // buffers; the first failure stops handing out parts and aborts the upload below.
+    let next = 1
+    let failure: unknown = null
+    const lane = async (): Promise<void> => {
+      while (failure === null && next <= count) {
+        const partNumber = next++
+        try {
+          await sendPart(partNumber)
+        } catch (err) {
+          failure ??= err
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, count) }, lane))
+    if (failure !== null) throw failure
     const done = await s3.send(obj, idQuery, {
       what: 'complete multipart upload',
       // A repeat after a lost answer gets NoSuchUpload rather than a second object.
