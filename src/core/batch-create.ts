@@ -38,6 +38,8 @@ export interface CreateBatchRequest {
   model: string | null
   outputS3Uri: string | null
   roleArn: string | null
+  /** OpenAI `output_expires_after.seconds`; the dialect refuses it for other kinds. */
+  outputExpiresAfterSeconds?: number | null
 }
 
 /** The request format each kind's batch input uses when the gateway writes it. */
@@ -98,6 +100,17 @@ export class BatchCreator {
       // every parameter check the provider would make. Only then the first side effect.
       const local = await this.convertInput(req, file, provider, spools)
       const model = requestedModel ?? local.model ?? file?.facts.model ?? null
+      // OpenAI and Anthropic run the model each request names: a create `model` is honoured as a
+      // check that they all name it, never dropped in silence.
+      if (req.model && (provider.kind === 'openai' || provider.kind === 'anthropic')) {
+        const named = local.model ?? file?.facts.model ?? null
+        if (named !== req.model) {
+          throw invalid(
+            `model '${req.model.slice(0, 200)}' does not match the input: ${named ? `its requests name '${named.slice(0, 200)}'` : 'its requests name several models'}; ${provider.kind} runs the model each request names.`,
+            { param: 'model' },
+          )
+        }
+      }
       const params = {
         endpoint: req.endpoint,
         model,
@@ -105,6 +118,7 @@ export class BatchCreator {
         metadata: req.metadata,
         outputS3Uri,
         roleArn: req.roleArn ?? (instance.kind === 'bedrock' ? instance.settings.roleArn : null),
+        outputExpiresAfterSeconds: req.outputExpiresAfterSeconds ?? null,
       }
       provider.checkCreate?.(params)
       if (local.kind === 'upload' && provider.kind === 'bedrock' && !this.files.defaultStorage(provider.name)) {

@@ -12,6 +12,7 @@ import type { Store } from '../store/store'
 import { isTerminal, settledCounts, type StoredBatch } from './batch'
 import type { StoredFile } from './file'
 import type { FileService } from './file-service'
+import { filteredPage } from './filtered-page'
 import { mintId } from './ids'
 import type { Dialect, ProviderName } from './provider-name'
 import { completeResults } from './result-completion'
@@ -47,9 +48,13 @@ export class BatchService {
   async list(
     tenant: string,
     page: PageRequest,
-    filter: { dialect?: Dialect; provider?: ProviderName } = {},
+    filter: { dialect?: Dialect; provider?: ProviderName; model?: string } = {},
   ): Promise<Page<StoredBatch>> {
-    const result = await this.store.batches.list(tenant, page, filter)
+    const { model, ...stored } = filter
+    // `model` (an OpenAI list query the seed sends for Bedrock) keeps the batches run on that model.
+    const result = model
+      ? await filteredPage((p) => this.store.batches.list(tenant, p, stored), page, (b) => b.snapshot.model === model)
+      : await this.store.batches.list(tenant, page, stored)
     const stale = result.items.filter((b) => !isTerminal(b.snapshot.status)).slice(0, LIST_REFRESH_BUDGET)
     const fresh = new Map<string, StoredBatch>()
     await Promise.all(

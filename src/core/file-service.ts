@@ -14,6 +14,7 @@ import { isTerminal } from './batch'
 import { BatchFileConverter, type ConvertedBatchFile, convertBatchFile } from './batch-file'
 import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
 import { type IdKind, mintId } from './ids'
+import { filteredPage } from './filtered-page'
 import type { Dialect, ProviderName } from './provider-name'
 
 export interface UploadRequest {
@@ -295,8 +296,20 @@ export class FileService {
     return file
   }
 
-  list(tenant: string, filter: { purpose?: string; provider?: ProviderName }, page: PageRequest): Promise<Page<StoredFile>> {
-    return this.store.files.list(tenant, filter, page)
+  /** `storage` (OpenAI `storage_config[s3]` in a list query) keeps the files kept in that bucket/prefix. */
+  list(
+    tenant: string,
+    filter: { purpose?: string; provider?: ProviderName; storage?: S3Target },
+    page: PageRequest,
+  ): Promise<Page<StoredFile>> {
+    const { storage, ...stored } = filter
+    if (!storage) return this.store.files.list(tenant, stored, page)
+    const prefix = storage.prefix ? `${storage.prefix}/` : ''
+    return filteredPage(
+      (p) => this.store.files.list(tenant, stored, p),
+      page,
+      (f) => f.location.kind === 'upstream' && f.location.bucket === storage.bucket && (f.location.key ?? '').startsWith(prefix),
+    )
   }
 
   async content(tenant: string, id: string, providerHint?: ProviderName): Promise<ReadableStream<Uint8Array>> {

@@ -63,3 +63,14 @@ const tooLarge = (maxBytes: number): GatewayError =>
   new GatewayError('too_large', `The request body is larger than the limit of ${maxBytes} bytes (BATCHGATE_MAX_JSON_BODY_BYTES).`, {
     code: 'limit_exceeded',
   })
+
+/** For routes whose body is optional (cancel): no body reads as `{}`, anything else as above. */
+export function optionalJsonBody(maxBytes: number, schema: TSchema) {
+  const parse = jsonBody(maxBytes, schema)
+  const validate = bodyValidator(schema)
+  return async (ctx: { request: Request }): Promise<unknown> => {
+    const { request } = ctx
+    const empty = !request.body || request.headers.get('content-length') === '0'
+    return empty ? validate({}) : parse(ctx)
+  }
+}

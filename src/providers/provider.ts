@@ -58,6 +58,8 @@ export interface CreateBatchInput {
   outputS3Uri: string | null
   /** Bedrock: the role the job runs as. */
   roleArn: string | null
+  /** OpenAI: `output_expires_after.seconds` (anchor created_at) for the output and error files. */
+  outputExpiresAfterSeconds?: number | null
 }
 
 /** Everything of a create but its input: what checkCreate can refuse before any side effect. */

@@ -147,11 +147,15 @@ describe('x-model-provider', () => {
     expect((await gw.store.batches.get(d.body.id as string, 'default'))?.provider).toBe('anthropic')
   })
 
-  test('id-addressed calls ignore a header naming another provider', async () => {
+  test('id-addressed calls honour the header: another provider\'s id is a 404, the same provider or none finds it', async () => {
     const created = await call('/v1/messages/batches', { method: 'POST', body: createBody([request('i-1', 'x', MODELS.gemini)]), provider: 'gemini' })
-    const got = await call(`/v1/messages/batches/${created.body.id}`, { provider: 'bedrock' })
-    expect(got.status).toBe(200)
-    expect(got.body.id).toBe(created.body.id)
+    const other = await call(`/v1/messages/batches/${created.body.id}`, { provider: 'bedrock' })
+    expect(other.status).toBe(404)
+    for (const provider of ['gemini', undefined]) {
+      const got = await call(`/v1/messages/batches/${created.body.id}`, { provider })
+      expect(got.status).toBe(200)
+      expect(got.body.id).toBe(created.body.id)
+    }
   })
 
   test('batch lists show only Anthropic-dialect batches', async () => {

@@ -2,7 +2,7 @@
 // (x-api-key or Bearer auth, `?beta=true`, any anthropic-version / anthropic-beta). Routes only:
 // each reads what it needs from the request and calls core/; errors are mapped once in app.ts.
 // The provider comes from the `x-model-provider` header: it picks the upstream at create/upload
-// and filters lists when sent; calls addressed by a gateway id ignore it (the id is enough).
+// and filters lists when sent; calls addressed by a gateway id check it (another provider's id is a 404).
 
 import { Elysia } from 'elysia'
 import { resolveTenant } from '../../auth'
@@ -13,6 +13,7 @@ import { resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
 import { GatewayError, invalid } from '../../errors'
 import { jsonBody } from '../json-body'
+import { knownQuery, onlyKnownFields } from '../known-params'
 import { parseMultipartUpload, type SpooledPart } from '../multipart-upload'
 import { providerFromHeader } from './provider-header'
 import {
@@ -63,6 +64,7 @@ function anthropicFiles(services: Services) {
         })
         try {
           if (!upload.file) throw invalid("file: Field required (send the file in a multipart part named 'file').", { param: 'file' })
+          onlyKnownFields(upload.fields, ['expires_in_seconds'])
           const file = await files.upload({
             tenant,
             dialect: 'anthropic',
@@ -77,12 +79,13 @@ function anthropicFiles(services: Services) {
           if (upload.file) store.blobs.remove(upload.file.path)
         }
       },
-      { parse: 'none', query: BetaQuery, response: FileObject },
+      { parse: 'none', ...knownQuery(BetaQuery), response: FileObject },
     )
     .get(
       '/files',
       async ({ request, tenant, explicitProvider, query }) => {
-        const ids = [...new URL(request.url).searchParams.entries()].filter(([k]) => k === 'ids[]' || k === 'ids').map(([, v]) => v)
+        const ids = [...new URL(request.url).searchParams.entries()].filter(([k]) => IDS_PARAM.test(k)).map(([, v]) => v)
+        oneCursor(query)
         if (ids.length > 0) return filesById(services, tenant, explicitProvider, ids, query)
         const page = await files.list(tenant, { provider: explicitProvider }, {
           limit: query.limit ?? 20,
@@ -96,26 +99,26 @@ function anthropicFiles(services: Services) {
         const forward = !query.before_id || Boolean(query.page)
         return { ...list, next_page: page.hasMore && forward ? list.last_id : null }
       },
-      { query: FileListQuery, response: FileList },
+      { ...knownQuery(FileListQuery, [IDS_PARAM]), response: FileList },
     )
-    .get('/files/:id', async ({ tenant, params }) => fileToWire(await files.get(tenant, params.id)), {
+    .get('/files/:id', async ({ tenant, params, explicitProvider }) => fileToWire(await files.get(tenant, params.id, explicitProvider)), {
       params: IdParams,
-      query: BetaQuery,
+      ...knownQuery(BetaQuery),
       response: FileObject,
     })
     .get(
       '/files/:id/content',
-      async ({ tenant, params }) =>
-        new Response(await files.content(tenant, params.id), { headers: { 'content-type': 'application/octet-stream' } }),
+      async ({ tenant, params, explicitProvider }) =>
+        new Response(await files.content(tenant, params.id, explicitProvider), { headers: { 'content-type': 'application/octet-stream' } }),
       { params: IdParams, query: BetaQuery },
     )
     .delete(
       '/files/:id',
-      async ({ tenant, params }) => {
-        const file = await files.delete(tenant, params.id)
+      async ({ tenant, params, explicitProvider }) => {
+        const file = await files.delete(tenant, params.id, explicitProvider)
         return { id: file.id, type: 'file_deleted' as const }
       },
-      { params: IdParams, query: BetaQuery, response: FileDeleted, parse: 'none' },
+      { params: IdParams, ...knownQuery(BetaQuery), response: FileDeleted, parse: 'none' },
     )
 }
 
@@ -149,11 +152,12 @@ function anthropicBatches(services: Services) {
         })
         return wire(batch, base(request))
       },
-      { parse: jsonBody(config.limits.maxJsonBodyBytes, BatchCreateBody), body: BatchCreateBody, query: BetaQuery, response: BatchObject },
+      { parse: jsonBody(config.limits.maxJsonBodyBytes, BatchCreateBody), body: BatchCreateBody, ...knownQuery(BetaQuery), response: BatchObject },
     )
     .get(
       '/messages/batches',
       async ({ request, tenant, explicitProvider, query }) => {
+        oneCursor(query)
         const page = await batches.list(
           tenant,
           { limit: query.limit ?? 20, after: query.after_id, before: query.before_id, order: 'desc' },
@@ -162,35 +166,46 @@ function anthropicBatches(services: Services) {
         const origin = base(request)
         return listToWire(await Promise.all(page.items.map((b) => wire(b, origin))), page.hasMore)
       },
-      { query: BatchListQuery, response: BatchList },
+      { ...knownQuery(BatchListQuery), response: BatchList },
     )
     .get(
       '/messages/batches/:id',
-      async ({ request, tenant, params }) => wire(await batches.get(tenant, params.id), base(request)),
-      { params: IdParams, query: BetaQuery, response: BatchObject },
+      async ({ request, tenant, params, explicitProvider }) => wire(await batches.get(tenant, params.id, explicitProvider), base(request)),
+      { params: IdParams, ...knownQuery(BetaQuery), response: BatchObject },
     )
     .post(
       '/messages/batches/:id/cancel',
-      async ({ request, tenant, params }) => wire(await batches.cancel(tenant, params.id), base(request)),
+      async ({ request, tenant, params, explicitProvider }) => wire(await batches.cancel(tenant, params.id, explicitProvider), base(request)),
       // The SDK sends no body on cancel.
-      { params: IdParams, query: BetaQuery, response: BatchObject, parse: 'none' },
+      { params: IdParams, ...knownQuery(BetaQuery), response: BatchObject, parse: 'none' },
     )
     .delete(
       '/messages/batches/:id',
-      async ({ tenant, params }) => {
-        const batch = await batches.delete(tenant, params.id)
+      async ({ tenant, params, explicitProvider }) => {
+        const batch = await batches.delete(tenant, params.id, explicitProvider)
         return { id: batch.id, type: 'message_batch_deleted' as const }
       },
-      { params: IdParams, query: BetaQuery, response: BatchDeleted, parse: 'none' },
+      { params: IdParams, ...knownQuery(BetaQuery), response: BatchDeleted, parse: 'none' },
     )
     .get(
       '/messages/batches/:id/results',
-      async ({ tenant, params }) =>
-        new Response(await batches.results(tenant, params.id, 'anthropic'), {
+      async ({ tenant, params, explicitProvider }) => {
+        await batches.find(tenant, params.id, explicitProvider)
+        return new Response(await batches.results(tenant, params.id, 'anthropic'), {
           headers: { 'content-type': 'application/binary' },
-        }),
+        })
+      },
       { params: IdParams, query: BetaQuery },
     )
+}
+
+/** GA `ids[]` (or `ids`) on files list: read from the raw query, so known to knownQuery by pattern. */
+const IDS_PARAM = /^ids(?:\[\])?$/
+
+/** One cursor per list call: two would mean one of them is dropped. */
+function oneCursor(query: { before_id?: string; after_id?: string; page?: string }): void {
+  const sent = (['before_id', 'after_id', 'page'] as const).filter((k) => query[k] !== undefined)
+  if (sent.length > 1) throw invalid(`${sent.join(' and ')}: send only one cursor per list call.`, { param: sent[1] })
 }
 
 const JSONL_TYPES = ['application/jsonl', 'application/x-ndjson', 'application/x-jsonlines', 'application/jsonlines']

@@ -6,12 +6,14 @@ import { resolveTenant } from '../../auth'
 import { streamingCaps } from '../../core/batch-file'
 import type { FilePurpose } from '../../core/file'
 import type { PartConverter, StreamedConversion } from '../../core/file-service'
-import { checkOutputUri, parseStorageConfig, resolveStorage } from '../../core/s3-targets'
+import type { ProviderKind } from '../../core/provider-name'
+import { checkOutputUri, parseStorageConfig, type RequestedStorage, resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
 import { CHAT_COMPLETIONS, OPENAI_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
 import { type GatewayError, invalid } from '../../errors'
 import { nestedField } from '../form-fields'
-import { jsonBody } from '../json-body'
+import { jsonBody, optionalJsonBody } from '../json-body'
+import { knownQuery, onlyKnownFields } from '../known-params'
 import { parseMultipartUpload } from '../multipart-upload'
 import { providerChooser } from './provider-choice'
 import { openaiUploads } from './uploads'
@@ -20,6 +22,7 @@ import {
   BatchList,
   BatchListQuery,
   BatchObject,
+  CancelBody,
   FileDeleted,
   FileList,
   FileListQuery,
@@ -73,7 +76,8 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
             })
           }
           if (!upload.file) throw invalid("Missing required parameter: 'file'.", { param: 'file' })
-          const storage = resolveStorage(registry.instance(provider), parseStorageConfig(nestedField(upload.fields, 'storage_config')))
+          onlyKnownFields(upload.fields, UPLOAD_FIELDS, [STORAGE_FIELD])
+          const storage = resolveStorage(registry.instance(provider), storageFor(kindOf(provider), nestedField(upload.fields, 'storage_config')))
           const file = await files.upload({
             tenant,
             dialect: 'openai',
@@ -90,24 +94,29 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
           for (const path of (converter as PartConverter | null)?.paths ?? []) store.blobs.remove(path)
         }
       },
-      { parse: 'none', query: ProviderQuery, response: FileObject },
+      { parse: 'none', ...knownQuery(ProviderQuery), response: FileObject },
     )
     .get(
       '/files',
-      async ({ tenant, query }) => {
+      async ({ request, tenant, query }) => {
         const provider = chooseProvider(query.provider)
-        const page = await files.list(tenant, { purpose: query.purpose, provider }, {
+        // The seed lists Bedrock files with extra_query storage_config[s3][…]: a bucket/prefix filter.
+        const requested = storageFor(kindOf(provider), nestedField(new Map(new URL(request.url).searchParams), 'storage_config'))
+        const target = requested && provider ? resolveStorage(registry.instance(provider), requested) : null
+        // Unlike an upload, a filter without a prefix means the whole bucket.
+        const storage = target ? { ...target, prefix: requested?.prefix === undefined ? '' : target.prefix } : undefined
+        const page = await files.list(tenant, { purpose: query.purpose, provider, storage }, {
           limit: query.limit ?? 10000,
           after: query.after,
           order: query.order ?? 'desc',
         })
         return listToWire(page.items.map(fileToWire), page.hasMore)
       },
-      { query: FileListQuery, response: FileList },
+      { ...knownQuery(FileListQuery, [STORAGE_FIELD]), response: FileList },
     )
     .get('/files/:id', async ({ tenant, params, query }) => fileToWire(await files.get(tenant, params.id, chooseProvider(query.provider))), {
       params: IdParams,
-      query: ProviderQuery,
+      ...knownQuery(ProviderQuery),
       response: FileObject,
     })
     .delete(
@@ -116,7 +125,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
         const file = await files.delete(tenant, params.id, chooseProvider(query.provider))
         return { id: file.id, object: 'file' as const, deleted: true }
       },
-      { params: IdParams, query: ProviderQuery, response: FileDeleted },
+      { params: IdParams, ...knownQuery(ProviderQuery), response: FileDeleted },
     )
     .get(
       '/files/:id/content',
@@ -124,7 +133,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
         new Response(await files.content(tenant, params.id, chooseProvider(query.provider)), {
           headers: { 'content-type': 'application/octet-stream' },
         }),
-      { params: IdParams, query: ProviderQuery },
+      { params: IdParams, ...knownQuery(ProviderQuery) },
     )
     .post(
       '/batches',
@@ -133,6 +142,14 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
         const provider = explicit ?? 'openai'
         const kind = kindOf(explicit)
         const inline = body.requests !== undefined && body.input_file_id === ''
+        if (body.requests !== undefined && !inline) {
+          throw invalid("Send either input_file_id or inline 'requests' (with input_file_id ''), not both.", { param: 'requests' })
+        }
+        for (const param of ['output_s3_uri', 'role_arn'] as const) {
+          if (body[param] !== undefined && kind !== 'bedrock') {
+            throw invalid(`${param} is only used by bedrock batches; provider ${provider} has no use for it.`, { param })
+          }
+        }
         if (!inline && !body.input_file_id) {
           throw invalid("Missing required parameter: 'input_file_id' (or send inline 'requests' with input_file_id '').", {
             param: 'input_file_id',
@@ -160,10 +177,11 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
             ? checkOutputUri(explicit ? [registry.instance(explicit)] : registry.names().map((n) => registry.instance(n)), body.output_s3_uri)
             : null,
           roleArn: body.role_arn ?? null,
+          outputExpiresAfterSeconds: body.output_expires_after?.seconds ?? null,
         })
         return batchToWire(batch)
       },
-      { parse: jsonBody(config.limits.maxJsonBodyBytes, BatchCreateBody), body: BatchCreateBody, query: ProviderQuery, response: BatchObject },
+      { parse: jsonBody(config.limits.maxJsonBodyBytes, BatchCreateBody), body: BatchCreateBody, ...knownQuery(ProviderQuery), response: BatchObject },
     )
     .get(
       '/batches',
@@ -171,23 +189,42 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
         const page = await batches.list(
           tenant,
           { limit: query.limit ?? 20, after: query.after, order: 'desc' },
-          { provider: chooseProvider(query.provider) },
+          { provider: chooseProvider(query.provider), model: query.model },
         )
         return listToWire(page.items.map(batchToWire), page.hasMore)
       },
-      { query: BatchListQuery, response: BatchList },
+      { ...knownQuery(BatchListQuery), response: BatchList },
     )
     .get(
       '/batches/:id',
       async ({ tenant, params, query }) => batchToWire(await batches.get(tenant, params.id, chooseProvider(query.provider))),
-      { params: IdParams, query: ProviderQuery, response: BatchObject },
+      { params: IdParams, ...knownQuery(ProviderQuery), response: BatchObject },
     )
     .post(
       '/batches/:id/cancel',
-      async ({ tenant, params, query }) => batchToWire(await batches.cancel(tenant, params.id, chooseProvider(query.provider))),
-      // The SDK sends no body on cancel; extra_body's provider may still arrive as JSON.
-      { params: IdParams, query: ProviderQuery, response: BatchObject, parse: 'none' },
+      async ({ tenant, params, query, body }) =>
+        batchToWire(await batches.cancel(tenant, params.id, chooseProvider(body.provider, query.provider))),
+      // The SDK sends no body on cancel; the seed's extra_body={"provider": …} arrives as JSON.
+      {
+        params: IdParams,
+        ...knownQuery(ProviderQuery),
+        response: BatchObject,
+        parse: optionalJsonBody(config.limits.maxJsonBodyBytes, CancelBody),
+        body: CancelBody,
+      },
     )
+}
+
+const UPLOAD_FIELDS = ['purpose', 'provider', 'expires_after[anchor]', 'expires_after[seconds]', 'storage_config']
+const STORAGE_FIELD = /^storage_config\[/
+
+/** `storage_config` read and checked; only Bedrock keeps files in S3, so elsewhere it is a 400. */
+function storageFor(kind: ProviderKind, raw: unknown): RequestedStorage | null {
+  const requested = parseStorageConfig(raw)
+  if (requested && kind !== 'bedrock') {
+    throw invalid(`storage_config is only used by bedrock; this provider keeps files itself.`, { param: 'storage_config' })
+  }
+  return requested
 }
 
 function expiresAfter(fields: ReadonlyMap<string, string>): number | null {

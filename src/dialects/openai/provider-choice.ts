@@ -8,6 +8,7 @@ import { invalid } from '../../errors'
 /** A chooser over the names this gateway knows (Registry.known()). */
 export function providerChooser(known: readonly ProviderName[]) {
   return (...candidates: Array<unknown>): ProviderName | undefined => {
+    let chosen: ProviderName | undefined
     for (const value of candidates) {
       if (value === undefined || value === null || value === '') continue
       if (typeof value !== 'string' || !known.includes(value)) {
@@ -15,8 +16,12 @@ export function providerChooser(known: readonly ProviderName[]) {
           param: 'provider',
         })
       }
-      return value
+      // Sent in two places (body or form field, and query) with two answers: neither is dropped.
+      if (chosen !== undefined && chosen !== value) {
+        throw invalid(`provider was sent twice with different values ('${chosen}' and '${value}'); send it once.`, { param: 'provider' })
+      }
+      chosen = value
     }
-    return undefined
+    return chosen
   }
 }

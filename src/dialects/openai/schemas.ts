@@ -117,7 +117,12 @@ export const BatchListQuery = t.Object({
   limit: Limit(100),
   after: t.Optional(t.String({ maxLength: 256 })),
   provider: ProviderField,
+  /** The seed sends it (extra_query) when listing Bedrock batches: only batches on that model. */
+  model: t.Optional(t.String({ minLength: 1, maxLength: 2048 })),
 })
+
+/** Cancel takes no body; the seed's extra_body may carry the provider. */
+export const CancelBody = t.Object({ provider: ProviderField }, { additionalProperties: false })
 
 export const ProviderQuery = t.Object({ provider: ProviderField })
 

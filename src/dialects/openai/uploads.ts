@@ -10,6 +10,7 @@ import { MAX_PART_BYTES, type UploadService } from '../../core/upload-service'
 import { invalid } from '../../errors'
 import type { UploadRecord } from '../../store/upload-parts'
 import { jsonBody } from '../json-body'
+import { knownQuery } from '../known-params'
 import { parseMultipartUpload } from '../multipart-upload'
 import { providerChooser } from './provider-choice'
 import { FileObject, ProviderQuery } from './schemas'
@@ -87,7 +88,7 @@ export function openaiUploads(services: Services, uploads: UploadService, prefix
             fileExpiresAfter: body.expires_after?.seconds ?? null,
           }),
         ),
-      { parse: jsonBody(limit, UploadCreateBody), body: UploadCreateBody, query: ProviderQuery, response: UploadObject },
+      { parse: jsonBody(limit, UploadCreateBody), body: UploadCreateBody, ...knownQuery(ProviderQuery), response: UploadObject },
     )
     .post(
       '/uploads/:id/parts',
@@ -107,7 +108,7 @@ export function openaiUploads(services: Services, uploads: UploadService, prefix
           if (upload.file) store.blobs.remove(upload.file.path)
         }
       },
-      { parse: 'none', params: UploadParams, query: ProviderQuery, response: UploadPartObject },
+      { parse: 'none', params: UploadParams, ...knownQuery(ProviderQuery), response: UploadPartObject },
     )
     .post(
       '/uploads/:id/complete',
@@ -115,13 +116,13 @@ export function openaiUploads(services: Services, uploads: UploadService, prefix
         const done = await uploads.complete(tenant, params.id, body.part_ids, body.md5)
         return uploadToWire(done.upload, done.file)
       },
-      { parse: jsonBody(limit, UploadCompleteBody), params: UploadParams, body: UploadCompleteBody, query: ProviderQuery, response: UploadObject },
+      { parse: jsonBody(limit, UploadCompleteBody), params: UploadParams, body: UploadCompleteBody, ...knownQuery(ProviderQuery), response: UploadObject },
     )
     .post('/uploads/:id/cancel', ({ tenant, params }) => uploadToWire(uploads.cancel(tenant, params.id)), {
       // The SDK sends no body on cancel.
       parse: 'none',
       params: UploadParams,
-      query: ProviderQuery,
+      ...knownQuery(ProviderQuery),
       response: UploadObject,
     })
 }

@@ -128,6 +128,9 @@ export class OpenAIAdapter implements Provider {
           endpoint: input.endpoint as OpenAI.BatchCreateParams['endpoint'],
           completion_window: this.shape.completionWindow(input.completionWindowHours) as '24h',
           metadata: taggedMetadata(input.metadata, input.gatewayId),
+          ...(input.outputExpiresAfterSeconds
+            ? { output_expires_after: { anchor: 'created_at' as const, seconds: input.outputExpiresAfterSeconds } }
+            : {}),
         },
         { maxRetries: 0 },
       ),
