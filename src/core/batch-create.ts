@@ -81,6 +81,7 @@ export class BatchCreator {
     const provider = this.registry.get(providerName)
     const instance = this.registry.instance(providerName)
     const hours = completionHours(req.completionWindow, provider.kind)
+    onlyForKind(req, providerName, provider.kind)
     const outputS3Uri = req.outputS3Uri ? checkOutputUri([instance], req.outputS3Uri) : defaultOutputUri(instance)
     if (file) checkInputFile(file, req.endpoint)
     const count = file?.facts.lines ?? (req.input.kind === 'inline' ? req.input.requests.length : 0)
@@ -102,7 +103,7 @@ export class BatchCreator {
       const model = requestedModel ?? local.model ?? file?.facts.model ?? null
       // OpenAI and Anthropic run the model each request names: a create `model` is honoured as a
       // check that they all name it, never dropped in silence.
-      if (req.model && (provider.kind === 'openai' || provider.kind === 'anthropic')) {
+      if (req.model && (provider.kind === 'openai' || provider.kind === 'anthropic' || provider.kind === 'groq')) {
         const named = local.model ?? file?.facts.model ?? null
         if (named !== req.model) {
           throw invalid(
@@ -344,6 +345,18 @@ function checkInputFile(file: StoredFile, endpoint: string): void {
     throw invalid(`The input file's requests target '${file.facts.endpoint}', but the batch endpoint is '${endpoint}'.`, {
       param: 'endpoint',
     })
+  }
+}
+
+/** Parameters one provider kind uses are refused for the others: never accepted and dropped. */
+function onlyForKind(req: CreateBatchRequest, name: ProviderName, kind: ProviderKind): void {
+  const owners: Array<[param: string, sent: boolean, owner: ProviderKind]> = [
+    ['output_s3_uri', req.outputS3Uri !== null, 'bedrock'],
+    ['role_arn', req.roleArn !== null, 'bedrock'],
+    ['output_expires_after', Boolean(req.outputExpiresAfterSeconds), 'openai'],
+  ]
+  for (const [param, sent, owner] of owners) {
+    if (sent && kind !== owner) throw invalid(`${param} is only used by ${owner} batches; provider ${name} has no use for it.`, { param })
   }
 }
 

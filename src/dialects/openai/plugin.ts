@@ -145,11 +145,6 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
         if (body.requests !== undefined && !inline) {
           throw invalid("Send either input_file_id or inline 'requests' (with input_file_id ''), not both.", { param: 'requests' })
         }
-        for (const param of ['output_s3_uri', 'role_arn'] as const) {
-          if (body[param] !== undefined && kind !== 'bedrock') {
-            throw invalid(`${param} is only used by bedrock batches; provider ${provider} has no use for it.`, { param })
-          }
-        }
         if (!inline && !body.input_file_id) {
           throw invalid("Missing required parameter: 'input_file_id' (or send inline 'requests' with input_file_id '').", {
             param: 'input_file_id',
@@ -158,9 +153,6 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
         const endpoints: readonly string[] = kind === 'openai' ? OPENAI_BATCH_ENDPOINTS : [CHAT_COMPLETIONS]
         if (!endpoints.includes(body.endpoint)) {
           throw invalid(`endpoint must be one of ${endpoints.join(', ')} for provider ${provider}.`, { param: 'endpoint' })
-        }
-        if (body.output_expires_after && kind !== 'openai') {
-          throw invalid(`output_expires_after is only supported for providers of kind openai.`, { param: 'output_expires_after' })
         }
         const batch = await creator.create({
           tenant,
