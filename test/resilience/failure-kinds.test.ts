@@ -82,7 +82,7 @@ function faultFor(kind: Kind, provider: ProviderName): Fault {
       // Bun's fetch re-sends a GET once when a pooled connection dies before answering.
       return { drop: true, times: 3 }
     case 'timeout':
-      return { delayMs: 900, times: 3 }
+      return { delayMs: 1500, times: 3 }
     case 'reset mid-body':
       return { truncate: 12, times: 3 }
     default:
@@ -142,7 +142,7 @@ const fakeOf = (provider: ProviderName): FakeServer => fakes[provider]
 
 beforeAll(async () => {
   fakes = startAllFakes({ autoAdvance: false })
-  gw = await startGateway({ ...fakes.env, BATCHGATE_UPSTREAM_RETRIES: '0', BATCHGATE_UPSTREAM_TIMEOUT_MS: '300' })
+  gw = await startGateway({ ...fakes.env, BATCHGATE_UPSTREAM_RETRIES: '0', BATCHGATE_UPSTREAM_TIMEOUT_MS: '600' })
   openai = new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'open-gateway', maxRetries: 0 })
   anthropic = new Anthropic({ baseURL: `${gw.url}/anthropic`, apiKey: 'open-gateway', maxRetries: 0 })
   for (const provider of PROVIDERS) {

@@ -13,7 +13,7 @@ import { failure } from './api-failure'
 let fakes: AllFakes
 /** Two retries, default timeout. */
 let gw: Gateway
-/** No retries, a 300 ms timeout. */
+/** No retries, a 1 s timeout. */
 let impatient: Gateway
 
 const MODEL = 'claude-3-haiku-20240307'
@@ -45,7 +45,7 @@ const batchRows = (g: Gateway) => g.store.db.query<{ n: number }, []>('SELECT CO
 beforeAll(async () => {
   fakes = startAllFakes({ autoAdvance: false })
   gw = await startGateway({ ...fakes.env, BATCHGATE_UPSTREAM_RETRIES: '2' })
-  impatient = await startGateway({ ...fakes.env, BATCHGATE_UPSTREAM_RETRIES: '0', BATCHGATE_UPSTREAM_TIMEOUT_MS: '300' })
+  impatient = await startGateway({ ...fakes.env, BATCHGATE_UPSTREAM_RETRIES: '0', BATCHGATE_UPSTREAM_TIMEOUT_MS: '1000' })
 })
 
 afterAll(async () => {
@@ -140,7 +140,7 @@ describe('slow and broken upstreams', () => {
     const msgBatch = await anthropic.messages.batches.create({ requests: [item('slow')] })
     const slow = (prefix: string) => ({
       match: (req: Request, url: URL) => req.method === 'GET' && url.pathname.startsWith(prefix),
-      delayMs: 1500,
+      delayMs: 3000,
     })
     fakes.openai.faults.add(slow('/v1/batches/'))
     fakes.anthropic.faults.add(slow('/v1/messages/batches/'))
@@ -151,7 +151,7 @@ describe('slow and broken upstreams', () => {
       failure(anthropic.messages.batches.retrieve(msgBatch.id)),
     ])
 
-    expect(performance.now() - started).toBeLessThan(1400)
+    expect(performance.now() - started).toBeLessThan(2800)
     expect(oaErr.status).toBe(504)
     expect(oaErr.error).toMatchObject({ code: 'upstream_timeout', type: 'server_error' })
     expect(msgErr.status).toBe(504)
