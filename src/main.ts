@@ -1,4 +1,4 @@
-// Entry: argv (--help, --version, healthcheck), config, store, adapters, app, listen, and a
+// Entry: argv (--help, --version, healthcheck, migrate-store), config, store, adapters, app, listen, and a
 // graceful shutdown that stops accepting, lets in-flight requests finish, then closes the DB.
 
 import { buildApp } from './app'
@@ -8,6 +8,7 @@ import { buildRegistry } from './providers/registry'
 import { missingOwners } from './core/owned-instances'
 import { reconcileOnStart, startReconciler } from './core/reconcile'
 import { DataDirError } from './store/data-dir'
+import { migrateStore } from './store/migrate-store'
 import { openConfiguredStore, type Store } from './store/store'
 import { Readiness, whileStarting } from './ops/routes'
 import { VERSION } from './version'
@@ -36,6 +37,16 @@ async function main(argv: string[]): Promise<number> {
     throw err
   }
   if (command === 'healthcheck') return healthcheck(config.host, config.port)
+  if (command === 'migrate-store') {
+    registerConfigSecrets(config)
+    try {
+      await migrateStore(config, (line) => console.log(`batchgate: ${line}`))
+      return 0
+    } catch (err) {
+      console.error(`batchgate: migrate-store: ${(err as Error).message}`)
+      return 1
+    }
+  }
   if (command !== undefined) {
     console.error(`batchgate: unknown command '${command}' (try --help)`)
     return 2
@@ -129,7 +140,8 @@ function help(): string {
   return [
     `batchgate ${VERSION} — OpenAI and Anthropic Files & Batch APIs over OpenAI, Anthropic, Gemini and Bedrock`,
     '',
-    'Usage: batchgate [--help | --version | healthcheck]',
+    'Usage: batchgate [--help | --version | healthcheck | migrate-store]',
+    '  migrate-store: copy BATCHGATE_DATA_DIR (SQLite, blobs/) into BATCHGATE_DATABASE_URL + BATCHGATE_BLOB_URL (gateway stopped)',
     '',
     'Environment (default in parentheses):',
     ...SETTINGS.map(([name, fallback, meaning]) => `  ${name.padEnd(width)}  ${meaning} (${fallback})`),
