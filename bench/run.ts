@@ -18,6 +18,7 @@ import { generateBatchFile, type GeneratedFile } from './generate'
 import { type GatewayProcess, spawnGateway } from './gateway-process'
 import { parseOptions, USAGE } from './options'
 import { formatTable, type Row } from './report'
+import { runStorePhase } from './store-phase'
 import { mib, rssBytes, watchPeak } from './rss'
 
 const MODELS: Record<Provider, string> = {
@@ -54,6 +55,7 @@ process.env.TMPDIR = join(runDir, 'tmp')
 const rows: Row[] = []
 const note = (text: string): void => console.log(`  … ${text}`)
 let baseline: number | null = null
+let storeTable: string | null = null
 
 const fakes = startAllFakes({ autoAdvance: true })
 let gateway: GatewayProcess | null = null
@@ -86,6 +88,11 @@ try {
       process.exitCode = 1
     }
   }
+  // Issue 14: the same gateway on SQLite and PostgreSQL (bench/store-phase.ts).
+  if (opts.phases.has('store')) {
+    const env = { ...fakes.env, BATCHGATE_UPSTREAM_RETRIES: '0', ...opts.gatewayEnv }
+    storeTable = await runStorePhase({ fakes, runDir, sqliteGateway: gateway, gatewayEnv: env, bytes: opts.bytes, lineBytes: opts.lineBytes, repeat: opts.repeat, note })
+  }
 } finally {
   await gateway?.stop()
   await fakes.close()
@@ -94,6 +101,7 @@ try {
 }
 
 console.log(`\n${formatTable(rows, baseline)}`)
+if (storeTable) console.log(`\n${storeTable}`)
 const peaks = rows.flatMap((r) => (r.peakRss === undefined ? [] : [r.peakRss]))
 console.log(`\ngateway peak RSS over the run: ${mib(Math.max(...peaks)).toFixed(0)} MiB (VmHWM and VmRSS samples of pid ${gateway?.pid})`)
 if (opts.jsonPath) {

@@ -57,12 +57,17 @@ async function start(): Promise<PgServer> {
     ],
     { stdout: 'ignore', stderr: 'pipe' },
   )
-  const stop = () => {
+  // A watchdog outlives this process however it ends (bun test does not always emit 'exit', a
+  // runner can be killed): once our pid is gone it stops the server and removes its files.
+  const watchdog = spawn(
+    ['sh', '-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.5; done; kill -QUIT ${proc.pid} 2>/dev/null; sleep 1; rm -rf '${dir}'`],
+    { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' },
+  )
+  watchdog.unref()
+  proc.unref()
+  process.once('exit', () => {
     proc.kill('SIGQUIT')
-    spawnSync(['sleep', '0.2'])
-    rmSync(dir, { recursive: true, force: true })
-  }
-  process.once('exit', stop)
+  })
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`
   await waitReady(adminUrl, proc)
   const admin = new SQL(adminUrl, { max: 2 })

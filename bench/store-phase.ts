@@ -1,0 +1,108 @@
+// The `store` phase of bench/run.ts: the same gateway on SQLite and on PostgreSQL (a real server
+// from test/pg/server.ts, loopback; blobs in the S3 fake), measured in one run.
+// - metadata latency: GET of one ended batch and of one file (pure store reads: an ended batch
+//   is answered from its snapshot), sequential, p50/p95 per engine and the difference;
+// - upload throughput: one passthrough upload (→ openai) per engine, best of --repeat, as the
+//   PostgreSQL/SQLite ratio (the store only writes two rows per upload).
+
+import { join } from 'node:path'
+import { sharedPostgres } from '../test/pg/server'
+import { type AllFakes, TEST_BUCKET } from '../test/fakes/start'
+import { createBatch, uploadBatchFile, waitForBatch } from './client'
+import { type GatewayProcess, spawnGateway } from './gateway-process'
+import { generateBatchFile } from './generate'
+import { mib } from './rss'
+
+const GETS = 400
+const WARMUP = 50
+/** Enough to measure throughput, small enough to keep the phase quick on a busy machine. */
+const UPLOAD_CAP = 64 * 1024 ** 2
+
+interface Engine {
+  name: 'SQLite' | 'PostgreSQL'
+  gw: GatewayProcess
+}
+
+export async function runStorePhase(args: {
+  fakes: AllFakes
+  runDir: string
+  sqliteGateway: GatewayProcess
+  gatewayEnv: Record<string, string>
+  bytes: number
+  lineBytes: number
+  repeat: number
+  note: (text: string) => void
+}): Promise<string> {
+  const { fakes, runDir, note } = args
+  note('store: starting PostgreSQL and a gateway on it')
+  const pg = await sharedPostgres()
+  const postgresGateway = await spawnGateway(
+    {
+      ...args.gatewayEnv,
+      BATCHGATE_DATA_DIR: join(runDir, 'data-pg'),
+      BATCHGATE_DATABASE_URL: await pg.freshDatabase('bench'),
+      BATCHGATE_BLOB_URL: `s3://${TEST_BUCKET}/bench-blobs`,
+    },
+    join(runDir, 'gateway-pg.log'),
+  )
+  const engines: Engine[] = [
+    { name: 'SQLite', gw: args.sqliteGateway },
+    { name: 'PostgreSQL', gw: postgresGateway },
+  ]
+  try {
+    const file = await generateBatchFile(join(runDir, 'store-input.jsonl'), {
+      bytes: Math.min(args.bytes, UPLOAD_CAP),
+      lineBytes: args.lineBytes,
+      model: 'gpt-4o-mini',
+    })
+    const lines: string[] = ['| store | GET batch p50 ms | p95 ms | GET file p50 ms | p95 ms | upload MiB/s |', '|---|---:|---:|---:|---:|---:|']
+    const figures: Array<{ batchP50: number; rate: number }> = []
+    for (const { name, gw } of engines) {
+      note(`store: ${name}: upload ${mib(file.bytes).toFixed(0)} MiB, create, wait, ${GETS} GETs`)
+      let best = Number.POSITIVE_INFINITY
+      let fileId = ''
+      for (let i = 0; i < Math.max(1, args.repeat); i++) {
+        const started = performance.now()
+        fileId = (await uploadBatchFile(gw.url, 'openai', file.path)).id
+        best = Math.min(best, (performance.now() - started) / 1000)
+      }
+      const batch = await createBatch(gw.url, 'openai', fileId, 'gpt-4o-mini')
+      await waitForBatch(gw.url, batch.id, 10 * 60_000)
+      const batchMs = await latencies(`${gw.url}/openai/v1/batches/${batch.id}`)
+      const fileMs = await latencies(`${gw.url}/openai/v1/files/${fileId}`)
+      const rate = mib(file.bytes) / best
+      figures.push({ batchP50: pct(batchMs, 50), rate })
+      lines.push(
+        `| ${name} | ${pct(batchMs, 50).toFixed(2)} | ${pct(batchMs, 95).toFixed(2)} | ${pct(fileMs, 50).toFixed(2)} | ${pct(fileMs, 95).toFixed(2)} | ${rate.toFixed(1)} |`,
+      )
+    }
+    const [sqlite, postgres] = figures as [{ batchP50: number; rate: number }, { batchP50: number; rate: number }]
+    lines.push(
+      '',
+      `PostgreSQL adds ${(postgres.batchP50 - sqlite.batchP50).toFixed(2)} ms to GET batch p50 (goal < 1 ms, loopback); ` +
+        `upload throughput ${((postgres.rate / sqlite.rate) * 100).toFixed(1)} % of SQLite's (goal ≥ 95 %).`,
+    )
+    void fakes
+    return lines.join('\n')
+  } finally {
+    await postgresGateway.stop()
+  }
+}
+
+/** Sequential GETs over one keep-alive connection; milliseconds each, after a warm-up. */
+async function latencies(url: string): Promise<number[]> {
+  const out: number[] = []
+  for (let i = 0; i < WARMUP + GETS; i++) {
+    const started = performance.now()
+    const res = await fetch(url)
+    if (!res.ok) throw new Error(`GET ${url} → ${res.status}`)
+    await res.arrayBuffer()
+    if (i >= WARMUP) out.push(performance.now() - started)
+  }
+  return out
+}
+
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
+}
