@@ -227,6 +227,36 @@ describe('interrupted uploads', () => {
     expect(uploaded.location.upstreamId).toMatch(/^files\//)
   })
 
+  for (const provider of ['openai', 'anthropic'] as const) {
+    test(`${provider}: the file named after the gateway id (its answer lost in the crash) is deleted upstream`, async () => {
+      const id = mintId(provider === 'openai' ? 'openaiFile' : 'anthropicFile')
+      const purpose = provider === 'openai' ? 'batch' : 'user'
+      await gw.store.files.recordPending({
+        id,
+        tenant: TENANT,
+        provider,
+        dialect: provider === 'openai' ? 'openai' : 'anthropic',
+        purpose,
+        filename: 'notes.jsonl',
+        bytes: 3,
+        mimeType: 'application/jsonl',
+        startedAt: now(),
+        storage: null,
+      })
+      const path = join(gw.dataDir, `${id}.upload`)
+      writeFileSync(path, '{}\n')
+      const meta = { gatewayId: id, filename: 'notes.jsonl', purpose, mimeType: 'application/jsonl', dialect: 'openai', storage: null } as const
+      const uploaded = await registry.get(provider).uploadFile({ path, bytes: 3 }, meta)
+      const files: Map<string, unknown> = provider === 'openai' ? fakes.openai.files : fakes.anthropic.files
+      expect(files.has(uploaded.location.upstreamId)).toBe(true)
+
+      await gw.restart()
+
+      expect(files.has(uploaded.location.upstreamId)).toBe(false)
+      expect(await gw.store.files.pendingUploads()).toEqual([])
+    })
+  }
+
   test('an anthropic batch input in the blob store goes with its pending row, and unowned blobs go too', async () => {
     const id = mintId('openaiFile')
     await gw.store.files.recordPending({

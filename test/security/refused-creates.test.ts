@@ -120,3 +120,32 @@ describe('a refused create leaves nothing behind, locally or upstream', () => {
     }
   }
 })
+
+describe('a create the upstream refuses takes the input the gateway made for it along', () => {
+  for (const p of ['openai', 'gemini', 'bedrock'] as const) {
+    test(`anthropic → ${p}: the converted input is deleted upstream and locally`, async () => {
+      const filesOf = () =>
+        p === 'openai' ? world.fakes.openai.countFiles() : p === 'gemini' ? world.fakes.gemini.files.size : world.fakes.s3.listKeys('batchgate-test').length
+      const before = { files: filesOf(), listed: await listedFiles(p) }
+      const createPath: Record<typeof p, (u: URL) => boolean> = {
+        openai: (u) => u.pathname === '/v1/batches',
+        gemini: (u) => u.pathname.endsWith(':batchGenerateContent'),
+        bedrock: (u) => u.pathname === '/model-invocation-job',
+      }
+      const fake = world.fakes[p]
+      fake.faults.add({
+        match: (r, u) => r.method === 'POST' && createPath[p](u),
+        status: 400,
+        body: { error: { message: 'refused by the fake', type: 'invalid_request_error', code: 400, status: 'INVALID_ARGUMENT' } },
+      })
+      const reply = await call(world.gw.url, '/anthropic/v1/messages/batches', {
+        headers: { 'x-model-provider': p },
+        json: { requests: [batchItem('r-0', { params: { model: MODELS[p] } })] },
+      })
+      expect(reply.status).toBe(400)
+      expect(filesOf()).toBe(before.files)
+      expect(leftovers(world.gw)).toEqual({ unready: [], spool: [], orphanBlobs: [] })
+      expect(await listedFiles(p)).toEqual(before.listed)
+    })
+  }
+})
