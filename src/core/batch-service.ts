@@ -17,6 +17,8 @@ import { mintId } from './ids'
 import type { Dialect, ProviderName } from './provider-name'
 import { completeResults } from './result-completion'
 import { chatResults, dialectResults } from './results'
+import { afterFirstChunk } from './first-chunk'
+import { brokenOffAs } from '../providers/upstream-fetch'
 
 /** At most this many upstream refreshes per list call, so a list stays cheap. */
 const LIST_REFRESH_BUDGET = 8
@@ -114,10 +116,19 @@ export class BatchService {
     const provider = this.registry.get(batch.provider)
     const [only] = batch.snapshot.resultRefs
     // Same format in and out: pass the upstream stream through untouched.
-    if (batch.snapshot.resultRefs.length === 1 && only?.format === 'anthropic-results' && dialect === 'anthropic') {
-      return provider.openResults(only)
-    }
-    return dialectResults(this.allResults(batch), dialect, 'all')
+    const stream =
+      batch.snapshot.resultRefs.length === 1 && only?.format === 'anthropic-results' && dialect === 'anthropic'
+        ? brokenOffAs(provider.name, await provider.openResults(only))
+        : dialectResults(this.allResults(batch), dialect, 'all')
+    return this.reached(batch, stream)
+  }
+
+  /** The results once the upstream has answered with their first bytes (first-chunk.ts). */
+  private async reached(
+    batch: StoredBatch,
+    stream: ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>>,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return afterFirstChunk(await stream).catch(naming(idsOf(batch.upstreamId, batch.id)))
   }
 
   /** Whether the gateway kept the batch's custom_ids (result-completion.ts can then add lines). */
@@ -210,7 +221,7 @@ export class BatchService {
     if (file.location.kind !== 'derived') throw new GatewayError('internal', `${file.id} is not derived`)
     const batch = await this.find(file.tenant, file.location.batchId)
     const filter = file.location.part === 'output' ? 'succeeded' : file.location.part === 'error' ? 'failed' : 'all'
-    return dialectResults(this.allResults(batch), 'openai', filter)
+    return this.reached(batch, dialectResults(this.allResults(batch), 'openai', filter))
   }
 }
 

@@ -4,6 +4,7 @@
 import type { Config } from '../config'
 import { GatewayError, invalid, naming, notFound } from '../errors'
 import { idsOf } from '../upstream-ids'
+import { brokenOffAs } from '../providers/upstream-fetch'
 import type { Provider, S3Target, UploadProbe } from '../providers/provider'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
@@ -321,7 +322,10 @@ export class FileService {
   private async storedContent(file: StoredFile): Promise<ReadableStream<Uint8Array>> {
     switch (file.location.kind) {
       case 'upstream':
-        return this.registry.get(file.provider).fileContent(file.location).catch(naming(idsOf(file.location.upstreamId, file.id)))
+        return this.registry
+          .get(file.provider)
+          .fileContent(file.location)
+          .then((body) => brokenOffAs(file.provider, body), naming(idsOf(file.location.upstreamId, file.id)))
       case 'blob': {
         const bytes = await this.store.blobs.open(file.id, 'content')
         if (!bytes) throw new GatewayError('internal', `the bytes of ${file.id} are missing from the blob store`)

@@ -7,6 +7,7 @@ import { iterateLines, LinePacker, parseJsonLine } from '../convert/lines'
 import { resultLineParser, resultLineWriter } from '../convert/pairs'
 import { iterableToStream } from '../providers/multipart-body'
 import type { Provider } from '../providers/provider'
+import { brokenOffAs } from '../providers/upstream-fetch'
 import type { ResultRef, StoredBatch } from './batch'
 import type { ChatResult } from './chat'
 import type { Dialect } from './provider-name'
@@ -28,7 +29,7 @@ export async function* chatResults(
   for (const ref of refs) {
     const parse = resultLineParser(ref.format, { model: batch.snapshot.model })
     const read = (text: string, line: number) => parse(parseJsonLine(text, line), line)
-    const body = await provider.openResults(ref)
+    const body = brokenOffAs(provider.name, await provider.openResults(ref))
     const opts = { maxLineBytes: limits.maxLineBytes }
     if (!onBadLine) {
       yield* iterateLines(body, read, opts)

@@ -153,6 +153,31 @@ export function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000)
 }
 
+/**
+ * An upstream body handed on as a stream (results, file content): a connection that breaks while
+ * it is read fails the reader with the reset kind, not as the gateway's own internal error.
+ */
+export function brokenOffAs(provider: string, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = stream.getReader()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let next: Awaited<ReturnType<typeof reader.read>>
+      try {
+        next = await reader.read()
+      } catch (err) {
+        throw err instanceof GatewayError
+          ? err
+          : new GatewayError('upstream_unreachable', `${provider} dropped the connection while the download was read`, {
+              code: UPSTREAM_FAILURE.reset,
+            })
+      }
+      if (next.done) controller.close()
+      else controller.enqueue(next.value)
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
+}
+
 /** An error body nested too deep is read like one that is not JSON: as raw text. */
 export const notJson = (): Error => new SyntaxError('nested too deep')
 
