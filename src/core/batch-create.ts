@@ -194,6 +194,13 @@ export class BatchCreator {
       return found.batch
     }
     if (found.outcome === 'not-found') {
+      if (lost.kind === 'upstream_timeout') {
+        // Timed out, not cut off: the upstream may still be making the batch. The intent is kept,
+        // unowned, so the next reconciliation (start-up, or a shared store's sweep) looks again.
+        await this.store.batches.releaseIntent(id)
+        log('warn', 'lost create answer: nothing found yet, kept for the next reconciliation', { id, provider: provider.name })
+        throw err
+      }
       await this.store.batches.abandon(id)
       throw err
     }

@@ -93,6 +93,32 @@ describe('a create whose answer is lost: the caller gets the batch, the upstream
   })
 })
 
+describe('a create that times out before the upstream makes the batch', () => {
+  test('anthropic: the caller gets 504, the intent is kept, and the next start adopts the batch once', async () => {
+    const slow = await startGateway({ ...fakes.env, BATCHGATE_UPSTREAM_TIMEOUT_MS: '600' })
+    try {
+      const before = fakes.anthropic.batches.size
+      // The fake only starts making the batch after the gateway has given up waiting.
+      fakes.anthropic.faults.add({ delayMs: 1500, match: (r, u) => r.method === 'POST' && u.pathname === '/v1/messages/batches' })
+      const client = new Anthropic({ baseURL: `${slow.url}/anthropic`, apiKey: 'x', maxRetries: 0 })
+      const err = await failure(client.messages.batches.create({ requests: items(7, MODELS.anthropic, 'late') }))
+      expect(err.status).toBe(504)
+      const kept = slow.store.db.query<{ id: string }, []>(`SELECT id FROM batches WHERE state = 'creating'`).all()
+      expect(kept).toHaveLength(1)
+      await Bun.sleep(1200)
+      expect(fakes.anthropic.batches.size).toBe(before + 1)
+
+      await slow.restart()
+      const id = (kept[0] as { id: string }).id
+      const adopted = await new Anthropic({ baseURL: `${slow.url}/anthropic`, apiKey: 'x', maxRetries: 0 }).messages.batches.retrieve(id)
+      expect(adopted.request_counts.processing).toBe(7)
+      expect(fakes.anthropic.batches.size).toBe(before + 1)
+    } finally {
+      await slow.close()
+    }
+  })
+})
+
 describe('an upload whose answer is lost: the caller gets the file, the upstream holds exactly one', () => {
   const content = jsonl(chatLine('u-1', 'hello', MODELS.openai))
 
