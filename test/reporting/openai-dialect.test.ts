@@ -14,22 +14,32 @@ interface Lane {
   model: string
   upload: Record<string, unknown>
   expire(fakes: AllFakes, upstreamId: string): Promise<unknown> | unknown
+  /** Ends the batch as failed, where the provider has such an end. */
+  fail?(fakes: AllFakes, upstreamId: string): Promise<unknown> | unknown
 }
 
 const LANES: Lane[] = [
   { provider: 'openai', model: 'gpt-4o-mini', upload: {}, expire: (f, id) => f.openai.expire(id) },
   { provider: 'anthropic', model: 'claude-3-haiku-20240307', upload: { provider: 'anthropic' }, expire: (f, id) => f.anthropic.expire(id) },
-  { provider: 'gemini', model: 'gemini-2.0-flash', upload: { provider: 'gemini' }, expire: (f, id) => f.gemini.expire(id) },
+  {
+    provider: 'gemini',
+    model: 'gemini-2.0-flash',
+    upload: { provider: 'gemini' },
+    expire: (f, id) => f.gemini.expire(id),
+    fail: (f, id) => f.gemini.fail(id, 'internal error'),
+  },
   {
     provider: 'bedrock',
     model: 'anthropic.claude-3-haiku-20240307-v1:0',
     upload: { provider: 'bedrock', storage_config: { s3: { bucket: TEST_BUCKET, region: 'us-east-1', prefix: 'reporting' } } },
     expire: (f, id) => f.bedrock.expire(id),
+    fail: (f, id) => f.bedrock.fail(id, 'input could not be read'),
   },
 ]
 
-type Ending = 'completed' | 'expired' | 'cancelled'
-const ENDINGS: Ending[] = ['completed', 'expired', 'cancelled']
+type Ending = 'completed' | 'expired' | 'cancelled' | 'failed'
+const ENDINGS: Ending[] = ['completed', 'expired', 'cancelled', 'failed']
+const endings = (lane: Lane) => ENDINGS.filter((e) => e !== 'failed' || lane.fail)
 
 let fakes: AllFakes
 let gw: Gateway
@@ -58,7 +68,7 @@ beforeAll(async () => {
   // Frozen upstreams while the batches are made, so expiry and cancel land before they finish.
   setAdvance(false)
   for (const lane of LANES) {
-    for (const ending of ENDINGS) {
+    for (const ending of endings(lane)) {
       const input = jsonl(
         chatLine(`${ending}-1`, 'What is 2+2?', lane.model),
         chatLine(`${ending}-2`, 'Name a colour, please, in one word.', lane.model),
@@ -74,6 +84,7 @@ beforeAll(async () => {
       } as never)
       if (ending === 'expired') await lane.expire(fakes, (await gw.store.batches.get(batch.id, 'default'))?.upstreamId as string)
       if (ending === 'cancelled') await client.batches.cancel(batch.id)
+      if (ending === 'failed') await lane.fail?.(fakes, (await gw.store.batches.get(batch.id, 'default'))?.upstreamId as string)
       made.push({ lane, ending, id: batch.id })
     }
   }
@@ -118,7 +129,7 @@ async function fromResultFiles(batch: OpenAI.Batch) {
 
 describe('watcher + settlement through the OpenAI dialect', () => {
   for (const lane of LANES) {
-    for (const ending of ENDINGS) {
+    for (const ending of endings(lane)) {
       test(`${lane.provider}: a ${ending} batch ends without client polls; usage equals its result files`, async () => {
         const { id } = made.find((m) => m.lane === lane && m.ending === ending) as (typeof made)[number]
         const stored = await gw.store.batches.get(id, 'default')
@@ -144,7 +155,8 @@ describe('watcher + settlement through the OpenAI dialect', () => {
           cancelled: sums.cancelled,
         })
         expect(usage?.badLines).toBe(0)
-        expect(usage?.missingLines).toBe(0)
+        // A failed batch never ran: its three requests have no result line and count as missing.
+        expect(usage?.missingLines).toBe(ending === 'failed' ? 3 : 0)
         if (ending === 'completed') {
           expect(sums.succeeded).toBe(2)
           expect(sums.errored).toBe(1)
