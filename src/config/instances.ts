@@ -17,6 +17,15 @@ export interface GeminiConfig {
   apiKey: string
   baseUrl: string
 }
+export interface AzureConfig {
+  /** The resource endpoint, e.g. https://NAME.openai.azure.com (calls go under /openai). */
+  endpoint: string
+  apiVersion: string
+  /** The resource key (`api-key` header), or null when a Microsoft Entra token is used. */
+  apiKey: string | null
+  /** File holding the current Entra access token, re-read on every call (refreshed outside). */
+  tokenFile: string | null
+}
 export interface BedrockConfig {
   accessKeyId: string
   secretAccessKey: string
@@ -53,6 +62,7 @@ export type InstanceConfig =
   | Instance<'gemini', GeminiConfig>
   | Instance<'bedrock', BedrockConfig>
   | Instance<'groq', OpenAIConfig>
+  | Instance<'azure-openai', AzureConfig>
 
 export type InstanceOf<K extends ProviderKind> = Extract<InstanceConfig, { kind: K }>
 
@@ -67,6 +77,8 @@ export const KIND_LIMITS: Record<ProviderKind, InstanceLimits> = {
   bedrock: { maxUploadBytes: 5120 * MB, maxBatchRequests: 1_000_000 },
   // groq-sdk: batch input files up to 100 MB; console.groq.com/docs/batch: 50 000 lines.
   groq: { maxUploadBytes: 100 * MB, maxBatchRequests: 50_000 },
+  // Azure OpenAI batch: input files up to 200 MB and 100 000 requests.
+  'azure-openai': { maxUploadBytes: 200 * MB, maxBatchRequests: 100_000 },
 }
 
 export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> = {
@@ -75,7 +87,12 @@ export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> 
   gemini: () => 'https://generativelanguage.googleapis.com',
   bedrock: (region) => `https://bedrock.${region}.amazonaws.com`,
   groq: () => 'https://api.groq.com/openai/v1',
+  // Every Azure resource has its own endpoint: base_url is required (readInstance).
+  'azure-openai': () => '',
 }
+
+/** The Azure data-plane API version used unless an instance sets `api_version` (GA, with Batch). */
+export const AZURE_API_VERSION = '2024-10-21'
 
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/
 
@@ -124,6 +141,20 @@ export function readInstance(s: Section, name: string, kind: ProviderKind, caps:
       if (apiKey === null) return null
       return { ...common, kind, settings: { apiKey, baseUrl } } as InstanceConfig
     }
+    case 'azure-openai': {
+      const endpoint = s.url('base_url')
+      if (endpoint === null && !s.problems.some((p) => p.startsWith(`${s.path}.base_url`))) {
+        s.problem('base_url', 'is required for azure-openai (the resource endpoint, e.g. https://NAME.openai.azure.com)')
+      }
+      const apiVersion = s.string('api_version', { pattern: /^\d{4}-\d{2}-\d{2}(-preview)?$/, like: '2024-10-21' }) ?? AZURE_API_VERSION
+      const apiKey = s.secret('api_key')
+      const tokenFile = s.string('token_file')
+      if ((apiKey === null) === (tokenFile === null) && !s.problems.some((p) => p.startsWith(`${s.path}.api_key`))) {
+        s.problem(null, 'needs one of api_key_env, api_key_file (resource key) or token_file (Microsoft Entra token)')
+      }
+      if (endpoint === null || (apiKey === null && tokenFile === null)) return null
+      return { ...common, kind, settings: { endpoint: endpoint.replace(/\/openai$/, ''), apiVersion, apiKey, tokenFile } }
+    }
     case 'bedrock': {
       const accessKeyId = required(s.secret('access_key_id'), 'access_key_id')
       const secretAccessKey = required(s.secret('secret_access_key'), 'secret_access_key')
@@ -157,6 +188,8 @@ export function instanceSecrets(instance: InstanceConfig): Array<string | null> 
   switch (instance.kind) {
     case 'bedrock':
       return [instance.settings.accessKeyId, instance.settings.secretAccessKey, instance.settings.sessionToken]
+    case 'azure-openai':
+      return [instance.settings.apiKey]
     default:
       return [instance.settings.apiKey]
   }
@@ -164,5 +197,12 @@ export function instanceSecrets(instance: InstanceConfig): Array<string | null> 
 
 /** Every upstream origin an instance talks to, which client-facing errors never name. */
 export function instanceUpstreams(instance: InstanceConfig): Array<string | null> {
-  return instance.kind === 'bedrock' ? [instance.settings.baseUrl, instance.settings.s3Endpoint] : [instance.settings.baseUrl]
+  switch (instance.kind) {
+    case 'bedrock':
+      return [instance.settings.baseUrl, instance.settings.s3Endpoint]
+    case 'azure-openai':
+      return [instance.settings.endpoint]
+    default:
+      return [instance.settings.baseUrl]
+  }
 }

@@ -49,6 +49,7 @@ const INPUT_TARGET: Record<ProviderKind, RequestTarget> = {
   gemini: 'gemini-line',
   bedrock: 'bedrock-record',
   groq: 'openai-line',
+  'azure-openai': 'openai-line',
 }
 
 const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
@@ -57,6 +58,7 @@ const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
   gemini: 'gemini-requests',
   bedrock: 'bedrock-records',
   groq: 'openai-batch',
+  'azure-openai': 'openai-batch',
 }
 
 /** A create's input after the local steps: ready for the provider, or a converted file to upload. */

@@ -24,6 +24,8 @@ const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['f
   gemini: { target: 'gemini-line', format: 'gemini-requests' },
   bedrock: { target: 'bedrock-record', format: 'bedrock-records' },
   groq: { target: 'openai-line', format: 'openai-batch' },
+  // Azure takes OpenAI's lines as they are (`/v1/…` urls included); `model` is a deployment name.
+  'azure-openai': { target: 'openai-line', format: 'openai-batch' },
 }
 
 const WRITE_BUFFER_BYTES = 1024 * 1024

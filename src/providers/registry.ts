@@ -8,6 +8,7 @@ import { GatewayError } from '../errors'
 import { noteProvider } from '../ops/context'
 import { AnthropicAdapter } from './anthropic/adapter'
 import { BedrockAdapter } from './bedrock/adapter'
+import { AZURE_SHAPE, azureConnection } from './azure/connection'
 import { GeminiAdapter } from './gemini/adapter'
 import { GROQ_SHAPE } from './groq/shape'
 import { OpenAIAdapter } from './openai/adapter'
@@ -83,6 +84,8 @@ export function buildAdapter(instance: InstanceConfig, policy: UpstreamPolicy): 
       return new BedrockAdapter(instance.settings, policy, options)
     case 'groq':
       return new OpenAIAdapter(instance.settings, policy, options, GROQ_SHAPE)
+    case 'azure-openai':
+      return new OpenAIAdapter(azureConnection(instance.settings), policy, options, AZURE_SHAPE)
   }
 }
 

@@ -124,7 +124,7 @@ describe('BATCHGATE_CONFIG', () => {
     ['TOML that does not parse', 'ok = 1\n[providers.x\n', {}, "not valid TOML: Expected ']'"],
     ['an unknown section', '[webhooks.x]\nurl = "http://x"\n', {}, 'webhooks is not a known section'],
     ['a provider without kind', '[providers.x]\napi_key_env = "K"\n', { K: 'k' }, 'providers.x.kind is required'],
-    ['a kind this build does not speak', '[providers.x]\nkind = "watsonx"\n', {}, 'providers.x.kind must be one of openai, anthropic, gemini, bedrock'],
+    ['a kind this build does not speak', '[providers.x]\nkind = "watsonx"\n', {}, 'providers.x.kind must be one of openai, azure-openai, anthropic'],
     ['an inline secret', '[providers.x]\nkind = "openai"\napi_key = "sk-inline-secret"\n', {}, 'providers.x.api_key must not hold a secret inline'],
     ['no credentials', '[providers.x]\nkind = "anthropic"\n', {}, 'providers.x needs api_key_env or api_key_file'],
     ['a key variable that is not set', '[providers.x]\nkind = "openai"\napi_key_env = "NOT_SET_ANYWHERE"\n', {}, 'providers.x.api_key_env names NOT_SET_ANYWHERE, which is not set'],

@@ -10,4 +10,5 @@ export const GROQ_SHAPE: OpenAIShape = {
   purpose: (p) => (p === 'batch' ? 'batch' : null),
   completionWindow: (hours) => `${hours}h`,
   pagedList: false,
+  endpoint: (e) => e,
 }

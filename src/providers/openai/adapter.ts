@@ -25,12 +25,14 @@ const MAX_METADATA_PAIRS = 16
 
 /** Where an OpenAI-shaped API differs from OpenAI's own. */
 export interface OpenAIShape {
-  kind: 'openai' | 'groq'
+  kind: 'openai' | 'groq' | 'azure-openai'
   /** The purpose a gateway file is stored with upstream; null when the API keeps no such files. */
   purpose(purpose: FilePurpose): string | null
   completionWindow(hours: number): string
   /** GET /batches pages newest first with limit/after (OpenAI), or returns one unpaged list (Groq). */
   pagedList: boolean
+  /** The batch `endpoint` as this API names it (Azure drops the `/v1`). */
+  endpoint(endpoint: string): string
 }
 
 export const OPENAI_SHAPE: OpenAIShape = {
@@ -40,6 +42,24 @@ export const OPENAI_SHAPE: OpenAIShape = {
   purpose: (p) => (p === 'batch_output' || p === 'user' ? 'user_data' : p),
   completionWindow: () => '24h',
   pagedList: true,
+  endpoint: (e) => e,
+}
+
+type ClientOptions = { timeout: number; maxRetries: number; fetch: (url: string | URL | Request, init?: RequestInit) => Promise<Response> }
+
+/** How calls reach the API: the client (given how every call must be sent) and the upload target. */
+export interface Connection {
+  client(common: ClientOptions): OpenAI
+  /** Where the streamed multipart upload goes, and the credentials it carries. */
+  uploadTarget(): Promise<{ url: string; headers: Record<string, string> }>
+}
+
+/** OpenAI and Groq: a base URL and `Authorization: Bearer <key>`. */
+export function bearerConnection(config: OpenAIConfig): Connection {
+  return {
+    client: (common) => new OpenAI({ apiKey: config.apiKey, baseURL: config.baseUrl, ...common }),
+    uploadTarget: async () => ({ url: `${config.baseUrl}/files`, headers: { authorization: `Bearer ${config.apiKey}` } }),
+  }
 }
 
 export class OpenAIAdapter implements Provider {
@@ -47,25 +67,21 @@ export class OpenAIAdapter implements Provider {
   readonly name: ProviderName
   readonly batchInput = 'file' as const
   private readonly client: OpenAI
+  private readonly connection: Connection
 
   constructor(
-    private readonly config: OpenAIConfig,
+    config: OpenAIConfig | Connection,
     private readonly policy: UpstreamPolicy,
     options: AdapterOptions = {},
     private readonly shape: OpenAIShape = OPENAI_SHAPE,
   ) {
+    this.connection = 'client' in config ? config : bearerConnection(config)
     this.kind = shape.kind
     this.name = options.name ?? this.kind
     // The client only builds requests and parses answers. Its own retries and error wrapping are
     // off: every call goes through upstreamFetch like every other provider's, so timeouts,
     // retries, retry-after and failure codes are the same whichever provider failed.
-    this.client = new OpenAI({
-      apiKey: config.apiKey,
-      baseURL: config.baseUrl,
-      timeout: CLIENT_TIMEOUT_MS,
-      maxRetries: 0,
-      fetch: (url, init) => this.send(url, init),
-    })
+    this.client = this.connection.client({ timeout: CLIENT_TIMEOUT_MS, maxRetries: 0, fetch: (url, init) => this.send(url, init) })
   }
 
   async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
@@ -73,8 +89,9 @@ export class OpenAIAdapter implements Provider {
     if (purpose === null) {
       throw invalid(`Provider '${this.name}' (${this.kind}) stores only batch input files; upload with purpose 'batch'.`, { param: 'purpose' })
     }
+    const target = await this.connection.uploadTarget()
     const res = await upstreamFetch(
-      `${this.config.baseUrl}/files`,
+      target.url,
       {
         provider: this.name,
         what: 'upload file',
@@ -91,7 +108,7 @@ export class OpenAIAdapter implements Provider {
           })
           return {
             method: 'POST',
-            headers: { ...form.headers, authorization: `Bearer ${this.config.apiKey}` },
+            headers: { ...form.headers, ...target.headers },
             body: form.body,
           }
         },
@@ -125,7 +142,7 @@ export class OpenAIAdapter implements Provider {
       this.client.batches.create(
         {
           input_file_id: fileId,
-          endpoint: input.endpoint as OpenAI.BatchCreateParams['endpoint'],
+          endpoint: this.shape.endpoint(input.endpoint) as OpenAI.BatchCreateParams['endpoint'],
           completion_window: this.shape.completionWindow(input.completionWindowHours) as '24h',
           metadata: taggedMetadata(input.metadata, input.gatewayId),
           ...(input.outputExpiresAfterSeconds

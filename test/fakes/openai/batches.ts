@@ -98,7 +98,7 @@ export class BatchesApi {
     const batch: OpenAIBatch = {
       id: newId.batch(),
       object: 'batch',
-      endpoint,
+      endpoint: this.flavor.canonicalEndpoint(endpoint),
       errors: null,
       input_file_id: inputFileId,
       completion_window: window,
@@ -217,7 +217,7 @@ export class BatchesApi {
   /** Reads and checks the input file; on failure records `errors` (total stays 0). */
   private validate(batch: OpenAIBatch, inner: BatchInternals): boolean {
     if (inner.lines) return true
-    const result = validateInput(this.store.files.get(batch.input_file_id)?.path, batch.endpoint)
+    const result = validateInput(this.store.files.get(batch.input_file_id)?.path, batch.endpoint, this.flavor.canonicalEndpoint)
     if ('errors' in result) {
       batch.errors = { object: 'list', data: result.errors }
       return false
@@ -230,7 +230,7 @@ export class BatchesApi {
 
   private run(batch: OpenAIBatch, inner: BatchInternals): void {
     if (inner.outcomes || !inner.lines) return
-    inner.outcomes = inner.lines.map((line) => executeLine(batch.endpoint, line))
+    inner.outcomes = inner.lines.map((line) => executeLine(batch.endpoint.startsWith('/v1/') ? batch.endpoint : `/v1${batch.endpoint}`, line))
     const ok = inner.outcomes.filter((o) => o.ok)
     batch.request_counts.completed = ok.length
     batch.request_counts.failed = inner.outcomes.length - ok.length

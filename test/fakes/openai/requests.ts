@@ -36,7 +36,11 @@ export interface Outcome {
  * endpoint, an object `body` without `stream:true`, and all lines name the same model (guide).
  * The error codes are descriptive — the real code set is unverified (openai.md §4.5).
  */
-export function validateInput(path: string | undefined, endpoint: string): { lines: InputLine[]; model?: string } | { errors: BatchError[] } {
+export function validateInput(
+  path: string | undefined,
+  endpoint: string,
+  canonical: (url: string) => string = (url) => url,
+): { lines: InputLine[]; model?: string } | { errors: BatchError[] } {
   if (!path || !existsSync(path)) {
     return { errors: [{ code: 'file_not_found', message: 'The input file could not be found.', param: 'input_file_id', line: null }] }
   }
@@ -68,7 +72,7 @@ export function validateInput(path: string | undefined, endpoint: string): { lin
     }
     seen.add(customId)
     if (method !== 'POST') return add('invalid_method', `Invalid method '${String(method)}': only 'POST' is supported.`, 'method', lineNo)
-    if (url !== endpoint) {
+    if (typeof url !== 'string' || canonical(url) !== endpoint) {
       return add('mismatched_endpoint', `The url '${String(url)}' does not match the batch endpoint '${endpoint}'.`, 'url', lineNo)
     }
     if (!isPlainObject(body)) return add('invalid_body', `The 'body' of each request must be a JSON object.`, 'body', lineNo)

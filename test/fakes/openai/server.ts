@@ -41,21 +41,6 @@ export interface OpenAIFake extends FakeServer {
 }
 
 
-function maskKey(key: string): string {
-  return key.length <= 8 ? '*'.repeat(key.length) : `${key.slice(0, 3)}${'*'.repeat(key.length - 7)}${key.slice(-4)}`
-}
-
-/** 401 in the real shape; the message says whether the key was missing or wrong. */
-function checkAuth(req: Request, apiKey: string): Response | undefined {
-  const header = req.headers.get('authorization')
-  if (header === `Bearer ${apiKey}`) return undefined
-  const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined
-  const message = given
-    ? `Incorrect API key provided: ${maskKey(given)}. You can find your API key at https://platform.openai.com/account/api-keys.`
-    : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-  return errorResponse(401, message, null, 'invalid_api_key')
-}
-
 export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
   const apiKey = opts.apiKey ?? 'sk-test-openai'
   const store = new FileStore()
@@ -96,7 +81,7 @@ export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
   }
 
   const server = serveFake(async (req, url) => {
-    const denied = checkAuth(req, apiKey)
+    const denied = flavor.auth(req, url, apiKey)
     if (denied) return denied
     const res = await route(req, url)
     return res ?? errorResponse(404, `Invalid URL (${req.method} ${url.pathname})`)
