@@ -118,10 +118,13 @@ export function countReconciled(report: ReconcileReport): void {
   }
   add('spool_file', 'removed', report.spoolFilesRemoved)
   add('orphan_blob', 'removed', report.orphanBlobsRemoved)
+  add('upload', 'multipart_aborted', report.leftoversAborted.length)
   add('upload', 'cleaned', report.uploadsCleaned.length)
   add('upload', 'dropped', report.uploadsDropped.length)
   add('create', 'adopted', report.createsAdopted.length)
   add('create', 'abandoned', report.createsAbandoned.length)
+  // Creates kept for an operator: the batch they may have made cannot be told apart (adoption.ts).
+  add('create', 'unresolved', report.createsUnresolved.length)
   add('pending', 'deferred', report.deferred.length)
 }
 
