@@ -12,6 +12,8 @@ export interface GenerateOptions {
   lineBytes: number
   /** The `model` every line names (converters pick the Bedrock body family from it). */
   model: string
+  /** Stop after this many lines too. */
+  maxLines?: number
   seed?: number
 }
 
@@ -87,7 +89,7 @@ export async function generateBatchFile(path: string, opts: GenerateOptions): Pr
       const next = `${line(rand, lines + 1, opts.model, opts.lineBytes)}\n`
       // Byte length, not UTF-16 length: the file must not pass the size a provider caps at.
       const size = Buffer.byteLength(next)
-      if (bytes + size > opts.bytes) break
+      if (bytes + size > opts.bytes || lines >= (opts.maxLines ?? Number.POSITIVE_INFINITY)) break
       chunk.push(next)
       chunkChars += next.length
       bytes += size

@@ -1,10 +1,13 @@
 // Command line of bench/run.ts. Sizes are binary: 256m = 256 MiB, 2g = 2 GiB.
 
-export const PHASES = ['baseline', 'passthrough', 'convert', 'results', 'store'] as const
+export const PHASES = ['passthrough', 'convert', 'results', 'refuse', 'store'] as const
 export type Phase = (typeof PHASES)[number]
 
 export interface BenchOptions {
-  bytes: number
+  /** Converting-upload input sizes; each gets its own rows. */
+  sizes: number[]
+  /** Only Bedrock at these extra sizes (the documented 4 GB run). */
+  bedrockSizes: number[]
   lineBytes: number
   /** Runs of each measured phase; the fastest is reported (the machine may be busy). */
   repeat: number
@@ -17,10 +20,13 @@ export interface BenchOptions {
   gatewayEnv: Record<string, string>
 }
 
-export const USAGE = `Usage: bun bench/run.ts [--size 256m] [--only PHASES] [--line-bytes 7168] [--repeat 1] [--gateway-env K=V]... [--json FILE] [--keep]
+export const USAGE = `Usage: bun bench/run.ts [--sizes 256m,1g] [--bedrock-sizes 4g] [--only PHASES] [--line-bytes 7168] [--repeat 1] [--gateway-env K=V]... [--json FILE] [--keep]
 
-  --size        input size (k, m, g suffixes are KiB, MiB, GiB); default 256m
+  --sizes       converting-upload input sizes, comma list (k, m, g = KiB, MiB, GiB); default 256m
+                (--size is the same with one size)
+  --bedrock-sizes  extra sizes for the Bedrock converting upload only (e.g. 4g); default none
   --only        comma list of ${PHASES.join(', ')}, or upload (= passthrough,convert); default all
+                (every measured row has its own baseline loop in the same run)
   --line-bytes  average JSONL line length; default 7168
   --repeat      run each measured phase N times and report the fastest (peak RSS: the highest); default 1
   --gateway-env set K=V in the gateway's environment (repeatable), e.g. BUN_JSC_forceRAMSize=536870912
@@ -51,7 +57,8 @@ function parsePhases(text: string): Set<Phase> {
 
 export function parseOptions(argv: string[]): BenchOptions {
   const opts: BenchOptions = {
-    bytes: parseSize('256m'),
+    sizes: [parseSize('256m')],
+    bedrockSizes: [],
     lineBytes: 7168,
     repeat: 1,
     phases: new Set(PHASES),
@@ -66,7 +73,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       if (v === undefined) throw new Error(`${flag} needs a value`)
       return v
     }
-    if (flag === '--size') opts.bytes = parseSize(value())
+    if (flag === '--size' || flag === '--sizes') opts.sizes = value().split(',').map(parseSize)
+    else if (flag === '--bedrock-sizes') opts.bedrockSizes = value().split(',').map(parseSize)
     else if (flag === '--only') opts.phases = parsePhases(value())
     else if (flag === '--line-bytes') opts.lineBytes = parseSize(value())
     else if (flag === '--repeat') opts.repeat = Number(value())

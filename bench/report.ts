@@ -1,36 +1,56 @@
-// The bench's table: one row per measured phase, throughput as MiB/s and as a ratio to the
-// baseline loop of the same run, and the gateway's peak RSS over the phase.
+// The bench's table: one row per measured phase, throughput as MiB/s, the MiB/s of the baseline
+// loop that row is compared with (measured in the same run, on the same bytes), the ratio, the
+// issue's goal for it and whether it was met, and the gateway's peak RSS over the phase.
 
 import { mib } from './rss'
+
+/** Peak RSS every path must stay under (issue 12). */
+export const RSS_GOAL_MIB = 150
 
 export interface Row {
   name: string
   bytes?: number
   seconds?: number
-  /** Peak RSS of the gateway process over the phase (absent for the in-bench baseline). */
+  /** MiB/s of this row's baseline loop. */
+  baseline?: number
+  /** The ratio to the baseline the issue asks for. */
+  goal?: number
+  /** Peak RSS of the gateway process over the phase. */
   peakRss?: number
+  /** A row that is not a throughput (the over-cap refusal): shown as is, with its verdict. */
+  note?: string
+  met?: boolean
   skipped?: string
   failed?: string
 }
 
-const COLUMNS = ['phase', 'MiB', 's', 'MiB/s', '× baseline', 'peak RSS MiB'] as const
+const COLUMNS = ['phase', 'MiB', 's', 'MiB/s', 'baseline MiB/s', '× baseline', 'goal', 'met', 'peak RSS MiB'] as const
 
-export function formatTable(rows: Row[], baselineMibps: number | null): string {
+export const ratioOf = (row: Row): number | null =>
+  row.bytes !== undefined && row.seconds && row.baseline ? mib(row.bytes) / row.seconds / row.baseline : null
+
+export function formatTable(rows: Row[]): string {
   const notes: string[] = []
   const cells = rows.map((row): string[] => {
-    const note = row.skipped ? `skipped: ${row.skipped}` : row.failed ? `FAILED: ${row.failed}` : null
-    if (note) {
-      notes.push(`[${notes.length + 1}] ${row.name}: ${note}`)
-      return [`${row.name} [${notes.length}]`, '', '', '', row.failed ? 'failed' : 'skipped', '']
+    const skip = row.skipped ? `skipped: ${row.skipped}` : row.failed ? `FAILED: ${row.failed}` : null
+    if (skip) {
+      notes.push(`[${notes.length + 1}] ${row.name}: ${skip}`)
+      return [`${row.name} [${notes.length}]`, '', '', '', '', row.failed ? 'failed' : 'skipped', '', '', '']
     }
     const rate = row.bytes !== undefined && row.seconds ? mib(row.bytes) / row.seconds : null
+    const ratio = ratioOf(row)
+    const rss = row.peakRss === undefined ? '' : `${mib(row.peakRss).toFixed(0)}${mib(row.peakRss) < RSS_GOAL_MIB ? '' : ' (over)'}`
+    const met = row.met ?? (ratio !== null && row.goal !== undefined ? ratio >= row.goal : undefined)
     return [
       row.name,
       row.bytes === undefined ? '' : mib(row.bytes).toFixed(0),
       row.seconds === undefined ? '' : row.seconds.toFixed(2),
       rate === null ? '' : rate.toFixed(1),
-      rate === null || baselineMibps === null ? '' : `${(rate / baselineMibps).toFixed(2)}×`,
-      row.peakRss === undefined ? '' : mib(row.peakRss).toFixed(0),
+      row.baseline === undefined ? '' : row.baseline.toFixed(1),
+      row.note ?? (ratio === null ? '' : `${ratio.toFixed(2)}×`),
+      row.goal === undefined ? '' : `≥ ${row.goal}×`,
+      met === undefined ? '' : met ? 'yes' : 'NO',
+      rss,
     ]
   })
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...cells.map((c) => (c[i] as string).length)))

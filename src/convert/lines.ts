@@ -16,6 +16,11 @@ import { depthLimitText, parseJsonBounded } from './json-depth'
 export interface LineOptions {
   /** Longest accepted line in UTF-8 bytes, line ending excluded. */
   maxLineBytes: number
+  /**
+   * Number of the first line, for bytes that start inside a file (a slice converted on its own);
+   * a BOM is only dropped from a file's real first line. Default 1.
+   */
+  firstLine?: number
 }
 
 /**
@@ -40,16 +45,18 @@ export class LineSplitter {
   /** Pieces of the line that is still open at the end of the last chunk. */
   private pending: Uint8Array[] = []
   private pendingBytes = 0
-  private lineNo = 0
+  private lineNo: number
 
   constructor(
     private readonly onLine: OnLine,
     private readonly opts: LineOptions,
-  ) {}
+  ) {
+    this.lineNo = (opts.firstLine ?? 1) - 1
+  }
 
   /** Lines seen so far, blank ones included. */
   get lines(): number {
-    return this.lineNo
+    return this.lineNo - ((this.opts.firstLine ?? 1) - 1)
   }
 
   push(chunk: Uint8Array): void {
@@ -91,7 +98,7 @@ export class LineSplitter {
   private handle(raw: Uint8Array): void {
     const line = ++this.lineNo
     let bytes = raw[raw.length - 1] === CR ? raw.subarray(0, -1) : raw
-    if (line === 1 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2]) bytes = bytes.subarray(3)
+    if (line === 1 && this.opts.firstLine === undefined && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2]) bytes = bytes.subarray(3)
     if (bytes.length > this.opts.maxLineBytes) throw lineTooLong(line, this.opts.maxLineBytes)
     let text: string
     try {

@@ -11,6 +11,7 @@ import { requestLineWriter, type RequestTarget } from '../convert/pairs'
 import { iterateLines, LinePacker, LineSplitter, parseJsonLine } from '../convert/lines'
 import { type OpenAIBatchLine, parseOpenAIBatchLine } from '../convert/requests/openai-line'
 import { GatewayError, invalid } from '../errors'
+import { convertInSlices, DEFAULT_POOL, type PoolOptions, sliceCount } from './convert-pool'
 import { CustomIdSet, findFirstDuplicate } from './custom-id-set'
 import type { FileFacts } from './file'
 import type { ProviderKind, ProviderName } from './provider-name'
@@ -71,7 +72,15 @@ export async function convertBatchFile(
   /** The gateway's limits and the target instance's request cap. */
   limits: ConverterLimits,
   idsPath?: string,
+  pool: PoolOptions = DEFAULT_POOL,
 ): Promise<ConvertedBatchFile> {
+  const { format } = TARGET[provider.kind]
+  // Kept formats are only validated (no output to write): one thread reads as fast as the disk.
+  const slices = format === 'openai-batch' ? 1 : sliceCount(source.bytes, pool)
+  if (slices > 1) {
+    const pooled = await convertInSlices(source, provider, format, outPath, limits, idsPath, slices)
+    if (pooled) return pooled
+  }
   const converter = await BatchFileConverter.open(provider, { outPath, limits, idsPath, keptSource: source.path })
   try {
     for await (const chunk of localChunks(source.path)) await converter.push(chunk)
@@ -92,6 +101,29 @@ export interface ConverterOptions {
   idsPath?: string
   /** The file the pushed bytes already are: a kept format then writes nothing unless it must. */
   keptSource?: string
+  /** For a slice of a file converted on its own (convert-pool.ts): see SliceOptions. */
+  slice?: SliceOptions
+}
+
+export interface SliceOptions {
+  /** The slice's first line number (known when a failed slice is re-run to name its error). */
+  firstLine?: number
+  /** The endpoint earlier slices set. */
+  endpoint?: string
+  /** Requests this slice may still hold under the file's cap (default: uncapped; the pool counts). */
+  maxRequests?: number
+}
+
+/** What a slice's conversion tells the pool, which checks the whole file's rules itself. */
+export interface SliceSummary {
+  /** Lines seen, blank ones included. */
+  lines: number
+  count: number
+  endpoint: string | undefined
+  model: string | undefined
+  modelsAgree: boolean
+  /** The line of each request, relative to the slice. */
+  lineOf: Uint32Array
 }
 
 /**
@@ -108,7 +140,7 @@ export class BatchFileConverter {
   private readonly ids = new CustomIdSet()
   private readonly packer = new LinePacker()
   private readonly idsPacker = new LinePacker()
-  private readonly maxRequests: number
+  private maxRequests: number
   private out: Bun.FileSink | null = null
   private idsOut: Bun.FileSink | null = null
   /** The ids file: the caller's, or a temporary one kept only for the duplicate check. */
@@ -132,7 +164,13 @@ export class BatchFileConverter {
     this.keepOriginal = format === 'openai-batch'
     this.writeLine = requestLineWriter(target)
     this.maxRequests = opts.limits.maxBatchRequests
-    this.splitter = new LineSplitter((text, line) => this.onLine(text, line), { maxLineBytes: opts.limits.maxLineBytes })
+    this.splitter = new LineSplitter((text, line) => this.onLine(text, line), {
+      maxLineBytes: opts.limits.maxLineBytes,
+      ...(opts.slice?.firstLine === undefined ? {} : { firstLine: opts.slice.firstLine }),
+    })
+    this.endpoint = opts.slice?.endpoint
+    // A slice's requests are counted by the pool, over the whole file.
+    if (opts.slice) this.maxRequests = opts.slice.maxRequests ?? Number.POSITIVE_INFINITY
     this.idsFile = opts.idsPath ?? `${opts.outPath}.ids`
   }
 
@@ -165,16 +203,15 @@ export class BatchFileConverter {
     await this.idsOut?.flush()
   }
 
+  /** Ends a slice: no whole-file checks (empty file, duplicates), which are the pool's. */
+  async endSlice(): Promise<SliceSummary> {
+    await this.finish()
+    const { count, endpoint, model, modelsAgree } = this
+    return { lines: this.splitter.lines, count, endpoint, model, modelsAgree, lineOf: this.lineOf.slice(0, count) }
+  }
+
   async end(): Promise<ConvertedBatchFile> {
-    try {
-      this.splitter.end()
-      const last = this.packer.end()
-      if (last) this.out?.write(last)
-      const lastIds = this.idsPacker.end()
-      if (lastIds) this.idsOut?.write(lastIds)
-    } finally {
-      await this.abort()
-    }
+    await this.finish()
     if (this.count === 0) throw invalid('The batch file has no requests.', { param: 'file', code: 'empty_file' })
     const path = this.out ? this.opts.outPath : (this.opts.keptSource as string)
     let duplicate: Awaited<ReturnType<typeof findFirstDuplicate>>
@@ -198,6 +235,19 @@ export class BatchFileConverter {
     }
   }
 
+  /** The last line and the last packed chunks out, then the files closed. */
+  private async finish(): Promise<void> {
+    try {
+      this.splitter.end()
+      const last = this.packer.end()
+      if (last) this.out?.write(last)
+      const lastIds = this.idsPacker.end()
+      if (lastIds) this.idsOut?.write(lastIds)
+    } finally {
+      await this.abort()
+    }
+  }
+
   /** Closes the output files (the caller removes them; a temporary ids file goes here). */
   async abort(): Promise<void> {
     await this.out?.end()
@@ -207,7 +257,7 @@ export class BatchFileConverter {
   /** Checks one line and packs its converted form (kept formats are copied chunk by chunk). */
   private onLine(text: string, line: number): void {
     const parsed = parseOpenAIBatchLine(parseJsonLine(text, line), line)
-    if (++this.count > this.maxRequests) throw tooManyRequests(this.provider.name, this.maxRequests, line)
+    if (++this.count > this.maxRequests) throw tooManyRequests(this.provider.name, this.opts.limits.maxBatchRequests, line)
     this.endpoint ??= parsed.url
     if (parsed.url !== this.endpoint) {
       throw invalid(`line ${line}: url '${parsed.url}' differs from '${this.endpoint}' on earlier lines; a batch has one endpoint`, {
@@ -280,13 +330,14 @@ async function* customIdsOf(path: string, limits: Limits): AsyncGenerator<{ id: 
  * resident. A read from a file handle goes through the I/O pool, so the event loop turns between
  * chunks.
  */
-async function* localChunks(path: string): AsyncGenerator<Uint8Array> {
+export async function* localChunks(path: string, start = 0, end = Number.POSITIVE_INFINITY): AsyncGenerator<Uint8Array> {
   const file = await open(path, 'r')
   try {
     const buffer = Buffer.allocUnsafe(READ_BYTES)
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, READ_BYTES, null)
+    for (let at = start; at < end; ) {
+      const { bytesRead } = await file.read(buffer, 0, Math.min(READ_BYTES, end - at), at)
       if (bytesRead === 0) return
+      at += bytesRead
       yield buffer.subarray(0, bytesRead)
     }
   } finally {

@@ -20,6 +20,8 @@ export interface Running {
   url: string
   /** Milliseconds from spawn to the first 200 on /health. */
   readyMs: number
+  /** What it has printed so far (stdout and stderr). */
+  output(): string
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>
   kill(): void
@@ -101,6 +103,7 @@ export function makeSandbox(binary: string, extraCaPem: string): Sandbox {
         return {
           url,
           readyMs,
+          output: () => text,
           stop: async () => {
             proc.kill('SIGTERM')
             const code = await proc.exited

@@ -172,6 +172,25 @@ describe('workflows through the binary', () => {
     openaiBatch = { id: batch.id, outputFileId: batch.output_file_id as string }
   })
 
+  test('a 72 MiB converting upload is cut into slices converted by worker threads inside the binary', async () => {
+    // Over twice the pool's 32 MiB minimum slice: the file is converted by Bun Workers, whose entry
+    // the build lists; a worker that could not start would fail the upload (the pool re-runs a
+    // failed slice only to name its error).
+    const client = new OpenAI({ baseURL: `${(gw as Running).url}/openai`, apiKey: KEY, maxRetries: 0 })
+    const line = chatLine('x', 'p'.repeat(7000), 'gemini-2.0-flash')
+    const n = Math.ceil((72 * 1024 * 1024) / (line.length + 1))
+    const input = Array.from({ length: n }, (_, i) => chatLine(`req-${i}`, 'p'.repeat(7000), 'gemini-2.0-flash')).join('\n')
+    const file = await uploadBatchFile(client, input, { provider: 'gemini' })
+    expect(file.bytes).toBe(Buffer.byteLength(input))
+    const stored = [...fakes.gemini.files.values()].at(-1)
+    const text = await fakes.gemini.readFileText(stored?.name as string)
+    const keys = text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key)
+    expect(keys.length).toBe(n)
+    expect(keys.every((k, i) => k === `req-${i}`)).toBe(true)
+    // The workers ran: no slice fell back to the one-thread path.
+    expect((gw as Running).output()).not.toContain('conversion worker failed')
+  })
+
   test('Anthropic SDK create → poll → results, provider anthropic over TLS', async () => {
     const before = front.forwarded()
     const client = new Anthropic({ baseURL: `${(gw as Running).url}/anthropic`, apiKey: KEY, maxRetries: 0 })
