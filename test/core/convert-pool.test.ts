@@ -14,6 +14,8 @@ import { GatewayError } from '../../src/errors'
 const dir = mkdtempSync(join(tmpdir(), 'convert-pool-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const limits = { ...loadConfig({}).limits, maxBatchRequests: 1_000_000 }
+/** Workers take a moment to start, more so on a loaded machine. */
+const SLOW = 30_000
 const ONE_THREAD: PoolOptions = { workers: 1, minSliceBytes: 1 }
 const FOUR_SLICES: PoolOptions = { workers: 4, minSliceBytes: 1 }
 let seq = 0
@@ -57,7 +59,7 @@ describe('convert pool', () => {
       const one = await same(text(lines(provider)), provider)
       expect(one.ok).toBe(true)
       if (one.ok) expect(one.facts.lines).toBe(400)
-    })
+    }, SLOW)
   }
 
   test('an error in a late slice names its absolute line (blank lines in earlier slices counted)', async () => {
@@ -66,7 +68,7 @@ describe('convert pool', () => {
     const r = await same(text(ls), 'gemini')
     expect(r.ok).toBe(false)
     if (!r.ok) expect(r.message).toMatch(/^line \d+/)
-  })
+  }, SLOW)
 
   test('errors in several slices: the first in the file wins', async () => {
     const ls = lines('bedrock')
@@ -74,21 +76,27 @@ describe('convert pool', () => {
     ls[230] = chat('bedrock', 'x', 'y').replace('"POST"', '"GET"')
     const r = await same(text(ls), 'bedrock')
     expect(r.ok).toBe(false)
-  })
+  }, SLOW)
 
-  test('a url that changes in a later slice, a duplicate custom_id across slices, the request cap inside a slice', async () => {
+  test('a url that changes in a later slice', async () => {
     const url = lines('gemini')
     url[333] = url[333]?.replace('/v1/chat/completions', '/v1/embeddings') as string
     expect((await same(text(url), 'gemini')).ok).toBe(false)
+  }, SLOW)
+
+  test('a duplicate custom_id across slices', async () => {
     const dup = lines('gemini')
     dup[350] = chat('gemini', 'req-12', 'again')
     const d = await same(text(dup), 'gemini')
     expect(d.ok).toBe(false)
     if (!d.ok) expect(d.code).toBe('duplicate_custom_id')
+  }, SLOW)
+
+  test('the request cap crossed inside a slice', async () => {
     const capped = await same(text(lines('gemini')), 'gemini', 250)
     expect(capped.ok).toBe(false)
     if (!capped.ok) expect(capped.message).toContain('at most 250')
-  })
+  }, SLOW)
 
   test('a provider adapter (methods, credentials) is never cloned into the workers', async () => {
     const path = join(dir, 'adapter.jsonl')
@@ -96,11 +104,11 @@ describe('convert pool', () => {
     const adapter = { name: 'gemini', kind: 'gemini' as const, apiKey: 'secret', uploadFile: async () => undefined }
     const out = await convertBatchFile({ path, bytes: Bun.file(path).size }, adapter, join(dir, 'adapter-out'), limits, undefined, FOUR_SLICES)
     expect(out.facts.lines).toBe(50)
-  })
+  }, SLOW)
 
   test('a file with no final newline, and nothing left behind', async () => {
     const content = lines('bedrock').join('\n')
     expect((await same(content, 'bedrock')).ok).toBe(true)
     expect(readdirSync(dir).filter((n) => n.includes('.slice'))).toEqual([])
-  })
+  }, SLOW)
 })
