@@ -152,7 +152,11 @@ export class BatchService {
         log('info', 'batch status changed', { batch: batch.id, provider: batch.provider, status: snapshot.status })
       }
       batch = { ...batch, snapshot }
-      if (isTerminal(snapshot.status) && batch.inputFileId) await this.files.settleInput(batch.inputFileId)
+      if (isTerminal(snapshot.status)) {
+        // Whoever saw the end (a client's GET, too), the watcher settles it at its next tick.
+        await this.store.watch.dueNow(batch.id)
+        if (batch.inputFileId) await this.files.settleInput(batch.inputFileId)
+      }
     }
     return this.withResultFiles(batch)
   }

@@ -13,6 +13,14 @@ import type { BatchService } from './batch-service'
 import { batchEvent, webhookTargets } from './webhook-events'
 import { type BatchUsage, tallyResults } from './usage'
 
+/** How long after a batch ended its results may stay unreadable before it is settled without them. */
+export const RESULTS_GRACE_S = 24 * 3600
+
+function endedAt(batch: StoredBatch): number {
+  const t = batch.snapshot.times
+  return t.completedAt ?? t.failedAt ?? t.expiredAt ?? t.cancelledAt ?? batch.createdAt
+}
+
 /** Called once per batch, by the instance whose transaction won (metrics). */
 export type OnSettled = (batch: StoredBatch, usage: BatchUsage) => void
 
@@ -24,10 +32,24 @@ export class Settlement {
     private readonly onSettled: OnSettled = () => undefined,
   ) {}
 
-  /** True when this call settled the batch. Throws (to be retried) when results cannot be read. */
-  async settle(batch: StoredBatch): Promise<boolean> {
+  /**
+   * True when this call settled the batch. Throws (to be retried) when results cannot be read —
+   * until the batch ended RESULTS_GRACE_S ago: then it is settled with every request missing, so
+   * its accounting and webhook are not held back for ever by results that are gone.
+   */
+  async settle(batch: StoredBatch, now = Date.now()): Promise<boolean> {
     if (batch.usage || !isTerminal(batch.snapshot.status)) return false
-    const usage = await this.tally(batch)
+    let usage: BatchUsage
+    try {
+      usage = await this.tally(batch)
+    } catch (err) {
+      if (now / 1000 - endedAt(batch) < RESULTS_GRACE_S) throw err
+      log('error', 'results unreadable since the batch ended; settled with every request missing', {
+        batch: batch.id,
+        error: err instanceof Error ? err.message : String(err),
+      })
+      usage = this.unread(batch)
+    }
     const events = this.events(batch, usage.settledAt)
     const won = await this.store.usage.settle(batch, usage, events)
     if (won) {
@@ -64,6 +86,11 @@ export class Settlement {
       costUsd: unpriced ? null : models.reduce((n, m) => n + (m.costUsd ?? 0), 0),
       settledAt: Math.floor(Date.now() / 1000),
     }
+  }
+
+  private unread(batch: StoredBatch): BatchUsage {
+    const { total } = settledCounts(batch.snapshot.status, batch.snapshot.counts)
+    return { models: [], badLines: 0, missingLines: total, costUsd: 0, settledAt: Math.floor(Date.now() / 1000) }
   }
 
   /** Prices are per provider kind: a named instance costs what the API it speaks costs. */

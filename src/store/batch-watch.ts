@@ -28,6 +28,8 @@ export interface WatchLeases {
   claimDue(req: ClaimRequest): Promise<WatchedBatch[]>
   /** Gives the lease back and says when the batch is due again. */
   reschedule(id: string, owner: string, nextAt: number, intervalMs: number): Promise<void>
+  /** Makes a batch due at once (it was seen ending outside the watcher). */
+  dueNow(id: string): Promise<void>
   /** Single-instance start: leases a previous run of this process held are dead. */
   releaseAll(): Promise<void>
 }
@@ -57,6 +59,10 @@ export class SqlWatchLeases implements WatchLeases {
        WHERE id = ? AND watch_owner = ?`,
       [nextAt, intervalMs, id, owner],
     )
+  }
+
+  async dueNow(id: string): Promise<void> {
+    await this.db.run(`UPDATE batches SET watch_next_at = 0 WHERE id = ? AND settled_at IS NULL`, [id])
   }
 
   async releaseAll(): Promise<void> {
