@@ -104,15 +104,5 @@ export interface StoredBatch {
 /** How upstream per-request keys encode the caller's custom_id. */
 export type CustomIdScheme = 'identity' | 'bedrock-escaped'
 
-/**
- * Counts as a finished batch should report them: requests a cancelled or expired batch never ran
- * (providers like Gemini leave them uncounted) become canceled or expired, so the buckets add up
- * to the total. Batches still running are returned as they are.
- */
-export function settledCounts(status: BatchStatus, counts: RequestCounts): RequestCounts {
-  const unaccounted = counts.total - counts.succeeded - counts.errored - counts.canceled - counts.expired
-  if (unaccounted <= 0) return counts
-  if (status === 'cancelled') return { ...counts, canceled: counts.canceled + unaccounted }
-  if (status === 'expired') return { ...counts, expired: counts.expired + unaccounted }
-  return counts
-}
+/** The one status and count mapping lives in convert/batch-status.ts. */
+export { settledCounts } from '../convert/batch-status'

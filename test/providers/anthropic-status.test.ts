@@ -28,18 +28,18 @@ const CREATED = 1724179044
 const ENDED = 1724180462
 
 describe('anthropic status mapping', () => {
-  test('ended with partial expiry is completed, with every count and time mapped', () => {
+  test('ended with partial expiry is expired (as on every provider), with every count and time mapped', () => {
     expect(toUpstreamBatch(batch({}, { succeeded: 95, errored: 3, expired: 2 }))).toEqual({
       upstreamId: 'msgbatch_1',
-      status: 'completed',
+      status: 'expired',
       counts: { total: 100, succeeded: 95, errored: 3, canceled: 0, expired: 2 },
       times: {
         createdAt: CREATED,
         inProgressAt: CREATED,
         finalizingAt: null,
-        completedAt: ENDED,
+        completedAt: null,
         failedAt: null,
-        expiredAt: null,
+        expiredAt: ENDED,
         cancellingAt: null,
         cancelledAt: null,
         expiresAt: CREATED + 86_400,
@@ -56,7 +56,7 @@ describe('anthropic status mapping', () => {
     // A cancel wins even if every request finished before it took effect.
     ['ended', '2024-08-20T18:40:00Z', { succeeded: 4 }, 'cancelled'],
     ['ended', null, { expired: 4 }, 'expired'],
-    ['ended', null, { errored: 1, expired: 3 }, 'completed'],
+    ['ended', null, { errored: 1, expired: 3 }, 'expired'],
     ['ended', null, { errored: 4 }, 'completed'],
   ] as const)('%s (cancel %s, %o) → %s', (processing_status, cancel, counts, status) => {
     const ended = processing_status === 'ended'

@@ -2,9 +2,10 @@
 // request_counts (everything `processing` until the batch has ended), and a results_url that
 // points at this gateway so the SDK's `results()` — which follows it verbatim — lands here.
 
-import { isTerminal, type BatchStatus, type RequestCounts, type StoredBatch } from '../../core/batch'
+import { isTerminal, type StoredBatch } from '../../core/batch'
 import type { StoredFile } from '../../core/file'
 import { settledOutcomes } from '../../core/usage'
+import { anthropicProcessingStatus, anthropicRequestCounts } from '../../convert/batch-status'
 import type { BatchObject, FileObject } from './schemas'
 
 export const rfc3339 = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString()
@@ -25,30 +26,9 @@ export function fileToWire(file: StoredFile): FileObject {
   }
 }
 
-export function processingStatus(status: BatchStatus): BatchObject['processing_status'] {
-  if (status === 'cancelling') return 'canceling'
-  return isTerminal(status) ? 'ended' : 'in_progress'
-}
-
-/**
- * Anthropic counts every request as `processing` until the whole batch ends; then the neutral
- * counts are distributed and whatever they leave unaccounted goes to the bucket the ending
- * implies (canceled / expired / errored), so the sum always equals the number of requests.
- */
-export function requestCounts(status: BatchStatus, c: RequestCounts, knownTotal = 0): BatchObject['request_counts'] {
-  // Upstreams report no total while validating (OpenAI 0, Gemini/Bedrock nothing); the gateway
-  // knows how many requests it sent, so that number wins when it is larger.
-  const total = Math.max(c.total, knownTotal, c.succeeded + c.errored + c.canceled + c.expired)
-  if (!isTerminal(status)) return { processing: total, succeeded: 0, errored: 0, canceled: 0, expired: 0 }
-  const counts = { processing: 0, succeeded: c.succeeded, errored: c.errored, canceled: c.canceled, expired: c.expired }
-  const rest = total - (c.succeeded + c.errored + c.canceled + c.expired)
-  if (rest > 0) {
-    if (status === 'cancelled') counts.canceled += rest
-    else if (status === 'expired') counts.expired += rest
-    else counts.errored += rest
-  }
-  return counts
-}
+/** The shared mapping (convert/batch-status.ts). */
+export const processingStatus = anthropicProcessingStatus
+export const requestCounts = anthropicRequestCounts
 
 /** Where the SDK will fetch results from: this gateway, on the caller's origin unless configured. */
 export function resultsUrl(base: string, batchId: string): string {

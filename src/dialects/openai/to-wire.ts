@@ -1,6 +1,7 @@
 // Core → OpenAI wire: unix-second timestamps, OpenAI status names (already the neutral ones),
 // request_counts folded to {total, completed, failed}, gateway ids for every file reference.
 
+import { openaiRequestCounts } from '../../convert/batch-status'
 import { settledCounts, type StoredBatch } from '../../core/batch'
 import type { StoredFile } from '../../core/file'
 import { openaiBatchUsage, settledOutcomes } from '../../core/usage'
@@ -47,12 +48,7 @@ export function batchToWire(batch: StoredBatch): BatchObject {
     expired_at: s.times.expiredAt,
     cancelling_at: s.times.cancellingAt,
     cancelled_at: s.times.cancelledAt,
-    // OpenAI has no separate canceled/expired buckets: those requests are in `failed`.
-    request_counts: {
-      total: Math.max(c.total, c.succeeded + c.errored + c.canceled + c.expired),
-      completed: c.succeeded,
-      failed: c.errored + c.canceled + c.expired,
-    },
+    request_counts: openaiRequestCounts(c),
     metadata: batch.metadata,
     // Filled once the batch is settled (core/settlement.ts), for every provider.
     ...(batch.usage ? { usage: openaiBatchUsage(batch.usage) } : {}),

@@ -3,6 +3,7 @@
 // derived from `cancel_initiated_at` and the counts — a design choice, not provider behaviour.
 
 import type { BatchStatus, BatchTimes, RequestCounts, ResultRef, UpstreamBatch } from '../../core/batch'
+import { ANTHROPIC_STATUS, endedStatus } from '../../convert/batch-status'
 import { GatewayError } from '../../errors'
 import { type AnthropicMessageBatch, type AnthropicRequestCounts, requiredUnixSeconds, unixSeconds } from './wire'
 
@@ -10,16 +11,10 @@ export function toBatchStatus(b: AnthropicMessageBatch): BatchStatus {
   const status = b.processing_status
   switch (status) {
     case 'in_progress':
-      return 'in_progress'
     case 'canceling':
-      return 'cancelling'
-    case 'ended': {
-      if (b.cancel_initiated_at) return 'cancelled'
-      const c = b.request_counts
-      // Only "nothing ran before the window closed" is `expired`; partial output is `completed`.
-      if (c.expired > 0 && c.succeeded + c.errored === 0) return 'expired'
-      return 'completed'
-    }
+      return ANTHROPIC_STATUS[status]
+    case 'ended':
+      return endedStatus({ cancelRequested: Boolean(b.cancel_initiated_at), expired: b.request_counts.expired })
     default: {
       const unknown: never = status
       throw new GatewayError('upstream', `anthropic returned an unknown processing_status '${String(unknown)}'`, {

@@ -1,37 +1,17 @@
 // Bedrock job statuses and record counts in the neutral vocabulary (spec README §2–3).
 
 import type { BatchStatus, RequestCounts } from '../../core/batch'
+import { BEDROCK_STATUS, settledCounts } from '../../convert/batch-status'
 import { GatewayError } from '../../errors'
 import type { JobStatus, Manifest } from './wire'
 
+/** The shared table (convert/batch-status.ts); an unknown status is the upstream's fault. */
 export function toBatchStatus(status: JobStatus): BatchStatus {
-  switch (status) {
-    case 'Submitted':
-    case 'Validating':
-    case 'Scheduled':
-      return 'validating'
-    case 'InProgress':
-      return 'in_progress'
-    case 'Completed':
-      return 'completed'
-    // Not every record was processed before the timeout, but partial output exists: that is
-    // what OpenAI calls `expired` (README §2).
-    case 'PartiallyCompleted':
-      return 'expired'
-    case 'Failed':
-      return 'failed'
-    case 'Stopping':
-      return 'cancelling'
-    case 'Stopped':
-      return 'cancelled'
-    // Never started before the timeout; no output.
-    case 'Expired':
-      return 'expired'
-    default: {
-      const unknown: never = status
-      throw new GatewayError('upstream', `bedrock reported an unknown job status '${String(unknown)}'`, { upstreamStatus: 502 })
-    }
+  const mapped = BEDROCK_STATUS[status] as BatchStatus | undefined
+  if (mapped === undefined) {
+    throw new GatewayError('upstream', `bedrock reported an unknown job status '${String(status)}'`, { upstreamStatus: 502 })
   }
+  return mapped
 }
 
 /** The count fields the job answer (newer API versions) and manifest.json.out share. */
@@ -41,20 +21,9 @@ export function hasRecordCounts(src: RecordCountSource): boolean {
   return src.totalRecordCount !== undefined
 }
 
-/**
- * Records a finished job never reached are what the Anthropic dialect calls canceled (job
- * stopped) or expired (job timed out); Bedrock reports neither, so they are the remainder.
- */
+/** Records a finished job never reached are settled by the shared rule (canceled / expired). */
 export function toCounts(src: RecordCountSource, status: BatchStatus): RequestCounts {
   const total = src.totalRecordCount ?? 0
-  const succeeded = src.successRecordCount ?? 0
-  const errored = src.errorRecordCount ?? 0
-  const left = Math.max(0, total - succeeded - errored)
-  return {
-    total,
-    succeeded,
-    errored,
-    canceled: status === 'cancelled' ? left : 0,
-    expired: status === 'expired' ? left : 0,
-  }
+  const counts = { total, succeeded: src.successRecordCount ?? 0, errored: src.errorRecordCount ?? 0, canceled: 0, expired: 0 }
+  return status === 'cancelled' || status === 'expired' ? settledCounts(status, counts) : counts
 }

@@ -9,6 +9,8 @@ import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { FileLocation, FilePurpose } from '../../core/file'
 import type { OpenAIConfig } from '../../config'
 import type { ProviderName } from '../../core/provider-name'
+import { splitOpenAIFailed } from '../../convert/batch-status'
+import { iterateLines } from '../../convert/lines'
 import { GatewayError, invalid } from '../../errors'
 import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
@@ -156,11 +158,11 @@ export class OpenAIAdapter implements Provider {
   }
 
   async getBatch(upstreamId: string): Promise<UpstreamBatch> {
-    return toUpstreamBatch(await this.call(() => this.client.batches.retrieve(upstreamId)))
+    return this.snapshot(await this.call(() => this.client.batches.retrieve(upstreamId)))
   }
 
   async cancelBatch(upstreamId: string): Promise<UpstreamBatch> {
-    return toUpstreamBatch(await this.call(() => this.client.batches.cancel(upstreamId)))
+    return this.snapshot(await this.call(() => this.client.batches.cancel(upstreamId)))
   }
 
   async deleteBatch(): Promise<void> {
@@ -243,6 +245,26 @@ export class OpenAIAdapter implements Provider {
     )
   }
 
+  /**
+   * The batch in the neutral vocabulary. A batch a cancel or its window cut short counts the
+   * requests that never ran in `failed`; its error file names them (`batch_cancelled`,
+   * `batch_expired`), so they are counted once, when the batch is first seen ended, and reported
+   * as canceled/expired like every provider's (convert/batch-status.ts).
+   */
+  private async snapshot(b: OpenAIBatch): Promise<UpstreamBatch> {
+    const upstream = toUpstreamBatch(b)
+    const c = b.request_counts
+    if ((b.status !== 'expired' && b.status !== 'cancelled') || !b.error_file_id || !c || c.failed === 0) return upstream
+    const cutOff = { canceled: 0, expired: 0 }
+    const body = await this.fileContent({ kind: 'upstream', upstreamId: b.error_file_id })
+    const lines = iterateLines(body, (text) => CUT_OFF_CODE.exec(text)?.[1], { maxLineBytes: ERROR_LINE_BYTES })
+    for await (const code of lines) {
+      if (code === 'batch_cancelled') cutOff.canceled++
+      else if (code === 'batch_expired') cutOff.expired++
+    }
+    return { ...upstream, counts: splitOpenAIFailed(c, cutOff) }
+  }
+
   /** The client's errors become GatewayErrors here, once, keeping OpenAI's status and message. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -271,6 +293,11 @@ export function fromClientError(err: unknown): GatewayError {
   }
   return new GatewayError('internal', 'unexpected failure talking to openai')
 }
+
+/** The `error.code` of a line for a request that never ran (a code inside a string is escaped). */
+const CUT_OFF_CODE = /"code"\s*:\s*"(batch_cancelled|batch_expired)"/
+/** Error lines are small; a bound only so a broken file cannot buffer without end. */
+const ERROR_LINE_BYTES = 16 * 1024 * 1024
 
 /** Headers-time limits are upstreamFetch's; the client's own timer only guards against a hang. */
 const CLIENT_TIMEOUT_MS = 60 * 60 * 1000

@@ -205,11 +205,18 @@ export class BatchesApi {
     return batch
   }
 
-  /** Forces the completion window to run out: finished requests are delivered, the rest are batch_expired. */
-  expire(id: string): OpenAIBatch | undefined {
+  /**
+   * Forces the completion window to run out: finished requests are delivered, the rest are
+   * batch_expired. `ran` first runs that many of the requests not yet run (a window that closed
+   * part-way through).
+   */
+  expire(id: string, ran?: number): OpenAIBatch | undefined {
     const batch = this.batches.get(id)
     const inner = this.internals.get(id)
     if (!batch || !inner || TERMINAL_STATUSES.has(batch.status)) return batch
+    if (ran !== undefined && !inner.outcomes && this.validate(batch, inner)) {
+      inner.outcomes = (inner.lines ?? []).slice(0, ran).map((line) => executeLine(batch.endpoint, line))
+    }
     this.finalize(batch, inner, 'expired')
     return batch
   }

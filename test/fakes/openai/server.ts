@@ -37,7 +37,8 @@ export interface OpenAIFake extends FakeServer {
   /** Straight to the terminal state: completed (or failed for bad input; cancelled if cancelling). */
   finish(batchId: string): OpenAIBatch
   /** Forces expiry: requests already run are delivered, the others become batch_expired error lines. */
-  expire(batchId: string): OpenAIBatch
+  /** Ends the batch as its window runs out; `ran` requests (default: those already run) finished first. */
+  expire(batchId: string, ran?: number): OpenAIBatch
 }
 
 
@@ -111,7 +112,7 @@ export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
     },
     advance: (id) => need(id, batches.advance(id)),
     finish: (id) => need(id, batches.finish(id)),
-    expire: (id) => need(id, batches.expire(id)),
+    expire: (id, ran) => need(id, batches.expire(id, ran)),
     close: async () => {
       await server.close()
       store.removeAll()
