@@ -285,6 +285,7 @@ export class FileService {
       mimeType: req.purpose === 'batch' ? 'application/jsonl' : req.raw.mimeType,
       dialect: req.dialect,
       storage: req.storage,
+      expiresAfterSeconds: req.expiresAfterSeconds,
       noteLeftover: (leftover) => this.store.files.notePendingLeftover(id, leftover),
     })
     return uploaded.location
@@ -294,6 +295,11 @@ export class FileService {
     const file = await this.store.files.get(id, tenant)
     // A hint naming another provider is treated like an unknown id: the id is not that provider's.
     if (!file || (providerHint && providerHint !== file.provider)) throw notFound('file', id)
+    if (expired(file)) {
+      // The caller's expires_after is honoured: past it the file is gone, and its bytes go now.
+      await this.remove(file).catch(() => undefined)
+      throw notFound('file', id)
+    }
     return file
   }
 
@@ -303,7 +309,8 @@ export class FileService {
     filter: { purpose?: string; provider?: ProviderName; storage?: S3Target },
     page: PageRequest,
   ): Promise<Page<StoredFile>> {
-    const { storage, ...stored } = filter
+    const { storage, ...rest } = filter
+    const stored = { ...rest, liveAt: Math.floor(Date.now() / 1000) }
     if (!storage) return this.store.files.list(tenant, stored, page)
     const prefix = storage.prefix ? `${storage.prefix}/` : ''
     return filteredPage(
@@ -347,14 +354,18 @@ export class FileService {
    */
   async delete(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredFile> {
     const file = await this.get(tenant, id, providerHint)
+    await this.remove(file)
+    return file
+  }
+
+  private async remove(file: StoredFile): Promise<void> {
     if ((await this.store.batches.usersOfInput(file.id)).length > 0) {
       await this.store.files.retire(file.id)
-      return file
+      return
     }
     await this.removeBytes(this.registry.get(file.provider), file.id, file.location)
-    await this.store.files.delete(file.id, tenant)
+    await this.store.files.delete(file.id, file.tenant)
     await this.store.blobs.delete(file.id, 'ids')
-    return file
   }
 
   /**
@@ -403,4 +414,9 @@ function withBom(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>
     },
     cancel: (reason) => reader.cancel(reason),
   })
+}
+
+/** Past the caller's expires_after (OpenAI) or expires_in_seconds (Anthropic). */
+function expired(file: StoredFile): boolean {
+  return file.expiresAt !== null && file.expiresAt <= Math.floor(Date.now() / 1000)
 }

@@ -1,6 +1,7 @@
 // A page of the items that pass a check the store cannot express in its query (a file's S3
 // location, a batch's model). Store pages are walked forward from the caller's cursor until the
-// page is full, so `after` cursors and `has_more` stay exact.
+// page is full, so `after` cursors and `has_more` stay exact. Forward walks only (`after`): the
+// OpenAI lists that use it have no `before` cursor.
 
 import type { Page, PageRequest } from '../store/page-query'
 

@@ -29,6 +29,8 @@ export interface UploadMeta {
   mimeType: string
   dialect: Dialect
   storage: S3Target | null
+  /** The caller's `expires_after` seconds: providers that expire files themselves are told. */
+  expiresAfterSeconds?: number | null
   /** Called (and awaited) with anything the upload opens upstream, before it sends the first byte. */
   noteLeftover?: (leftover: UpstreamLeftover) => Promise<void>
 }

@@ -59,6 +59,8 @@ interface PendingLocation {
 export interface FileFilter {
   purpose?: string
   provider?: ProviderName
+  /** Unix seconds: only files not expired at this time (expires_after / expires_in_seconds). */
+  liveAt?: number
 }
 
 const toFile = (row: FileRow): StoredFile => ({
@@ -267,6 +269,7 @@ export class FileMappings {
     ]
     if (filter.purpose) filters.push(['purpose = ?', filter.purpose])
     if (filter.provider) filters.push(['provider = ?', filter.provider])
+    if (filter.liveAt !== undefined) filters.push(['(expires_at IS NULL OR expires_at > ?)', filter.liveAt])
     return pageQuery(this.db, 'files', filters, page, toFile)
   }
 }

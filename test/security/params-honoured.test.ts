@@ -132,6 +132,24 @@ const ROWS: Row[] = [
     const f = await upload({ expires_after: { anchor: 'created_at', seconds: 7200 } })
     expect(f.expires_at).toBe(f.created_at + 7200)
   } },
+  { param: 'expires_after', place: 'form', want: 'honoured', case: 'forwarded to openai, and past it the file is gone', run: async () => {
+    const f = await upload({ expires_after: { anchor: 'created_at', seconds: 3600 } })
+    const upstreamId = ((await storedFile(f.id)).location as { upstreamId: string }).upstreamId
+    const res = await fetch(`${world.fakes.env.OPENAI_BASE_URL}/files/${upstreamId}`, { headers: { authorization: `Bearer ${world.fakes.env.OPENAI_API_KEY}` } })
+    const up = (await res.json()) as { created_at: number; expires_at: number }
+    expect(up.expires_at - up.created_at).toBe(3600)
+    // An hour later (the clock moved by editing the row): not listed, not readable, bytes gone upstream.
+    world.gw.store.db.query('UPDATE files SET expires_at = ? WHERE id = ?').run(Math.floor(Date.now() / 1000) - 1, f.id)
+    expect((await openai.files.list({ limit: 10000 })).data.map((x) => x.id)).not.toContain(f.id)
+    expect((await failure(openai.files.retrieve(f.id))).status).toBe(404)
+    expect((await failure(openai.files.content(f.id))).status).toBe(404)
+    expect(world.fakes.openai.requests.some((r) => r.method === 'DELETE' && r.path.endsWith(upstreamId))).toBe(true)
+  } },
+  { param: 'expires_in_seconds', place: 'form', want: 'honoured', case: 'Anthropic upload, past it the file is gone', run: async () => {
+    const f = await anthropicFor().beta.files.upload({ file: new File(['notes'], 'n.txt', { type: 'text/plain' }), expires_in_seconds: 3600 } as never)
+    world.gw.store.db.query('UPDATE files SET expires_at = ? WHERE id = ?').run(Math.floor(Date.now() / 1000) - 1, f.id)
+    expect((await failure(anthropicFor().beta.files.retrieveMetadata(f.id))).status).toBe(404)
+  } },
   { param: 'expires_after[seconds]', place: 'form', want: 400, case: '60 s', run: () => refused(upload({ expires_after: { anchor: 'created_at', seconds: 60 } }), 'expires_after[seconds]') },
   { param: 'storage_config', place: 'form', want: 'honoured', case: 'bedrock bucket and prefix', run: async () => {
     const f = await upload({ provider: 'bedrock', storage_config: { s3: { bucket: TEST_BUCKET, prefix: 'mine/in' } } }, MODELS.bedrock)

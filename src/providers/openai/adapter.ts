@@ -101,7 +101,11 @@ export class OpenAIAdapter implements Provider {
         idempotent: true,
         readError: readJsonErrorMessage,
         init: () => {
-          const form = streamedMultipart([{ name: 'purpose', value: purpose }], {
+          // The caller's expires_after goes upstream too, so OpenAI drops the bytes when we do.
+          const expiry = meta.expiresAfterSeconds
+            ? [{ name: 'expires_after[anchor]', value: 'created_at' }, { name: 'expires_after[seconds]', value: String(meta.expiresAfterSeconds) }]
+            : []
+          const form = streamedMultipart([{ name: 'purpose', value: purpose }, ...expiry], {
             name: 'file',
             filename: upstreamFilename(meta.gatewayId, meta.filename, meta.purpose),
             contentType: meta.mimeType,
