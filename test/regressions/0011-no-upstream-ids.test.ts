@@ -9,12 +9,12 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI, { toFile } from 'openai'
 import type { Dialect } from '../../src/core/provider-name'
 import { scrubUpstreamIds } from '../../src/upstream-ids'
+import { createBatchOn, FOUR_PROVIDERS, type FourProvider } from '../e2e/any-provider-batch'
 import { type Gateway, startGateway } from '../e2e/gateway'
 import { type AllFakes, startAllFakes, TEST_BUCKET } from '../fakes/start'
-import { batchItem, batchLine, MODELS } from '../security/world'
 
-const PROVIDERS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const
-type Provider = (typeof PROVIDERS)[number]
+const PROVIDERS = FOUR_PROVIDERS
+type Provider = FourProvider
 const DIALECTS: Dialect[] = ['openai', 'anthropic']
 
 /** Upstream id shapes of every provider, plus an ARN with an account id and an S3 location. */
@@ -41,29 +41,7 @@ afterAll(async () => {
   await fakes.close()
 })
 
-async function createBatch(provider: Provider, dialect: Dialect): Promise<string> {
-  const model = MODELS[provider]
-  if (dialect === 'anthropic') {
-    const b = await anthropic.messages.batches.create(
-      { requests: [batchItem('r1', { params: { model } }) as Anthropic.Messages.BatchCreateParams.Request] },
-      { headers: { 'x-model-provider': provider } },
-    )
-    return b.id
-  }
-  const file = await openai.files.create({
-    file: await toFile(Buffer.from(`${batchLine('r1', { model })}\n`), 'in.jsonl'),
-    purpose: 'batch',
-    provider,
-  } as never)
-  const b = await openai.batches.create({
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: '24h',
-    provider,
-    ...(provider === 'gemini' || provider === 'bedrock' ? { model } : {}),
-  } as never)
-  return b.id
-}
+const createBatch = (provider: Provider, dialect: Dialect) => createBatchOn({ openai, anthropic }, provider, dialect)
 
 const retrieve = (dialect: Dialect, id: string) =>
   dialect === 'openai' ? openai.batches.retrieve(id) : anthropic.messages.batches.retrieve(id)

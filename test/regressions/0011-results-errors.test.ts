@@ -6,14 +6,14 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
-import OpenAI, { toFile } from 'openai'
+import OpenAI from 'openai'
+import { createBatchOn, FOUR_PROVIDERS, type FourProvider } from '../e2e/any-provider-batch'
 import { type Gateway, startGateway } from '../e2e/gateway'
 import type { Fault } from '../fakes/harness'
 import { type AllFakes, startAllFakes } from '../fakes/start'
-import { batchItem, batchLine, MODELS } from '../security/world'
 
-const PROVIDERS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const
-type Provider = (typeof PROVIDERS)[number]
+const PROVIDERS = FOUR_PROVIDERS
+type Provider = FourProvider
 const REQUESTS = 8
 /** ~30 KB per answer: results far past one 64 KiB output chunk, so a cut can fall mid-stream. */
 const prompt = (i: number) => `question ${i} ${'lorem ipsum '.repeat(2500)}`
@@ -59,24 +59,15 @@ beforeAll(async () => {
   openai = new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'open-gateway', maxRetries: 0 })
   anthropic = new Anthropic({ baseURL: `${gw.url}/anthropic`, apiKey: 'open-gateway', maxRetries: 0 })
   for (const provider of PROVIDERS) {
-    const model = MODELS[provider]
-    const lines = Array.from({ length: REQUESTS }, (_, i) => batchLine(`r${i}`, { model, prompt: prompt(i) }))
-    const file = await openai.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'big.jsonl'), purpose: 'batch', provider } as never)
-    let batch = await openai.batches.create({
-      input_file_id: file.id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-      provider,
-      ...(provider === 'gemini' || provider === 'bedrock' ? { model } : {}),
-    } as never)
+    const prompts = Array.from({ length: REQUESTS }, (_, i) => prompt(i))
+    let batch = await openai.batches.retrieve(await createBatchOn({ openai, anthropic }, provider, 'openai', prompts))
     for (let i = 0; i < 40 && batch.status !== 'completed'; i++) batch = await openai.batches.retrieve(batch.id)
     expect(batch.status).toBe('completed')
-    const requests = Array.from({ length: REQUESTS }, (_, i) => batchItem(`r${i}`, { prompt: prompt(i), params: { model } }))
-    const msg = await anthropic.messages.batches.create({ requests } as never, { headers: { 'x-model-provider': provider } })
-    let ended = msg.processing_status
-    for (let i = 0; i < 40 && ended !== 'ended'; i++) ended = (await anthropic.messages.batches.retrieve(msg.id)).processing_status
+    const msgId = await createBatchOn({ openai, anthropic }, provider, 'anthropic', prompts)
+    let ended = ''
+    for (let i = 0; i < 40 && ended !== 'ended'; i++) ended = (await anthropic.messages.batches.retrieve(msgId)).processing_status
     expect(ended).toBe('ended')
-    made.set(provider, { outputFileId: batch.output_file_id as string, msgBatchId: msg.id })
+    made.set(provider, { outputFileId: batch.output_file_id as string, msgBatchId: msgId })
   }
 })
 afterAll(async () => {

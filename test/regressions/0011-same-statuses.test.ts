@@ -5,14 +5,14 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
-import OpenAI, { toFile } from 'openai'
+import OpenAI from 'openai'
 import type { Dialect } from '../../src/core/provider-name'
+import { createBatchOn, FOUR_PROVIDERS, type FourProvider } from '../e2e/any-provider-batch'
 import { type Gateway, startGateway } from '../e2e/gateway'
 import { type AllFakes, startAllFakes } from '../fakes/start'
-import { batchItem, batchLine, MODELS } from '../security/world'
 
-const PROVIDERS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const
-type Provider = (typeof PROVIDERS)[number]
+const PROVIDERS = FOUR_PROVIDERS
+type Provider = FourProvider
 const DIALECTS: Dialect[] = ['openai', 'anthropic']
 
 interface Seen {
@@ -136,24 +136,6 @@ afterAll(async () => {
   await fakes.close()
 })
 
-async function create(provider: Provider, dialect: Dialect, prompts: string[]): Promise<string> {
-  const model = MODELS[provider]
-  if (dialect === 'anthropic') {
-    const requests = prompts.map((p, i) => batchItem(`r${i}`, { prompt: p, params: { model } }))
-    return (await anthropic.messages.batches.create({ requests } as never, { headers: { 'x-model-provider': provider } })).id
-  }
-  const lines = prompts.map((p, i) => batchLine(`r${i}`, { prompt: p, model }))
-  const file = await openai.files.create({ file: await toFile(Buffer.from(`${lines.join('\n')}\n`), 'in.jsonl'), purpose: 'batch', provider } as never)
-  const batch = await openai.batches.create({
-    input_file_id: file.id,
-    endpoint: '/v1/chat/completions',
-    completion_window: '24h',
-    provider,
-    ...(provider === 'gemini' || provider === 'bedrock' ? { model } : {}),
-  } as never)
-  return batch.id
-}
-
 async function seen(dialect: Dialect, id: string): Promise<Seen> {
   for (let i = 0; i < 10; i++) {
     if (dialect === 'openai') {
@@ -172,7 +154,7 @@ describe('one status and one set of counts per scenario and dialect, whichever p
     for (const provider of scenario.providers) {
       for (const dialect of DIALECTS) {
         test(`${scenario.name}: ${provider}, ${dialect} dialect`, async () => {
-          const id = await create(provider, dialect, scenario.prompts)
+          const id = await createBatchOn({ openai, anthropic }, provider, dialect, scenario.prompts)
           const upstreamId = (await gw.store.batches.get(id, 'default'))?.upstreamId as string
           await scenario.drive({ provider, dialect, id, upstreamId })
           expect(await seen(dialect, id)).toEqual(scenario.want[dialect])

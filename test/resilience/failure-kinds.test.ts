@@ -8,15 +8,15 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
-import OpenAI, { toFile } from 'openai'
+import OpenAI from 'openai'
 import type { Dialect } from '../../src/core/provider-name'
+import { createBatchOn, FOUR_PROVIDERS, type FourProvider } from '../e2e/any-provider-batch'
 import { type Gateway, startGateway } from '../e2e/gateway'
 import type { Fault, FakeServer } from '../fakes/harness'
 import { type AllFakes, startAllFakes } from '../fakes/start'
-import { batchItem, batchLine, MODELS } from '../security/world'
 
-const PROVIDERS = ['openai', 'anthropic', 'gemini', 'bedrock'] as const
-type ProviderName = (typeof PROVIDERS)[number]
+const PROVIDERS = FOUR_PROVIDERS
+type ProviderName = FourProvider
 const DIALECTS: Dialect[] = ['openai', 'anthropic']
 
 type Kind = 'unreachable' | 'timeout' | 'reset mid-body' | 'rate-limited' | 'upstream 5xx' | 'credentials refused'
@@ -146,24 +146,9 @@ beforeAll(async () => {
   openai = new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'open-gateway', maxRetries: 0 })
   anthropic = new Anthropic({ baseURL: `${gw.url}/anthropic`, apiKey: 'open-gateway', maxRetries: 0 })
   for (const provider of PROVIDERS) {
-    const model = MODELS[provider]
-    const file = await openai.files.create({
-      file: await toFile(Buffer.from(`${batchLine('r1', { model })}\n`), 'in.jsonl'),
-      purpose: 'batch',
-      provider,
-    } as never)
-    const viaOpenAI = await openai.batches.create({
-      input_file_id: file.id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
-      provider,
-      ...(provider === 'gemini' || provider === 'bedrock' ? { model } : {}),
-    } as never)
-    const viaAnthropic = await anthropic.messages.batches.create(
-      { requests: [batchItem('r1', { params: { model } }) as Anthropic.Messages.BatchCreateParams.Request] },
-      { headers: { 'x-model-provider': provider } },
-    )
-    for (const [dialect, id] of [['openai', viaOpenAI.id], ['anthropic', viaAnthropic.id]] as const) {
+    const viaOpenAI = await createBatchOn({ openai, anthropic }, provider, 'openai')
+    const viaAnthropic = await createBatchOn({ openai, anthropic }, provider, 'anthropic')
+    for (const [dialect, id] of [['openai', viaOpenAI], ['anthropic', viaAnthropic]] as const) {
       const upstreamId = (await gw.store.batches.get(id, 'default'))?.upstreamId as string
       batches.set(`${provider}/${dialect}`, { id, upstreamTail: upstreamId.slice(upstreamId.lastIndexOf('/') + 1) })
     }
