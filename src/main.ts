@@ -11,6 +11,7 @@ import { DataDirError } from './store/data-dir'
 import { migrateStore } from './store/migrate-store'
 import { openConfiguredStore, type Store } from './store/store'
 import { Readiness, whileStarting } from './ops/routes'
+import { startTracing, stopTracing } from './ops/tracing'
 import { VERSION } from './version'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -56,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
   // The port opens first so orchestrators can probe: /health answers at once, /ready and every
   // other route say 503 until the store is open, migrated and reconciled.
   const readiness = new Readiness()
+  // Off unless an OTLP endpoint is configured; BATCHGATE_INSTRUMENTATION=off wins.
+  if (config.instrumentation && (await startTracing())) log('info', 'exporting traces over OTLP/HTTP')
   let handle = whileStarting(readiness, VERSION)
   const server = Bun.serve({
     hostname: config.host,
@@ -113,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
     await services.watcher.stop()
     await stopReconciler()
     await store.close()
+    await stopTracing()
     process.exit(0)
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))

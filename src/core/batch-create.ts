@@ -26,6 +26,7 @@ import {
   type SpooledRequests,
   spoolRequests,
 } from './request-spool'
+import { traced } from '../ops/tracing'
 
 export interface CreateBatchRequest {
   tenant: string
@@ -305,11 +306,13 @@ export class BatchCreator {
       if (file.location.kind !== 'blob') throw invalid(`input_file_id '${file.id}' cannot be used as batch input.`, { param: 'input_file_id' })
       const blob = await this.store.blobs.open(file.id, 'content')
       if (!blob) throw new GatewayError('internal', `the bytes of ${file.id} are missing from the blob store`)
-      return spoolRequests(chatRequestsFromOpenAIFile(blob, this.config.limits), target, path, idsPath)
+      const lines = chatRequestsFromOpenAIFile(blob, this.config.limits)
+      return traced('convert batch requests', { 'batchgate.from': 'openai-line', 'batchgate.to': target }, () => spoolRequests(lines, target, path, idsPath))
     }
     if (req.input.kind !== 'inline') throw new GatewayError('internal', 'no input')
     if (kind === 'anthropic') return spoolAnthropicPassthrough(req.input.requests, path)
-    return spoolRequests(chatRequestsFromAnthropicItems(req.input.requests), target, path, idsPath)
+    const items = chatRequestsFromAnthropicItems(req.input.requests)
+    return traced('convert batch requests', { 'batchgate.from': 'anthropic-request', 'batchgate.to': target }, () => spoolRequests(items, target, path, idsPath))
   }
 
 }

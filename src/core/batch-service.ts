@@ -19,6 +19,7 @@ import { completeResults } from './result-completion'
 import { chatResults, dialectResults } from './results'
 import { afterFirstChunk } from './first-chunk'
 import { brokenOffAs } from '../providers/upstream-fetch'
+import { tracedStream } from '../ops/tracing'
 
 /** At most this many upstream refreshes per list call, so a list stays cheap. */
 const LIST_REFRESH_BUDGET = 8
@@ -119,7 +120,7 @@ export class BatchService {
     const stream =
       batch.snapshot.resultRefs.length === 1 && only?.format === 'anthropic-results' && dialect === 'anthropic'
         ? brokenOffAs(provider.name, await provider.openResults(only))
-        : dialectResults(this.allResults(batch), dialect, 'all')
+        : tracedStream('convert results', { 'batchgate.provider': batch.provider, 'batchgate.to': dialect }, dialectResults(this.allResults(batch), dialect, 'all'))
     return this.reached(batch, stream)
   }
 
@@ -225,7 +226,8 @@ export class BatchService {
     if (file.location.kind !== 'derived') throw new GatewayError('internal', `${file.id} is not derived`)
     const batch = await this.find(file.tenant, file.location.batchId)
     const filter = file.location.part === 'output' ? 'succeeded' : file.location.part === 'error' ? 'failed' : 'all'
-    return this.reached(batch, dialectResults(this.allResults(batch), 'openai', filter))
+    const converted = dialectResults(this.allResults(batch), 'openai', filter)
+    return this.reached(batch, tracedStream('convert results', { 'batchgate.provider': batch.provider, 'batchgate.to': 'openai' }, converted))
   }
 }
 

@@ -17,6 +17,7 @@ import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
 import { type IdKind, mintId } from './ids'
 import { filteredPage } from './filtered-page'
 import type { Dialect, ProviderName } from './provider-name'
+import { traced } from '../ops/tracing'
 
 export interface UploadRequest {
   tenant: string
@@ -111,7 +112,9 @@ export class FileService {
         spooled.push(out)
         const idsPath = this.store.blobs.spoolPath('ids')
         spooled.push(idsPath)
-        const converted = await convertBatchFile(body, provider, out, { ...this.config.limits, maxBatchRequests }, idsPath)
+        const converted = await traced('convert batch input', { 'batchgate.provider': provider.name }, () =>
+          convertBatchFile(body, provider, out, { ...this.config.limits, maxBatchRequests }, idsPath),
+        )
         body = converted
         facts = converted.facts
         if (converted.idsWritten) keepIds = idsPath

@@ -3,6 +3,7 @@
 // every signature. Background work (start-up reconciliation) has no request and logs without one.
 
 import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Span } from '@opentelemetry/api'
 
 export interface RequestContext {
   readonly requestId: string
@@ -16,6 +17,8 @@ export interface RequestContext {
   provider?: string
   /** Request ids the upstreams answered with, in call order, deduplicated and capped. */
   readonly upstreamIds: string[]
+  /** The request's trace span when tracing is on; upstream and conversion spans are its children. */
+  span?: Span
 }
 
 const storage = new AsyncLocalStorage<RequestContext>()

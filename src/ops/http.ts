@@ -1,12 +1,13 @@
 // Wraps the app's fetch handler: gives every request its id (kept from a sane incoming
 // `x-request-id`), runs it inside its RequestContext, answers with the id in `x-request-id` and
 // `request-id`, and when the last byte has gone out writes the access-log line and the HTTP
-// metrics. Streamed bodies (file content, results) are pulled inside the context too, so the
+// metrics and ends its trace span. Streamed bodies (file content, results) are pulled inside the context too, so the
 // upstream calls and log lines they cause still name the request.
 
 import { log } from '../log'
 import { type RequestContext, requestIdFor, runInRequest } from './context'
 import { httpDuration, httpRequests, inflightUploads, instrumentationOn, transferBytes } from './metrics'
+import { endRequestSpan, startRequestSpan } from './tracing'
 
 export type Handler = (req: Request) => Promise<Response>
 
@@ -31,6 +32,7 @@ export function observeRequests(handle: Handler): Handler {
       upstreamIds: [],
     }
     if (!instrumentationOn()) return withIds(await runInRequest(ctx, () => handle(req)), ctx, null)
+    ctx.span = startRequestSpan(req, ctx.method, ctx.requestId)
     const upload = req.method === 'POST' && UPLOAD.test(path)
     if (upload) inflightUploads.inc()
     let res: Response
@@ -114,6 +116,14 @@ function finish(ctx: RequestContext, req: Request, status: number, bytesOut: num
   const route = ctx.route ?? 'unmatched'
   const provider = ctx.provider ?? 'none'
   const bytesIn = Number(req.headers.get('content-length') ?? 0) || 0
+  endRequestSpan(ctx.span, route, status, {
+    'http.request.method': ctx.method,
+    'batchgate.dialect': ctx.dialect,
+    'batchgate.provider': provider,
+    'batchgate.tenant': ctx.tenant ?? '',
+    'batchgate.bytes_in': bytesIn,
+    'batchgate.bytes_out': bytesOut,
+  })
   httpRequests.inc({ dialect: ctx.dialect, route, method: ctx.method, status: String(status) })
   httpDuration.observe({ dialect: ctx.dialect, route, method: ctx.method }, seconds)
   if (bytesIn > 0) transferBytes.inc({ provider, direction: 'client_in' }, bytesIn)

@@ -1,9 +1,11 @@
-// One provider call, observed: its duration, status, retries, bytes each way and the request id
-// the provider gave it. upstreamFetch calls this once per attempt; the SDKs' HTTP (openai,
+// One provider call, observed: its duration, status, retries, bytes each way, the request id
+// the provider gave it, and a CLIENT span whose `traceparent` goes with the call. upstreamFetch calls this once per attempt; the SDKs' HTTP (openai,
 // @google/genai) is sent through upstreamFetch too.
 
-import { currentRequest, noteUpstreamId } from './context'
+import type { Attributes, Span } from '@opentelemetry/api'
+import { noteUpstreamId } from './context'
 import { instrumentationOn, operationLabel, transferBytes, upstreamDuration, upstreamRequests, upstreamRetries } from './metrics'
+import { endSpan, startUpstreamSpan, tracingOn } from './tracing'
 
 export type Fetcher = (url: string, init: RequestInit) => Promise<Response>
 
@@ -26,6 +28,12 @@ export async function observedFetch(call: UpstreamAttempt, url: string, init: Re
   const sent = bodyBytes(init)
   if (sent > 0) transferBytes.inc({ provider, direction: 'upstream_out' }, sent)
   else if (init.body instanceof ReadableStream) init = { ...init, body: countedStream(init.body, provider, 'upstream_out') }
+  let span: Span | undefined
+  if (tracingOn()) {
+    const headers = new Headers(init.headers)
+    span = startUpstreamSpan(`${provider} ${operation}`, spanAttributes(call, operation, url, init), headers)
+    init = { ...init, headers }
+  }
   const start = performance.now()
   let res: Response
   try {
@@ -34,17 +42,37 @@ export async function observedFetch(call: UpstreamAttempt, url: string, init: Re
     const status = init.signal?.aborted ? 'timeout' : 'network'
     upstreamRequests.inc({ provider, operation, status })
     upstreamDuration.observe({ provider, operation }, (performance.now() - start) / 1000)
+    endSpan(span, { 'error.type': status }, true)
     throw err
   }
   upstreamRequests.inc({ provider, operation, status: String(res.status) })
   upstreamDuration.observe({ provider, operation }, (performance.now() - start) / 1000)
-  if (currentRequest()) {
-    for (const name of ID_HEADERS) {
-      const id = res.headers.get(name)
-      if (id) noteUpstreamId(id.slice(0, 200))
-    }
+  let upstreamId: string | undefined
+  for (const name of ID_HEADERS) {
+    const id = res.headers.get(name)
+    if (!id) continue
+    upstreamId ??= id.slice(0, 200)
+    noteUpstreamId(id.slice(0, 200))
   }
+  endSpan(span, { 'http.response.status_code': res.status, ...(upstreamId ? { 'batchgate.upstream_request_id': upstreamId } : {}) }, res.status >= 500)
   return countReceived(res, provider)
+}
+
+/** Where the call went (host only: paths carry upstream ids, queries may carry capabilities). */
+function spanAttributes(call: UpstreamAttempt, operation: string, url: string, init: RequestInit): Attributes {
+  let host = ''
+  try {
+    host = new URL(url).host
+  } catch {
+    // An unparsable URL fails in fetch; the span just has no address.
+  }
+  return {
+    'batchgate.provider': call.provider,
+    'batchgate.operation': operation,
+    'batchgate.attempt': call.attempt,
+    'http.request.method': (init.method ?? 'GET').toUpperCase(),
+    'server.address': host,
+  }
 }
 
 /** The bytes of a request body where they are known without reading it. */

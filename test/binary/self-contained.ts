@@ -15,6 +15,7 @@ import pkg from '../../package.json' with { type: 'json' }
 import { SETTINGS } from '../../src/config'
 import { chatLine, jsonl, pollToEnd, readResults, uploadBatchFile } from '../e2e/openai-seed'
 import { type AllFakes, startAllFakes } from '../fakes/start'
+import { startOtlpReceiver } from '../ops/otlp-receiver'
 import { makeSandbox, type Running, type Sandbox } from './sandbox'
 import { startTlsFront, type TlsFront } from './tls-front'
 
@@ -230,6 +231,40 @@ describe('workflows through the binary', () => {
       expect(failure?.status).toBe(502)
     } finally {
       expect(await untrusting.stop()).toBe(0)
+    }
+  })
+
+  test('GET /metrics: the binary counts its requests, upstream calls and process', async () => {
+    const res = await fetch(`${(gw as Running).url}/metrics`)
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(text).toMatch(/^batchgate_http_requests_total\{dialect="openai",route="\/openai\/batches",method="POST",status="200"\} 1$/m)
+    expect(text).toMatch(/^batchgate_upstream_requests_total\{provider="openai",operation="create_batch",status="200"\} 1$/m)
+    expect(text).toMatch(/^batchgate_batches\{provider="openai",status="completed"\} 1$/m)
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m)
+    expect(text).not.toContain(KEY)
+    const ready = await fetch(`${(gw as Running).url}/ready`)
+    expect(await ready.json()).toEqual({ status: 'ready' })
+  })
+
+  test('traces: with an OTLP endpoint the binary exports request and upstream spans, and sends traceparent upstream', async () => {
+    const receiver = startOtlpReceiver()
+    const traced = await box.start({ ...gatewayEnv('/data/traced'), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' })
+    try {
+      const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90'
+      const client = new OpenAI({ baseURL: `${traced.url}/openai`, apiKey: KEY, maxRetries: 0, defaultHeaders: { traceparent: `00-${traceId}-1122334455667788-01` } })
+      const seen = fakes.openai.requests.length
+      await uploadBatchFile(client, jsonl(chatLine('t-1', 'traced', 'gpt-4o-mini')), { provider: 'openai' })
+      await receiver.waitFor((spans) => spans.some((s) => s.name === 'openai upload_file') && spans.some((s) => s.name === 'POST /openai/files'), 10_000)
+      const request = receiver.spans.find((s) => s.name === 'POST /openai/files')!
+      expect(request).toMatchObject({ traceId, parentSpanId: '1122334455667788', service: 'batchgate' })
+      const call = receiver.spans.find((s) => s.name === 'openai upload_file')!
+      expect(call.parentSpanId).toBe(request.spanId)
+      const upload = fakes.openai.requests.slice(seen).find((r) => r.method === 'POST' && r.path.endsWith('/files'))!
+      expect(upload.headers.traceparent).toBe(`00-${traceId}-${call.spanId}-01`)
+    } finally {
+      expect(await traced.stop()).toBe(0)
+      await receiver.close()
     }
   })
 

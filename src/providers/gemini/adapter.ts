@@ -37,7 +37,7 @@ export class GeminiAdapter implements Provider {
   readonly name: ProviderName
   readonly batchInput = 'file' as const
   private readonly rest: GeminiRest
-  private readonly sdk: GoogleGenAI
+  private readonly sdk: () => Promise<GoogleGenAI>
   private readonly chunkBytes: number
 
   constructor(config: GeminiConfig, policy: UpstreamPolicy, options: GeminiAdapterOptions = {}) {
@@ -77,7 +77,7 @@ export class GeminiAdapter implements Provider {
 
   async deleteFile(location: UpstreamLocation): Promise<void> {
     const name = `files/${location.upstreamId.replace(/^files\//, '')}`
-    await goneIsDone(this.sdk.files.delete({ name, config: { httpOptions: viaRest(this.rest, 'delete file', true) } }))
+    await goneIsDone((await this.sdk()).files.delete({ name, config: { httpOptions: viaRest(this.rest, 'delete file', true) } }))
   }
 
   checkCreate(input: CreateCheck): string {
@@ -118,7 +118,7 @@ export class GeminiAdapter implements Provider {
   async cancelBatch(upstreamId: string): Promise<UpstreamBatch> {
     try {
       const httpOptions = viaRest(this.rest, 'cancel batch', true)
-      await this.sdk.batches.cancel({ name: batchName(upstreamId), config: { httpOptions } })
+      await (await this.sdk()).batches.cancel({ name: batchName(upstreamId), config: { httpOptions } })
     } catch (err) {
       // A repeated cancel (ours after a lost answer, or the caller's) is refused once the batch
       // is CANCELLED; that batch is exactly the answer wanted.
@@ -132,7 +132,7 @@ export class GeminiAdapter implements Provider {
 
   async deleteBatch(upstreamId: string): Promise<void> {
     const httpOptions = viaRest(this.rest, 'delete batch', true)
-    await goneIsDone(this.sdk.batches.delete({ name: batchName(upstreamId), config: { httpOptions } }))
+    await goneIsDone((await this.sdk()).batches.delete({ name: batchName(upstreamId), config: { httpOptions } }))
   }
 
   async openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>> {
@@ -153,7 +153,7 @@ export class GeminiAdapter implements Provider {
   /** Uploads are named after the gateway id too (see uploadFile). */
   async findUpload(probe: UploadProbe): Promise<UpstreamLocation | null> {
     const httpOptions = viaRest(this.rest, 'list files', true)
-    const pager = await this.sdk.files.list({ config: { pageSize: 100, httpOptions } })
+    const pager = await (await this.sdk()).files.list({ config: { pageSize: 100, httpOptions } })
     let seen = 0
     for await (const file of pager) {
       if (file.displayName === probe.gatewayId && file.name) return { kind: 'upstream', upstreamId: file.name }

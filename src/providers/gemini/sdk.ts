@@ -3,17 +3,22 @@
 // timeout, retries, error mapping and instrumentation. What stays raw REST, and why, is in
 // adapter.ts and the README's dependency table (proved by test/providers/gemini-sdk-limits.test.ts).
 
-import { GoogleGenAI, type HttpOptions } from '@google/genai'
+import type { GoogleGenAI, HttpOptions } from '@google/genai'
 import type { GeminiRest } from './rest'
 
 /** The Batch API lives on v1beta; @google/genai 3.x defaults to v1. */
 export const GEMINI_API_VERSION = 'v1beta'
 
-export function geminiSdk(rest: GeminiRest): GoogleGenAI {
-  return new GoogleGenAI({
-    apiKey: rest.config.apiKey,
-    httpOptions: { baseUrl: rest.config.baseUrl, apiVersion: GEMINI_API_VERSION },
-  })
+/**
+ * The client, made on first use: loading @google/genai costs more start-up time than the rest of
+ * the gateway together, and only deletes, cancels and start-up lookups need it.
+ */
+export function geminiSdk(rest: GeminiRest): () => Promise<GoogleGenAI> {
+  let client: Promise<GoogleGenAI> | undefined
+  return () =>
+    (client ??= import('@google/genai').then(
+      ({ GoogleGenAI }) => new GoogleGenAI({ apiKey: rest.config.apiKey, httpOptions: { baseUrl: rest.config.baseUrl, apiVersion: GEMINI_API_VERSION } }),
+    ))
 }
 
 /** Per-call options: the SDK's requests are sent by `rest`, named `what` in errors and metrics. */
