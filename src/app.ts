@@ -1,5 +1,5 @@
 // buildApp wires the HTTP edge: the key check, the two dialects, /health, /ready, /metrics,
-// /openapi.json, and the one error edge that maps every failure to the caller's dialect envelope.
+// /openapi.json and /docs, and the one error edge that maps every failure to the caller's dialect envelope.
 // `handle` is the app behind ops/http.ts: request ids, access log, HTTP metrics.
 
 import type { ValueError } from '@sinclair/typebox/errors'
@@ -18,6 +18,7 @@ import { asGatewayError, GatewayError, invalid } from './errors'
 import { log, redactForClient, registerConfigSecrets } from './log'
 import { openapiDocument } from './openapi'
 import { currentRequest, requestIdFor } from './ops/context'
+import { docsRoutes } from './ops/docs'
 import { type Handler, observeRequests } from './ops/http'
 import { setInstrumentation } from './ops/metrics'
 import { opsRoutes, Readiness } from './ops/routes'
@@ -81,6 +82,7 @@ export function buildApp(config: Config, store: Store, registry: Registry, readi
   app.use(openaiOrganization(services, '/openai/v1'))
   app.use(anthropicDialect(services))
   app.use(opsRoutes(store, readiness, config.metricsToken))
+  app.use(docsRoutes())
   readiness.storeReady()
   app.get('/openapi.json', () => openapiDocument(app, VERSION))
   setInstrumentation(config.instrumentation)

@@ -15,6 +15,7 @@ import pkg from '../../package.json' with { type: 'json' }
 import { SETTINGS } from '../../src/config'
 import { chatLine, jsonl, pollToEnd, readResults, uploadBatchFile } from '../e2e/openai-seed'
 import { type AllFakes, startAllFakes } from '../fakes/start'
+import { expectRoutesRendered, renderedDom } from '../ops/chromium'
 import { startOtlpReceiver } from '../ops/otlp-receiver'
 import { makeSandbox, type Running, type Sandbox } from './sandbox'
 import { startTlsFront, type TlsFront } from './tls-front'
@@ -246,6 +247,15 @@ describe('workflows through the binary', () => {
     const ready = await fetch(`${(gw as Running).url}/ready`)
     expect(await ready.json()).toEqual({ status: 'ready' })
   })
+
+  test('GET /docs: the binary serves the reference with its assets embedded; Chromium renders it offline', async () => {
+    const url = (gw as Running).url
+    const page = await fetch(`${url}/docs`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).not.toMatch(/https?:\/\//)
+    expect((await fetch(`${url}/docs/swagger-ui-bundle.js`)).status).toBe(200)
+    expectRoutesRendered(await renderedDom(`${url}/docs`))
+  }, 90_000)
 
   test('traces: with an OTLP endpoint the binary exports request and upstream spans, and sends traceparent upstream', async () => {
     const receiver = startOtlpReceiver()
