@@ -17,6 +17,7 @@ import { generateBatchFile, type GeneratedFile } from './generate'
 import { type GatewayProcess, spawnGateway } from './gateway-process'
 import { parseOptions, USAGE } from './options'
 import { formatTable, RSS_GOAL_MIB, ratioOf, type Row } from './report'
+import { runInstrumentationPhase } from './instrumentation-phase'
 import { mib, rssBytes, watchPeak } from './rss'
 import { runStorePhase } from './store-phase'
 
@@ -52,6 +53,7 @@ process.env.TMPDIR = join(runDir, 'tmp')
 const rows: Row[] = []
 let storeTable: string | null = null
 const note = (text: string): void => console.log(`  … ${text}`)
+let instrumentationTable: string | null = null
 const fakes = startAllFakes({ autoAdvance: true })
 let gateway: GatewayProcess | null = null
 try {
@@ -94,6 +96,11 @@ try {
     const bytes = opts.sizes[0] as number
     storeTable = await runStorePhase({ fakes, runDir, sqliteGateway: gateway, gatewayEnv: env, bytes, lineBytes: opts.lineBytes, repeat: opts.repeat, note })
   }
+  // Issue 13: metrics, access log and traces on vs off (bench/instrumentation-phase.ts).
+  if (opts.phases.has('instrumentation')) {
+    const env = { ...fakes.env, BATCHGATE_UPSTREAM_RETRIES: '0', ...opts.gatewayEnv }
+    instrumentationTable = await runInstrumentationPhase({ runDir, gatewayEnv: env, lineBytes: opts.lineBytes, repeat: opts.repeat, note })
+  }
 } finally {
   await gateway?.stop()
   await fakes.close()
@@ -103,6 +110,7 @@ try {
 
 console.log(`\n${formatTable(rows)}`)
 if (storeTable) console.log(`\n${storeTable}`)
+if (instrumentationTable) console.log(`\n${instrumentationTable}`)
 const peaks = rows.flatMap((r) => (r.peakRss === undefined ? [] : [r.peakRss]))
 const peak = mib(Math.max(...peaks))
 console.log(`\ngateway peak RSS over the run: ${peak.toFixed(0)} MiB (goal < ${RSS_GOAL_MIB}: ${peak < RSS_GOAL_MIB ? 'met' : 'NOT met'})`)
