@@ -156,7 +156,11 @@ export class BatchService {
       if (isTerminal(snapshot.status)) {
         // Whoever saw the end (a client's GET, too), the watcher settles it at its next tick.
         await this.store.watch.dueNow(batch.id)
-        if (batch.inputFileId) await this.files.settleInput(batch.inputFileId)
+        // Cleanup only: a failure must not fail the read that saw the end; the bytes then stay.
+        const inputId = batch.inputFileId
+        if (inputId) {
+          await this.files.settleInput(inputId).catch((err: unknown) => log('warn', 'input cleanup after the batch ended failed', { file: inputId, err: String(err) }))
+        }
       }
     }
     return this.withResultFiles(batch)

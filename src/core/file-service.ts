@@ -372,12 +372,14 @@ export class FileService {
   }
 
   /**
-   * Called when a batch reading `fileId` has ended: a retired input's bytes go once no batch
-   * still running needs them. Its row and sidecar stay (results and counts read them).
+   * Called when a batch reading `fileId` has ended: the bytes of an input the client deleted
+   * meanwhile (retired) or the gateway made (internal) go once no batch still running needs them,
+   * so no tenant data outlives its batch upstream. Row and sidecar stay (results, counts read them).
    */
   async settleInput(fileId: string): Promise<void> {
     const file = await this.store.files.getAny(fileId)
-    if (!file || (await this.store.files.stateOf(fileId)) !== 'retired') return
+    const state = file ? await this.store.files.stateOf(fileId) : null
+    if (!file || (state !== 'retired' && state !== 'internal')) return
     const users = await this.store.batches.usersOfInput(fileId)
     if (users.some((b) => b.status === null || !isTerminal(b.status))) return
     await this.removeBytes(this.registry.get(file.provider), file.id, file.location)

@@ -245,9 +245,9 @@ export class FileMappings {
     await this.db.run(`UPDATE files SET state = 'retired' WHERE id = ? AND state = 'ready'`, [id])
   }
 
-  /** A retired input whose batches have ended: its bytes are gone, its facts stay for them. */
+  /** A retired or gateway-made input whose batches have ended: its bytes are gone, its facts stay for them. */
   async release(id: string): Promise<void> {
-    await this.db.run(`UPDATE files SET state = 'released' WHERE id = ? AND state = 'retired'`, [id])
+    await this.db.run(`UPDATE files SET state = 'released' WHERE id = ? AND state IN ('retired', 'internal')`, [id])
   }
 
   async stateOf(id: string): Promise<string | null> {
