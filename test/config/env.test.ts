@@ -1,15 +1,7 @@
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, configuredProviders, loadConfig } from '../../src/config'
+import { configuredProviders, loadConfig } from '../../src/config'
+import { problemsOf } from './problems'
 
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadConfig(env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems
-    throw err
-  }
-  return []
-}
 
 describe('loadConfig', () => {
   test('defaults: open gateway on 8080, ./data, no providers', () => {

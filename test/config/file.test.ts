@@ -6,7 +6,8 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, configuredProviders, loadConfig } from '../../src/config'
+import { configuredProviders, loadConfig } from '../../src/config'
+import { problemsOf } from './problems'
 
 const dir = mkdtempSync(join(tmpdir(), 'batchgate-config-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -18,15 +19,6 @@ function file(toml: string): string {
   return path
 }
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems
-    throw err
-  }
-  return []
-}
 
 const SEVERAL = `
 [tenants.team-a]

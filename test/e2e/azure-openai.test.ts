@@ -11,7 +11,7 @@ import OpenAI from 'openai'
 import { type AzureFake, startAzureFake } from '../fakes/azure'
 import { anthropicSdkSuite, API_KEY } from './anthropic-sdk-workflow'
 import { type ConfigWorld, startConfigWorld } from './config-world'
-import { chatLine, errorOf, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
+import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, jsonl, uploadBatchFile } from './openai-seed'
 
 const DEPLOYMENT = 'gpt-4o-mini-batch'
 type Fakes = { 'azure-eu': AzureFake; 'azure-us': AzureFake }
@@ -70,13 +70,7 @@ describe('OpenAI SDK → azure-openai instances', () => {
       expect([...fakes[name].batches.values()].at(-1)?.endpoint).toBe('/chat/completions')
       expect((await world.gw.store.batches.get(batch.id, 'default'))?.provider).toBe(name)
 
-      const { batch: done, seen } = await pollToEnd(client, batch.id)
-      expect(seen.at(-1)).toBe('completed')
-      expect(done.request_counts).toEqual({ total: 2, completed: 1, failed: 1 })
-      const results = await readResults(client, done)
-      expect(results.answers).toEqual({ 'z-1': 'Reply to: What is 2+2?' })
-      expect(Object.keys(results.errors)).toEqual(['z-2'])
-      expect(await (await client.files.content(file.id)).text()).toBe(input)
+      await expectSeedCompleted(client, batch.id, { id: file.id, input }, { id: 'z-1', prompt: 'What is 2+2?' }, 'z-2')
 
       // Every call carried the api-version and this resource's own credential, never the other's.
       const version = name === 'azure-eu' ? '2024-10-21' : '2025-03-01-preview'
@@ -98,18 +92,7 @@ describe('OpenAI SDK → azure-openai instances', () => {
   })
 
   test('cancel: cancelled, every request in the error file', async () => {
-    fakes['azure-eu'].autoAdvance = false
-    try {
-      const file = await uploadBatchFile(client, jsonl(chatLine('c-1', 'one', DEPLOYMENT), chatLine('c-2', 'two', DEPLOYMENT)), { provider: 'azure-eu' })
-      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
-      expect((await client.batches.cancel(batch.id)).status).toBe('cancelling')
-      fakes['azure-eu'].autoAdvance = true
-      const { batch: done } = await pollToEnd(client, batch.id)
-      expect(done.status).toBe('cancelled')
-      expect(Object.keys((await readResults(client, done)).errors).sort()).toEqual(['c-1', 'c-2'])
-    } finally {
-      fakes['azure-eu'].autoAdvance = true
-    }
+    await expectCancelledBeforeRunning(client, fakes['azure-eu'], 'azure-eu', DEPLOYMENT)
   })
 
   test('only 24h windows and chat completions, refused before anything reaches Azure', async () => {

@@ -7,7 +7,7 @@ import OpenAI from 'openai'
 import { type GroqFake, startGroqFake } from '../fakes/groq'
 import { anthropicSdkSuite, API_KEY } from './anthropic-sdk-workflow'
 import { type ConfigWorld, instanceToml, startConfigWorld } from './config-world'
-import { chatLine, errorOf, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
+import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, jsonl, uploadBatchFile } from './openai-seed'
 
 const MODEL = 'llama-3.1-8b-instant'
 const INSTANCES = ['groq', 'groq-eu'] as const
@@ -42,31 +42,13 @@ describe('OpenAI SDK → groq instances', () => {
       expect(upstream?.completion_window).toBe(upstreamWindow)
       expect((await world.gw.store.batches.get(batch.id, 'default'))?.provider).toBe(name)
 
-      const { batch: done, seen } = await pollToEnd(client, batch.id)
-      expect(seen.at(-1)).toBe('completed')
-      expect(done.request_counts).toEqual({ total: 2, completed: 1, failed: 1 })
-      const results = await readResults(client, done)
-      expect(results.answers).toEqual({ 'g-1': 'Reply to: What is 2+2?' })
-      expect(Object.keys(results.errors)).toEqual(['g-2'])
-      expect(await (await client.files.content(file.id)).text()).toBe(input)
+      await expectSeedCompleted(client, batch.id, { id: file.id, input }, { id: 'g-1', prompt: 'What is 2+2?' }, 'g-2')
       for (const r of fakes[name].requests) expect(r.headers.authorization).toBe(`Bearer ${fakes[name].apiKey}`)
     })
   }
 
   test('cancel: the batch ends cancelled with every request in the error file', async () => {
-    fakes.groq.autoAdvance = false
-    try {
-      const file = await uploadBatchFile(client, jsonl(chatLine('c-1', 'one', MODEL), chatLine('c-2', 'two', MODEL)), { provider: 'groq' })
-      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
-      expect((await client.batches.cancel(batch.id)).status).toBe('cancelling')
-      fakes.groq.autoAdvance = true
-      const { batch: done } = await pollToEnd(client, batch.id)
-      expect(done.status).toBe('cancelled')
-      const results = await readResults(client, done)
-      expect(Object.keys(results.errors).sort()).toEqual(['c-1', 'c-2'])
-    } finally {
-      fakes.groq.autoAdvance = true
-    }
+    await expectCancelledBeforeRunning(client, fakes.groq, 'groq', MODEL)
   })
 
   test("Groq's limits are the gateway's: no window past 7d, chat completions only, batch files only", async () => {

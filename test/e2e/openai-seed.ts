@@ -90,3 +90,38 @@ export function openaiWorld(): { fakes: AllFakes; gw: Gateway; client: OpenAI } 
   })
   return world
 }
+
+/**
+ * The seed's second half for a two-line input whose second prompt fails: poll to completed, one
+ * answer and one error line, and the input file read back byte-exact.
+ */
+export async function expectSeedCompleted(client: OpenAI, batchId: string, file: { id: string; input: string }, ok: { id: string; prompt: string }, failed: string) {
+  const { batch: done, seen } = await pollToEnd(client, batchId)
+  expect(seen.at(-1)).toBe('completed')
+  expect(done.request_counts).toEqual({ total: 2, completed: 1, failed: 1 })
+  const results = await readResults(client, done)
+  expect(results.answers).toEqual({ [ok.id]: `Reply to: ${ok.prompt}` })
+  expect(Object.keys(results.errors)).toEqual([failed])
+  expect(await (await client.files.content(file.id)).text()).toBe(file.input)
+}
+
+/** A batch cancelled before it ran (the fake frozen meanwhile) ends cancelled with every request in its error file. */
+export async function expectCancelledBeforeRunning(
+  client: OpenAI,
+  fake: { autoAdvance: boolean },
+  provider: string,
+  model: string,
+) {
+  fake.autoAdvance = false
+  try {
+    const file = await uploadBatchFile(client, jsonl(chatLine('c-1', 'one', model), chatLine('c-2', 'two', model)), { provider })
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    expect((await client.batches.cancel(batch.id)).status).toBe('cancelling')
+    fake.autoAdvance = true
+    const { batch: done } = await pollToEnd(client, batch.id)
+    expect(done.status).toBe('cancelled')
+    expect(Object.keys((await readResults(client, done)).errors).sort()).toEqual(['c-1', 'c-2'])
+  } finally {
+    fake.autoAdvance = true
+  }
+}

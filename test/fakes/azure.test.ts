@@ -3,6 +3,7 @@
 
 import { afterAll, describe, expect, test } from 'bun:test'
 import OpenAI, { AzureOpenAI, toFile } from 'openai'
+import { errorOf as failure } from '../e2e/openai-seed'
 import { type AzureFake, startAzureFake } from './azure'
 
 const fake: AzureFake = startAzureFake()
@@ -18,15 +19,6 @@ async function upload(client: OpenAI, content: string, purpose = 'batch') {
   return client.files.create({ file: await toFile(Buffer.from(content), 'input.jsonl'), purpose: purpose as 'batch' })
 }
 
-async function failure(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof OpenAI.APIError) return err
-    throw err
-  }
-  throw new Error('expected the call to fail')
-}
 
 describe('Azure OpenAI fake, through AzureOpenAI', () => {
   test('api-version is required on every call; wrong keys and tokens are 401', async () => {
