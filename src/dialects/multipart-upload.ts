@@ -5,10 +5,10 @@
 //
 // Caps are checked while the part streams (issue 12, "refuse early"): the byte cap, and the
 // request-count cap when the fields before the file already say it is a batch file. Crossing one
-// stops the spooling at once; the rest of the body is drained for at most DRAIN_MS (a client that
-// only reads the answer after sending everything — Node's fetch, so the official SDKs — then
-// still gets the 413) and otherwise the connection is closed, so a 1 GB over-cap upload is
-// answered ~0.2 s after the cap, not after the whole body has been spooled.
+// stops the spooling at once; the rest of the body is drained for at most DRAIN_MS or DRAIN_BYTES
+// (a client that only reads the answer after sending everything — Node's fetch, so the official
+// SDKs — then still gets the 413) and otherwise the connection is closed, so a 1 GB over-cap
+// upload is answered right after the cap, not after the whole body has been spooled.
 
 import Busboy from 'busboy'
 import { createWriteStream } from 'node:fs'
@@ -18,8 +18,13 @@ import { RequestLineCounter } from '../convert/lines'
 import { GatewayError, invalid } from '../errors'
 import type { BlobStore } from '../store/blobs'
 
-/** How long the rest of an over-cap body is drained (discarded) before the connection is closed. */
+/**
+ * How much of the rest of an over-cap body is drained (discarded) before the connection is
+ * closed: enough for a client that sends a little over the cap to read its 413, not so much that
+ * a huge body keeps the answer (and the chunks read) waiting.
+ */
 export const DRAIN_MS = 150
+export const DRAIN_BYTES = 16 * 1024 * 1024
 
 export interface SpooledPart {
   path: string
@@ -240,7 +245,12 @@ function feedConsumer(
  * Discards what is left of a refused body for up to `ms`, then cancels the read (Bun closes the
  * connection when an answer goes out before its body was read). Nothing is kept.
  */
-async function drainBriefly(reader: { read(): Promise<{ done: boolean }>; cancel(): Promise<void> }, ms: number): Promise<void> {
+async function drainBriefly(
+  reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> },
+  ms: number,
+  maxBytes = DRAIN_BYTES,
+): Promise<void> {
+  let drained = 0
   let timer: Timer | undefined
   const timeUp = new Promise<'time'>((resolve) => {
     timer = setTimeout(() => resolve('time'), ms)
@@ -249,6 +259,8 @@ async function drainBriefly(reader: { read(): Promise<{ done: boolean }>; cancel
     for (;;) {
       const next = await Promise.race([reader.read(), timeUp])
       if (next === 'time' || next.done) break
+      drained += next.value?.length ?? 0
+      if (drained > maxBytes) break
     }
   } catch {
     // A connection that broke while draining needs no more draining.
