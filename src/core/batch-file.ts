@@ -33,6 +33,9 @@ const WRITE_BUFFER_BYTES = 1024 * 1024
 const READ_BYTES = 256 * 1024
 
 /** The request-count cap's error, the same whether met while spooling or while converting. */
+/** The request format a kind's batch input is converted to. */
+export const inputTarget = (kind: ProviderKind): RequestTarget => TARGET[kind].target
+
 export function tooManyRequests(provider: ProviderName, max: number, line: number): GatewayError {
   return new GatewayError('too_large', `line ${line}: ${provider} takes at most ${max} requests per batch`, {
     line,

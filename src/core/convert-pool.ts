@@ -11,7 +11,8 @@ import { open } from 'node:fs/promises'
 import { iterateLines } from '../convert/lines'
 import { invalid } from '../errors'
 import { log } from '../log'
-import { BatchFileConverter, type ConvertedBatchFile, type ConverterLimits, localChunks, type SliceSummary } from './batch-file'
+import { addConverted } from '../ops/metrics'
+import { BatchFileConverter, type ConvertedBatchFile, type ConverterLimits, inputTarget, localChunks, type SliceSummary } from './batch-file'
 import type { SliceJob, SliceReply } from './convert-worker'
 import { CustomIdSet, findFirstDuplicate } from './custom-id-set'
 import type { FileFacts } from './file'
@@ -103,6 +104,8 @@ export async function convertInSlices(
     }
     const bytes = await join(files.map((f) => f.out), outPath)
     if (idsPath) await join(files.map((f) => f.ids), idsPath)
+    // The workers counted their lines in their own copies of the metrics: counted here instead.
+    addConverted('openai-line', inputTarget(provider.kind), count)
     return {
       path: outPath,
       bytes,

@@ -77,17 +77,26 @@ interface LineCell {
 }
 const lineCells = new Map<string, LineCell>()
 
-export function countConverted(from: string, to: string): () => void {
+function lineCell(from: string, to: string): LineCell {
   const key = `${from}>${to}`
   let cell = lineCells.get(key)
   if (!cell) {
     cell = { from, to, n: 0 }
     lineCells.set(key, cell)
   }
-  const counted = cell
+  return cell
+}
+
+export function countConverted(from: string, to: string): () => void {
+  const cell = lineCell(from, to)
   return () => {
-    if (enabled) counted.n++
+    if (enabled) cell.n++
   }
+}
+
+/** Lines converted where these counters are not (worker threads have their own module copies). */
+export function addConverted(from: string, to: string, lines: number): void {
+  if (enabled && lines > 0) lineCell(from, to).n += lines
 }
 
 export const convertedLines = new Counter({

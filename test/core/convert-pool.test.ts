@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config'
 import { convertBatchFile } from '../../src/core/batch-file'
 import type { PoolOptions } from '../../src/core/convert-pool'
 import { GatewayError } from '../../src/errors'
+import { convertedLines } from '../../src/ops/metrics'
 
 const dir = mkdtempSync(join(tmpdir(), 'convert-pool-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -61,6 +62,13 @@ describe('convert pool', () => {
       if (one.ok) expect(one.facts.lines).toBe(400)
     }, SLOW)
   }
+
+  test('lines converted in the workers are counted in batchgate_converted_lines_total', async () => {
+    const converted = async () => ((await convertedLines.get()).values.find((v) => v.labels.to === 'gemini-line' && v.labels.from === 'openai-line')?.value ?? 0)
+    const before = await converted()
+    await run(text(lines('gemini')), 'gemini', FOUR_SLICES)
+    expect((await converted()) - before).toBe(400)
+  }, SLOW)
 
   test('an error in a late slice names its absolute line (blank lines in earlier slices counted)', async () => {
     const ls = lines('gemini')
