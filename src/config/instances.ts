@@ -40,6 +40,24 @@ export interface BedrockConfig {
   buckets?: readonly string[]
 }
 
+/** kind = "emulated": the gateway runs batches itself over an OpenAI-compatible endpoint (issue 17). */
+export interface EmulatedConfig {
+  /** e.g. http://localhost:11434/v1; requests go to {baseUrl}/chat/completions. */
+  baseUrl: string
+  /** Sent as `Authorization: Bearer …` when set (local servers often need none). */
+  apiKey: string | null
+  /** Requests in flight at once for one batch. */
+  concurrency: number
+  requestsPerMinute: number | null
+  tokensPerMinute: number | null
+  /** Caps every batch's completion window (seconds); null: the window the client asked for. */
+  completionWindowSeconds: number | null
+  /** Models batches may name; null: any. */
+  models: readonly string[] | null
+  /** One request's time limit. */
+  requestTimeoutMs: number
+}
+
 export interface InstanceLimits {
   /** Max upload size in bytes. */
   maxUploadBytes: number
@@ -63,6 +81,7 @@ export type InstanceConfig =
   | Instance<'bedrock', BedrockConfig>
   | Instance<'groq', OpenAIConfig>
   | Instance<'azure-openai', AzureConfig>
+  | Instance<'emulated', EmulatedConfig>
 
 export type InstanceOf<K extends ProviderKind> = Extract<InstanceConfig, { kind: K }>
 
@@ -79,6 +98,8 @@ export const KIND_LIMITS: Record<ProviderKind, InstanceLimits> = {
   groq: { maxUploadBytes: 100 * MB, maxBatchRequests: 50_000 },
   // Azure OpenAI batch: input files up to 200 MB and 100 000 requests.
   'azure-openai': { maxUploadBytes: 200 * MB, maxBatchRequests: 100_000 },
+  // Emulated batches are bounded by the gateway's own store, not by an upstream quota.
+  emulated: { maxUploadBytes: 512 * MB, maxBatchRequests: 1_000_000 },
 }
 
 export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> = {
@@ -89,6 +110,8 @@ export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> 
   groq: () => 'https://api.groq.com/openai/v1',
   // Every Azure resource has its own endpoint: base_url is required (readInstance).
   'azure-openai': () => '',
+  // An emulated instance names its server: base_url is required (readInstance).
+  emulated: () => '',
 }
 
 /** The Azure data-plane API version used unless an instance sets `api_version` (GA, with Batch). */
@@ -155,6 +178,24 @@ export function readInstance(s: Section, name: string, kind: ProviderKind, caps:
       if (endpoint === null || (apiKey === null && tokenFile === null)) return null
       return { ...common, kind, settings: { endpoint: endpoint.replace(/\/openai$/, ''), apiVersion, apiKey, tokenFile } }
     }
+    case 'emulated': {
+      const baseUrl = s.url('base_url')
+      if (baseUrl === null && !s.problems.some((p) => p.startsWith(`${s.path}.base_url`))) {
+        s.problem('base_url', 'is required for emulated (an OpenAI-compatible endpoint, e.g. http://localhost:11434/v1)')
+      }
+      const settings: EmulatedConfig = {
+        baseUrl: (baseUrl ?? '').replace(/\/+$/, ''),
+        apiKey: s.secret('api_key'),
+        concurrency: s.int('concurrency', 1, 4096) ?? 8,
+        requestsPerMinute: s.int('requests_per_minute', 1, 100_000_000),
+        tokensPerMinute: s.int('tokens_per_minute', 1, 1_000_000_000_000),
+        completionWindowSeconds: durationSeconds(s, 'completion_window'),
+        models: s.strings('models'),
+        requestTimeoutMs: (s.int('request_timeout_seconds', 1, 86_400) ?? 600) * 1000,
+      }
+      if (baseUrl === null) return null
+      return { ...common, kind, settings }
+    }
     case 'bedrock': {
       const accessKeyId = required(s.secret('access_key_id'), 'access_key_id')
       const secretAccessKey = required(s.secret('secret_access_key'), 'secret_access_key')
@@ -181,6 +222,14 @@ export function readInstance(s: Section, name: string, kind: ProviderKind, caps:
       return { ...common, kind, settings }
     }
   }
+}
+
+/** `"90s"`, `"30m"`, `"24h"`, `"7d"` → seconds; null when the key is absent (a problem when malformed). */
+function durationSeconds(s: Section, key: string): number | null {
+  const raw = s.string(key, { pattern: /^\d{1,6}[smhd]$/, like: '24h' })
+  if (raw === null) return null
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[raw.at(-1) as 's' | 'm' | 'h' | 'd']
+  return Number(raw.slice(0, -1)) * unit
 }
 
 /** Every credential an instance holds, for the log redaction list. */

@@ -51,6 +51,7 @@ const INPUT_TARGET: Record<ProviderKind, RequestTarget> = {
   bedrock: 'bedrock-record',
   groq: 'openai-line',
   'azure-openai': 'openai-line',
+  emulated: 'openai-line',
 }
 
 const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
@@ -60,6 +61,7 @@ const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
   bedrock: 'bedrock-records',
   groq: 'openai-batch',
   'azure-openai': 'openai-batch',
+  emulated: 'openai-batch',
 }
 
 /** A create's input after the local steps: ready for the provider, or a converted file to upload. */

@@ -27,6 +27,8 @@ const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['f
   groq: { target: 'openai-line', format: 'openai-batch' },
   // Azure takes OpenAI's lines as they are (`/v1/…` urls included); `model` is a deployment name.
   'azure-openai': { target: 'openai-line', format: 'openai-batch' },
+  // Emulated batches keep validated OpenAI lines in the gateway's blob store and run them as they are.
+  emulated: { target: 'openai-line', format: 'openai-batch' },
 }
 
 const WRITE_BUFFER_BYTES = 1024 * 1024

@@ -260,11 +260,15 @@ async function deferLanding(release: Promise<void>, id: string, report: Reconcil
   report.deferred.push(id)
 }
 
-/** A blob belongs to the file row with its id; one without (a crash mid-delete) is removed. */
+/**
+ * A blob belongs to the file row with its id, or to the emulated batch with its id (its input
+ * lines); one without (a crash mid-delete) is removed.
+ */
 async function removeOrphanBlobs(store: Store): Promise<number> {
   let removed = 0
   for (const blob of await store.blobs.list()) {
     if (await store.files.exists(blob.fileId)) continue
+    if (await store.emulated.get(blob.fileId)) continue
     await store.blobs.delete(blob.fileId, blob.kind)
     removed++
   }

@@ -35,6 +35,8 @@ export function buildServices(config: Config, store: Store, registry: Registry):
   const uploads = new UploadService(config, store, new UploadPartStore(config.dataDir), files)
   // Start-up: uploads that expired while the gateway was down leave nothing.
   uploads.sweep()
+  // Emulated instances run their batches here, through this store (issue 17).
+  for (const adapter of registry.emulated()) adapter.attach(store)
   // Watcher and webhook leases are held in this instance's name (store/leases.ts registers it).
   const owner = store.instanceId
   const settlement = new Settlement(config, store, batches, countSettled)

@@ -9,6 +9,7 @@ import { noteProvider } from '../ops/context'
 import { AnthropicAdapter } from './anthropic/adapter'
 import { BedrockAdapter } from './bedrock/adapter'
 import { AZURE_SHAPE, azureConnection } from './azure/connection'
+import { EmulatedAdapter } from './emulated/adapter'
 import { GeminiAdapter } from './gemini/adapter'
 import { GROQ_SHAPE } from './groq/shape'
 import { OpenAIAdapter } from './openai/adapter'
@@ -46,6 +47,11 @@ export class Registry {
     const own = [...this.entries.values()].map((e) => e.config.limits.maxUploadBytes)
     // With nothing configured the upload fails on its provider anyway; the widest cap lets it get there.
     return Math.max(...(own.length > 0 ? own : Object.values(KIND_LIMITS).map((l) => l.maxUploadBytes)))
+  }
+
+  /** Adapters that run batches in the gateway and need its store (kind = "emulated"). */
+  emulated(): EmulatedAdapter[] {
+    return [...this.entries.values()].map((e) => e.adapter).filter((a): a is EmulatedAdapter => a instanceof EmulatedAdapter)
   }
 
   /** Configured instance names, in configuration order. */
@@ -86,6 +92,8 @@ export function buildAdapter(instance: InstanceConfig, policy: UpstreamPolicy): 
       return new OpenAIAdapter(instance.settings, policy, options, GROQ_SHAPE)
     case 'azure-openai':
       return new OpenAIAdapter(azureConnection(instance.settings), policy, options, AZURE_SHAPE)
+    case 'emulated':
+      return new EmulatedAdapter(instance.settings, options)
   }
 }
 

@@ -67,6 +67,11 @@ export class Leases {
     await this.db.run(`DELETE FROM leases WHERE name = ? AND holder = ?`, [name, this.holder])
   }
 
+  /** Frees a lease held by an instance known to be gone (no fresh heartbeat), before it expires. */
+  async breakDead(name: string, deadHolder: string): Promise<void> {
+    await this.db.run(`DELETE FROM leases WHERE name = ? AND holder = ?`, [name, deadHolder])
+  }
+
   async holderOf(name: string, now = Date.now()): Promise<string | null> {
     const row = await this.db.get<{ holder: string }>(`SELECT holder FROM leases WHERE name = ? AND expires_at > ?`, [name, now])
     return row?.holder ?? null

@@ -124,6 +124,33 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL         -- unix ms
   );
   `,
+  // 4 (issue 17): batches the gateway runs itself (kind = "emulated"). One row per run, and one row per
+  // answered request, written before it counts: a restarted runner skips every recorded line.
+  `
+  CREATE TABLE emulated_runs (
+    id             TEXT PRIMARY KEY,    -- the gateway batch id (also the blob holding the input lines)
+    provider       TEXT NOT NULL,
+    endpoint       TEXT NOT NULL,
+    total          INTEGER NOT NULL,
+    model          TEXT,
+    status         TEXT NOT NULL,       -- in_progress | cancelling | finalizing | completed | cancelled | expired
+    created_at     INTEGER NOT NULL,    -- unix s
+    expires_at     INTEGER NOT NULL,    -- unix s: the completion window ends
+    started_at     INTEGER,
+    finalizing_at  INTEGER,
+    ended_at       INTEGER,
+    cancelling_at  INTEGER
+  );
+  CREATE INDEX emulated_runs_open ON emulated_runs (status) WHERE status IN ('in_progress', 'cancelling', 'finalizing');
+  CREATE TABLE emulated_results (
+    run_id   TEXT NOT NULL,
+    line     INTEGER NOT NULL,          -- 0-based index of the request in the input
+    outcome  TEXT NOT NULL,             -- succeeded | errored | expired | canceled
+    part     TEXT NOT NULL,             -- output | error: which OpenAI result file the line goes to
+    body     TEXT NOT NULL,             -- the OpenAI result line, without its newline
+    PRIMARY KEY (run_id, line)
+  );
+  `,
 ]
 
 /**

@@ -8,6 +8,7 @@ import type { Config } from '../config'
 import { BatchMappings } from './batch-mappings'
 import { type BlobStore, parseBlobUrl } from './blobs'
 import { openDatabase } from './db'
+import { EmulatedRuns } from './emulated-runs'
 import { FileMappings } from './file-mappings'
 import { Instances, Leases } from './leases'
 import { LocalBlobStore } from './local-blobs'
@@ -33,6 +34,8 @@ export interface Store {
   watch: WatchLeases
   usage: UsageLedger
   outbox: WebhookOutbox
+  /** Issue 17: batches the gateway runs itself. */
+  emulated: EmulatedRuns
   instances: Instances
   leases: Leases
   /** Instances that may still finish their own intents: those with a fresh heartbeat, and this one. */
@@ -65,6 +68,7 @@ function assemble(sql: SqlDb, blobs: BlobStore, shared: boolean, ttlMs: number) 
     watch: new SqlWatchLeases(sql),
     usage: new UsageLedger(sql),
     outbox: new WebhookOutbox(sql),
+    emulated: new EmulatedRuns(sql),
     // One SQLite file has one gateway process: any other owner is a previous run of it.
     liveOwners: async () => (shared ? new Set([...(await instances.live()), instanceId]) : new Set([instanceId])),
   }

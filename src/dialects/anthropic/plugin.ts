@@ -216,7 +216,7 @@ const JSONL_TYPES = ['application/jsonl', 'application/x-ndjson', 'application/x
  * Elsewhere: an opaque user file.
  */
 function purposeFor(kind: ProviderKind, part: SpooledPart): FilePurpose {
-  if (kind !== 'openai' && kind !== 'groq' && kind !== 'azure-openai') return 'user'
+  if (kind !== 'openai' && kind !== 'groq' && kind !== 'azure-openai' && kind !== 'emulated') return 'user'
   const mime = part.mimeType.split(';')[0]?.trim().toLowerCase() ?? ''
   return part.filename.toLowerCase().endsWith('.jsonl') || JSONL_TYPES.includes(mime) ? 'batch' : 'user_data'
 }

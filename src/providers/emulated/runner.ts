@@ -1,0 +1,229 @@
+// Runs emulated batches: streams a run's input lines from the blob store and sends each one not
+// yet answered to the instance's OpenAI-compatible endpoint, with bounded concurrency and rpm/tpm
+// pacing. Each answer is recorded in the store (store/emulated-runs.ts) before it counts, so a
+// restarted runner skips recorded lines; only requests in flight at a crash are sent again.
+// A run is held through a lease named after it, so one instance runs it at a time; a run whose
+// holder is gone (no fresh heartbeat) is taken over by the next scan.
+
+import type { EmulatedConfig } from '../../config'
+import { iterateLines } from '../../convert/lines'
+import { log } from '../../log'
+import type { Outcome, RecordedResult, RunStatus } from '../../store/emulated-runs'
+import type { Store } from '../../store/store'
+import { backoff, parseRetryAfter } from '../upstream-fetch'
+import { estimateTokens, RateLimiter } from './limiter'
+
+const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504, 529])
+const MAX_ATTEMPTS = 6
+const STATE_REFRESH_MS = 250
+const MAX_LINE_BYTES = 64 * 1024 * 1024
+
+interface InputLine {
+  custom_id: string
+  url: string
+  body: Record<string, unknown>
+}
+
+const EXPIRED_ERROR = { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' }
+const CANCELLED_ERROR = { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' }
+
+const lineId = () => `batch_req_${crypto.randomUUID().replaceAll('-', '')}`
+
+export function resultLine(customId: string, response: { status: number; requestId: string; body: unknown } | null, error: unknown): string {
+  const res = response ? { status_code: response.status, request_id: response.requestId, body: response.body } : null
+  return JSON.stringify({ id: lineId(), custom_id: customId, response: res, error: error ?? null })
+}
+
+export class EmulatedRunner {
+  private readonly active = new Set<string>()
+  private timer: ReturnType<typeof setInterval> | null = null
+  private stopped = false
+
+  constructor(
+    private readonly provider: string,
+    private readonly settings: EmulatedConfig,
+    private readonly store: Store,
+    private readonly scanMs = Math.max(200, Math.floor(store.instances.ttlMs / 2)),
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.scan(), this.scanMs)
+    this.timer.unref?.()
+    void this.scan()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer) clearInterval(this.timer)
+  }
+
+  /** Starts the run here unless it is already running here or leased by a live instance. */
+  kick(id: string): void {
+    if (this.stopped || this.active.has(id)) return
+    this.active.add(id)
+    void this.run(id)
+      .catch((err) => {
+        if (!this.stopped) log('warn', 'emulated run stopped', { batch: id, err: String(err) })
+      })
+      .finally(() => this.active.delete(id))
+  }
+
+  private async scan(): Promise<void> {
+    if (this.stopped) return
+    try {
+      for (const id of await this.store.emulated.open(this.provider)) this.kick(id)
+    } catch (err) {
+      if (!this.stopped) log('warn', 'emulated scan failed', { err: String(err) })
+    }
+  }
+
+  private async run(id: string): Promise<void> {
+    const lease = `emulated:${id}`
+    const ttl = this.store.instances.ttlMs
+    const holder = await this.store.leases.holderOf(lease)
+    if (holder && holder !== this.store.instanceId && !(await this.store.liveOwners()).has(holder)) {
+      await this.store.leases.breakDead(lease, holder)
+    }
+    if (!(await this.store.leases.acquire(lease, ttl))) return
+    let lost = false
+    const renew = setInterval(() => {
+      void this.store.leases
+        .acquire(lease, ttl)
+        .then((held) => {
+          if (!held) lost = true
+        })
+        .catch(() => undefined)
+    }, Math.max(50, ttl / 3))
+    try {
+      await this.work(id, () => lost || this.stopped)
+    } finally {
+      clearInterval(renew)
+      if (!this.stopped) await this.store.leases.release(lease).catch(() => undefined)
+    }
+  }
+
+  private async work(id: string, gone: () => boolean): Promise<void> {
+    const run = await this.store.emulated.get(id)
+    if (!run || !['in_progress', 'cancelling', 'finalizing'].includes(run.status)) return
+    const done = await this.store.emulated.recorded(id, run.total)
+    let status: RunStatus = run.status
+    let checkedAt = 0
+    const halted = async (): Promise<boolean> => {
+      if (Date.now() - checkedAt > STATE_REFRESH_MS) {
+        checkedAt = Date.now()
+        status = (await this.store.emulated.get(id))?.status ?? status
+      }
+      return gone() || status === 'cancelling' || Date.now() / 1000 >= run.expiresAt
+    }
+
+    const limiter = new RateLimiter(this.settings.requestsPerMinute, this.settings.tokensPerMinute)
+    const inFlight = new Set<Promise<void>>()
+    if (status === 'in_progress') {
+      let index = -1
+      for await (const line of this.lines(id)) {
+        index++
+        if (done[index]) continue
+        while (inFlight.size >= this.settings.concurrency) await Promise.race(inFlight)
+        if (await halted()) break
+        await limiter.admit(estimateTokens(JSON.stringify(line.body), line.body.max_tokens ?? line.body.max_completion_tokens))
+        const at = index
+        const p: Promise<void> = this.answer(line, halted).then(async (result) => {
+          if (result) await this.store.emulated.record(id, { ...result, line: at })
+        })
+        const tracked = p.finally(() => inFlight.delete(tracked))
+        inFlight.add(tracked)
+      }
+      await Promise.all(inFlight)
+    }
+    if (gone()) return
+    status = (await this.store.emulated.get(id))?.status ?? status
+    const now = Math.floor(Date.now() / 1000)
+    if (status === 'cancelling') {
+      await this.fillUnanswered(id, run.total, 'canceled', CANCELLED_ERROR)
+      await this.store.emulated.setStatus(id, 'cancelled', now)
+    } else if (now >= run.expiresAt && (await this.unanswered(id, run.total)) > 0) {
+      await this.fillUnanswered(id, run.total, 'expired', EXPIRED_ERROR)
+      await this.store.emulated.setStatus(id, 'expired', now)
+    } else if ((await this.unanswered(id, run.total)) === 0) {
+      await this.store.emulated.setStatus(id, 'finalizing', now)
+      await this.store.emulated.setStatus(id, 'completed', now)
+    }
+  }
+
+  private async unanswered(id: string, total: number): Promise<number> {
+    const c = await this.store.emulated.counts(id)
+    return total - c.succeeded - c.errored - c.expired - c.canceled
+  }
+
+  /** Every line without an answer gets the batch's ending (OpenAI's own error codes for it). */
+  private async fillUnanswered(id: string, total: number, outcome: Outcome, error: unknown): Promise<void> {
+    const done = await this.store.emulated.recorded(id, total)
+    let index = -1
+    for await (const line of this.lines(id)) {
+      index++
+      if (done[index]) continue
+      await this.store.emulated.record(id, { line: index, outcome, part: 'error', body: resultLine(line.custom_id, null, error) })
+    }
+  }
+
+  private async *lines(id: string): AsyncGenerator<InputLine> {
+    const blob = await this.store.blobs.open(id, 'content')
+    if (!blob) throw new Error(`the input of ${id} is missing from the blob store`)
+    yield* iterateLines(blob, (text) => JSON.parse(text) as InputLine, { maxLineBytes: MAX_LINE_BYTES })
+  }
+
+  /**
+   * Sends one request until it is answered; null when the batch halted before an answer came
+   * (the line then ends cancelled or expired, never half-recorded).
+   */
+  private async answer(line: InputLine, halted: () => Promise<boolean>): Promise<Omit<RecordedResult, 'line'> | null> {
+    const model = typeof line.body.model === 'string' ? line.body.model : null
+    if (this.settings.models && (model === null || !this.settings.models.includes(model))) {
+      const body = { error: { message: `model '${model}' is not served by this provider`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }
+      return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, { status: 404, requestId: lineId(), body }, null) }
+    }
+    const url = `${this.settings.baseUrl}${line.url.replace(/^\/v1(?=\/)/, '')}`
+    const payload = JSON.stringify(line.body)
+    let failure = 'no attempt made'
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const controller = new AbortController()
+      const timer = setTimeout(() => controller.abort(), this.settings.requestTimeoutMs)
+      let retryAfter: number | undefined
+      try {
+        const headers: Record<string, string> = { 'content-type': 'application/json' }
+        if (this.settings.apiKey) headers.authorization = `Bearer ${this.settings.apiKey}`
+        const res = await fetch(url, { method: 'POST', headers, body: payload, signal: controller.signal })
+        const text = await res.text()
+        const requestId = res.headers.get('x-request-id') ?? lineId()
+        if (!RETRYABLE.has(res.status)) {
+          const body = parseBody(text, res.status)
+          const ok = res.status >= 200 && res.status < 300
+          return { outcome: ok ? 'succeeded' : 'errored', part: ok ? 'output' : 'error', body: resultLine(line.custom_id, { status: res.status, requestId, body }, null) }
+        }
+        failure = `the endpoint answered ${res.status}`
+        retryAfter = parseRetryAfter(res.headers.get('retry-after'))
+        if (attempt === MAX_ATTEMPTS - 1) {
+          return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, { status: res.status, requestId, body: parseBody(text, res.status) }, null) }
+        }
+      } catch (err) {
+        failure = controller.signal.aborted ? `no answer within ${this.settings.requestTimeoutMs} ms` : 'the endpoint could not be reached'
+        void err
+      } finally {
+        clearTimeout(timer)
+      }
+      if (await halted()) return null
+      await Bun.sleep(backoff(attempt + 1, retryAfter))
+      if (await halted()) return null
+    }
+    return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, null, { code: 'server_error', message: failure }) }
+  }
+}
+
+/** The endpoint's JSON body as is; a non-JSON body becomes an OpenAI-shaped error body. */
+function parseBody(text: string, status: number): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return { error: { message: `the endpoint answered ${status} with a body that is not JSON`, type: 'server_error', param: null, code: null } }
+  }
+}

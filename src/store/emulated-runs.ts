@@ -1,0 +1,142 @@
+// Batches the gateway runs itself (providers/emulated): the run's state, and one row per answered
+// request. A result row is written before anything counts it — counts are read from these rows —
+// so after a crash the runner resumes by skipping every recorded line (issue 17, durable progress).
+
+import { num, numOrNull, type SqlDb } from './sql'
+
+export type RunStatus = 'in_progress' | 'cancelling' | 'finalizing' | 'completed' | 'cancelled' | 'expired'
+export type Outcome = 'succeeded' | 'errored' | 'expired' | 'canceled'
+
+export interface EmulatedRun {
+  id: string
+  provider: string
+  endpoint: string
+  total: number
+  model: string | null
+  status: RunStatus
+  createdAt: number
+  expiresAt: number
+  startedAt: number | null
+  finalizingAt: number | null
+  endedAt: number | null
+  cancellingAt: number | null
+}
+
+export interface RecordedResult {
+  line: number
+  outcome: Outcome
+  part: 'output' | 'error'
+  body: string
+}
+
+interface RunRow {
+  id: string
+  provider: string
+  endpoint: string
+  total: number | string
+  model: string | null
+  status: RunStatus
+  created_at: number | string
+  expires_at: number | string
+  started_at: number | string | null
+  finalizing_at: number | string | null
+  ended_at: number | string | null
+  cancelling_at: number | string | null
+}
+
+const fromRow = (r: RunRow): EmulatedRun => ({
+  id: r.id,
+  provider: r.provider,
+  endpoint: r.endpoint,
+  total: num(r.total),
+  model: r.model,
+  status: r.status,
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+  startedAt: numOrNull(r.started_at),
+  finalizingAt: numOrNull(r.finalizing_at),
+  endedAt: numOrNull(r.ended_at),
+  cancellingAt: numOrNull(r.cancelling_at),
+})
+
+const OPEN = `('in_progress', 'cancelling', 'finalizing')`
+
+export class EmulatedRuns {
+  constructor(private readonly db: SqlDb) {}
+
+  async create(run: Pick<EmulatedRun, 'id' | 'provider' | 'endpoint' | 'total' | 'model' | 'createdAt' | 'expiresAt'>): Promise<void> {
+    await this.db.run(
+      `INSERT INTO emulated_runs (id, provider, endpoint, total, model, status, created_at, expires_at, started_at)
+       VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      [run.id, run.provider, run.endpoint, run.total, run.model, run.createdAt, run.expiresAt, run.createdAt],
+    )
+  }
+
+  async get(id: string): Promise<EmulatedRun | null> {
+    const row = await this.db.get<RunRow>(`SELECT * FROM emulated_runs WHERE id = ?`, [id])
+    return row ? fromRow(row) : null
+  }
+
+  /** Runs of `provider` not yet ended: what a runner (re)starts. */
+  async open(provider: string): Promise<string[]> {
+    const rows = await this.db.all<{ id: string }>(`SELECT id FROM emulated_runs WHERE provider = ? AND status IN ${OPEN} ORDER BY id`, [provider])
+    return rows.map((r) => r.id)
+  }
+
+  /** Only an open run moves; an ended one stays as it ended. True when the row changed. */
+  async setStatus(id: string, status: RunStatus, at: number): Promise<boolean> {
+    const column = status === 'cancelling' ? 'cancelling_at' : status === 'finalizing' ? 'finalizing_at' : 'ended_at'
+    const from = status === 'cancelling' ? `('in_progress')` : OPEN
+    return (await this.db.run(`UPDATE emulated_runs SET status = ?, ${column} = ? WHERE id = ? AND status IN ${from}`, [status, at, id])) > 0
+  }
+
+  /** Records an answer once; a line already recorded keeps its first answer. */
+  async record(id: string, result: RecordedResult): Promise<void> {
+    await this.db.run(
+      `INSERT INTO emulated_results (run_id, line, outcome, part, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, line) DO NOTHING`,
+      [id, result.line, result.outcome, result.part, result.body],
+    )
+  }
+
+  /** The lines already answered, as a bitmap over `total`. */
+  async recorded(id: string, total: number): Promise<Uint8Array> {
+    const done = new Uint8Array(total)
+    let after = -1
+    for (;;) {
+      const rows = await this.db.all<{ line: number | string }>(
+        `SELECT line FROM emulated_results WHERE run_id = ? AND line > ? ORDER BY line LIMIT 5000`,
+        [id, after],
+      )
+      for (const r of rows) {
+        const line = num(r.line)
+        if (line < total) done[line] = 1
+        after = line
+      }
+      if (rows.length < 5000) return done
+    }
+  }
+
+  async counts(id: string): Promise<Record<Outcome, number>> {
+    const out: Record<Outcome, number> = { succeeded: 0, errored: 0, expired: 0, canceled: 0 }
+    const rows = await this.db.all<{ outcome: Outcome; n: number | string }>(
+      `SELECT outcome, COUNT(*) AS n FROM emulated_results WHERE run_id = ? GROUP BY outcome`,
+      [id],
+    )
+    for (const r of rows) out[r.outcome] = num(r.n)
+    return out
+  }
+
+  /** One page of a result file's lines, in input order, after line `after`. */
+  async page(id: string, part: 'output' | 'error', after: number, limit: number): Promise<Array<{ line: number; body: string }>> {
+    const rows = await this.db.all<{ line: number | string; body: string }>(
+      `SELECT line, body FROM emulated_results WHERE run_id = ? AND part = ? AND line > ? ORDER BY line LIMIT ?`,
+      [id, part, after, limit],
+    )
+    return rows.map((r) => ({ line: num(r.line), body: r.body }))
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.run(`DELETE FROM emulated_results WHERE run_id = ?`, [id])
+    await this.db.run(`DELETE FROM emulated_runs WHERE id = ?`, [id])
+  }
+}
