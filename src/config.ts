@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { readConfigFile, TENANT_PATTERN, type TenantConfig } from './config/file'
 import {
   type BedrockConfig,
+  type EmulatedConfig,
   DEFAULT_BASE_URL,
   type InstanceConfig,
   type InstanceLimits,
@@ -103,6 +104,8 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['S3_ENDPOINT', '(AWS S3, virtual-hosted)', 'custom S3 endpoint; path-style when set'],
   ['BEDROCK_ROLE_ARN', '(none)', 'IAM role Bedrock assumes for batch jobs'],
   ['BEDROCK_S3_BUCKET', '(none)', 'default bucket for Bedrock batch input and output'],
+  ['BATCHGATE_EMULATED_URL', '(provider off)', 'OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM …, incl. /v1): provider `emulated`, batches run by the gateway'],
+  ['BATCHGATE_EMULATED_API_KEY', '(none)', 'Bearer key for BATCHGATE_EMULATED_URL, when the server wants one'],
   ...REPORTING_SETTINGS,
 ]
 
@@ -224,6 +227,20 @@ function envInstances(
       buckets,
     }
     out.push({ ...common, name: 'bedrock', kind: 'bedrock', limits: instanceLimits('bedrock', caps), settings })
+  }
+  // Issue 17: one line to try the gateway with a local model server and no cloud account.
+  if (str('BATCHGATE_EMULATED_URL') !== null) {
+    const settings: EmulatedConfig = {
+      baseUrl: url('BATCHGATE_EMULATED_URL', '').replace(/\/+$/, ''),
+      apiKey: str('BATCHGATE_EMULATED_API_KEY'),
+      concurrency: 8,
+      requestsPerMinute: null,
+      tokensPerMinute: null,
+      completionWindowSeconds: null,
+      models: null,
+      requestTimeoutMs: 600_000,
+    }
+    out.push({ ...common, name: 'emulated', kind: 'emulated', limits: instanceLimits('emulated', caps), settings })
   }
   return out
 }
