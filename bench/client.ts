@@ -5,6 +5,8 @@
 import { iterableToStream } from '../src/providers/multipart-body'
 
 export type Provider = 'openai' | 'gemini' | 'bedrock'
+/** Any instance name the gateway serves (the emulated phase names its own). */
+type InstanceName = Provider | (string & {})
 
 interface Batch {
   id: string
@@ -27,7 +29,7 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
  */
 export async function uploadBatchFile(
   gateway: string,
-  provider: Provider,
+  provider: InstanceName,
   path: string,
   order: 'fields-first' | 'file-first' = 'fields-first',
 ): Promise<{ id: string; bytes: number }> {
@@ -119,7 +121,7 @@ export async function overCapUpload(
   return { status, sent, secondsAfterCap: crossed === null ? null : (performance.now() - crossed) / 1000 }
 }
 
-export async function createBatch(gateway: string, provider: Provider, fileId: string, model: string): Promise<Batch> {
+export async function createBatch(gateway: string, provider: InstanceName, fileId: string, model: string): Promise<Batch> {
   return call(`${gateway}/openai/v1/batches`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

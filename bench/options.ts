@@ -1,6 +1,6 @@
 // Command line of bench/run.ts. Sizes are binary: 256m = 256 MiB, 2g = 2 GiB.
 
-export const PHASES = ['passthrough', 'convert', 'results', 'refuse', 'store', 'instrumentation'] as const
+export const PHASES = ['passthrough', 'convert', 'results', 'refuse', 'store', 'instrumentation', 'emulated'] as const
 export type Phase = (typeof PHASES)[number]
 
 export interface BenchOptions {

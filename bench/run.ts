@@ -19,6 +19,7 @@ import { parseOptions, USAGE } from './options'
 import { formatTable, RSS_GOAL_MIB, ratioOf, type Row } from './report'
 import { runInstrumentationPhase } from './instrumentation-phase'
 import { mib, rssBytes, watchPeak } from './rss'
+import { runEmulatedPhase } from './emulated-phase'
 import { runStorePhase } from './store-phase'
 
 const MODELS: Record<Provider, string> = {
@@ -52,6 +53,7 @@ process.env.TMPDIR = join(runDir, 'tmp')
 
 const rows: Row[] = []
 let storeTable: string | null = null
+let emulatedTable: string | null = null
 const note = (text: string): void => console.log(`  … ${text}`)
 let instrumentationTable: string | null = null
 const fakes = startAllFakes({ autoAdvance: true })
@@ -101,6 +103,15 @@ try {
     const env = { ...fakes.env, BATCHGATE_UPSTREAM_RETRIES: '0', ...opts.gatewayEnv }
     instrumentationTable = await runInstrumentationPhase({ runDir, gatewayEnv: env, lineBytes: opts.lineBytes, repeat: opts.repeat, note })
   }
+  // Issue 17: emulated batches against a local chat-completions server (bench/emulated-phase.ts).
+  if (opts.phases.has('emulated')) {
+    try {
+      emulatedTable = await runEmulatedPhase({ runDir, requests: 20_000, rssRequests: 100_000, note })
+    } catch (err) {
+      emulatedTable = `emulated phase FAILED: ${(err as Error).message.slice(0, 300)}`
+      process.exitCode = 1
+    }
+  }
 } finally {
   await gateway?.stop()
   await fakes.close()
@@ -111,6 +122,7 @@ try {
 console.log(`\n${formatTable(rows)}`)
 if (storeTable) console.log(`\n${storeTable}`)
 if (instrumentationTable) console.log(`\n${instrumentationTable}`)
+if (emulatedTable) console.log(`\n${emulatedTable}`)
 const peaks = rows.flatMap((r) => (r.peakRss === undefined ? [] : [r.peakRss]))
 const peak = mib(Math.max(...peaks))
 console.log(`\ngateway peak RSS over the run: ${peak.toFixed(0)} MiB (goal < ${RSS_GOAL_MIB}: ${peak < RSS_GOAL_MIB ? 'met' : 'NOT met'})`)

@@ -1,0 +1,89 @@
+// The `emulated` phase of bench/run.ts (issue 17): a gateway with a `kind = "emulated"` instance
+// at concurrency 64 in front of the local chat-completions fake (test/fakes/chat-completions.ts).
+// - throughput: requests/s of one emulated batch against a bare client loop sending the same
+//   requests to the same server with the same concurrency, measured in this run (goal ≥ 0.9×);
+// - memory: the gateway's peak RSS while it runs a 100 000-request batch (goal < 200 MiB, flat).
+
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startChatFake } from '../test/fakes/chat-completions'
+import { createBatch, uploadBatchFile, waitForBatch } from './client'
+import { spawnGateway } from './gateway-process'
+import { mib, watchPeak } from './rss'
+
+const CONCURRENCY = 64
+const MODEL = 'bench-model'
+const GOAL_RATIO = 0.9
+const RSS_GOAL_MIB = 200
+
+const line = (i: number) =>
+  JSON.stringify({ custom_id: `b-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: `bench prompt ${i}` }] } })
+
+function writeInput(path: string, from: number, count: number): void {
+  const lines: string[] = []
+  for (let i = from; i < from + count; i++) lines.push(line(i))
+  writeFileSync(path, `${lines.join('\n')}\n`)
+}
+
+/** The bare loop: CONCURRENCY workers sending the requests one after another. */
+async function bareLoop(url: string, apiKey: string, from: number, count: number): Promise<number> {
+  let next = from
+  const started = performance.now()
+  const worker = async () => {
+    while (next < from + count) {
+      const i = next++
+      const body = JSON.stringify({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: `bench prompt ${i}` }] })
+      const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body })
+      await res.text()
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  return (performance.now() - started) / 1000
+}
+
+export async function runEmulatedPhase(args: { runDir: string; requests: number; rssRequests: number; note: (t: string) => void }): Promise<string> {
+  const { runDir, note } = args
+  const fake = startChatFake({ apiKey: 'bench-key' })
+  const config = join(runDir, 'emulated.toml')
+  writeFileSync(config, `[providers.local]\nkind = "emulated"\nbase_url = "${fake.url}"\napi_key_env = "BENCH_LOCAL_KEY"\nconcurrency = ${CONCURRENCY}\n`)
+  const gw = await spawnGateway(
+    { BATCHGATE_DATA_DIR: join(runDir, 'emulated-data'), BATCHGATE_CONFIG: config, BENCH_LOCAL_KEY: 'bench-key' },
+    join(runDir, 'emulated-gateway.log'),
+  )
+  const out: string[] = []
+  try {
+    note(`emulated: bare loop, ${args.requests} requests at concurrency ${CONCURRENCY}`)
+    const bareSeconds = await bareLoop(fake.url, fake.apiKey, 0, args.requests)
+    const bareRate = args.requests / bareSeconds
+
+    note(`emulated: one batch of ${args.requests} requests`)
+    const input = join(runDir, 'emulated-input.jsonl')
+    writeInput(input, 0, args.requests)
+    const file = await uploadBatchFile(gw.url, 'local', input)
+    const started = performance.now()
+    const batch = await createBatch(gw.url, 'local', file.id, MODEL)
+    const done = await waitForBatch(gw.url, batch.id, 30 * 60_000)
+    const batchSeconds = (performance.now() - started) / 1000
+    if (done.status !== 'completed') throw new Error(`emulated batch ended ${done.status}`)
+    const batchRate = args.requests / batchSeconds
+    const ratio = batchRate / bareRate
+    out.push(`| emulated batch, ${args.requests} requests, concurrency ${CONCURRENCY} | ${batchRate.toFixed(0)} req/s | bare loop ${bareRate.toFixed(0)} req/s | ${ratio.toFixed(2)}× | goal ≥ ${GOAL_RATIO}× | ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'} |`)
+
+    note(`emulated: RSS during a ${args.rssRequests}-request batch`)
+    const big = join(runDir, 'emulated-big.jsonl')
+    writeInput(big, args.requests, args.rssRequests)
+    const bigFile = await uploadBatchFile(gw.url, 'local', big)
+    const peak = watchPeak(gw.pid, 50)
+    const bigStarted = performance.now()
+    const bigBatch = await createBatch(gw.url, 'local', bigFile.id, MODEL)
+    const bigDone = await waitForBatch(gw.url, bigBatch.id, 60 * 60_000)
+    const peakMib = mib(peak.stop())
+    const bigSeconds = (performance.now() - bigStarted) / 1000
+    if (bigDone.status !== 'completed') throw new Error(`emulated ${args.rssRequests}-request batch ended ${bigDone.status}`)
+    out.push(`| emulated batch, ${args.rssRequests} requests: gateway peak RSS | ${peakMib.toFixed(0)} MiB | ${(args.rssRequests / bigSeconds).toFixed(0)} req/s | | goal < ${RSS_GOAL_MIB} MiB | ${peakMib < RSS_GOAL_MIB ? 'met' : 'NOT met'} |`)
+  } finally {
+    await gw.stop()
+    await fake.close()
+  }
+  return ['| emulated phase | measured | baseline | ratio | goal | verdict |', '|---|---:|---:|---:|---|---|', ...out].join('\n')
+}
