@@ -85,3 +85,25 @@ test('kill -9 mid-delivery, receiver down across the restart: one verified event
   await Bun.sleep(400)
   expect(receiver.hits).toBe(settledHits)
 }, 60_000)
+
+test('the watch survives a kill -9: a batch still running at the kill ends settled and announced after the restart', async () => {
+  gw?.proc.kill('SIGKILL')
+  await gw?.exited
+  receiver.mode = 200
+  fakes.gemini.autoAdvance = false
+  gw = await spawnGateway(env)
+  const client = new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'open', maxRetries: 0 })
+  const file = await uploadBatchFile(client, jsonl(chatLine('late-1', 'hello', 'gemini-2.0-flash')), { provider: 'gemini' })
+  const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', provider: 'gemini', model: 'gemini-2.0-flash' } as never)
+  // Polled (and left running) by the watcher before the kill.
+  await waitFor('a watcher poll', () => rows<{ n: number }>(dataDir, `SELECT COUNT(*) AS n FROM batches WHERE id = '${created.id}' AND watch_interval_ms IS NOT NULL`)[0]?.n === 1)
+  gw.proc.kill('SIGKILL')
+  await gw.exited
+  fakes.gemini.autoAdvance = true
+  gw = await spawnGateway(env)
+  await waitFor('the event after the restart', () => receiver.eventsFor(created.id).length === 1, 20_000)
+  const settled = rows<{ settled_at: number | null }>(dataDir, `SELECT settled_at FROM batches WHERE id = '${created.id}'`)
+  expect(settled[0]?.settled_at).not.toBeNull()
+  const history = rows<{ status: string }>(dataDir, `SELECT status FROM batch_status_changes WHERE batch_id = '${created.id}' ORDER BY at`).map((r) => r.status)
+  expect(history).toContain('completed')
+}, 60_000)
