@@ -98,6 +98,14 @@ export class EmulatedRuns {
     )
   }
 
+  /** Records several answers in one statement (the runner's group commit); first answers win. */
+  async recordMany(id: string, results: readonly RecordedResult[]): Promise<void> {
+    if (results.length === 0) return
+    const values = results.map(() => '(?, ?, ?, ?, ?)').join(', ')
+    const args = results.flatMap((r) => [id, r.line, r.outcome, r.part, r.body])
+    await this.db.run(`INSERT INTO emulated_results (run_id, line, outcome, part, body) VALUES ${values} ON CONFLICT (run_id, line) DO NOTHING`, args)
+  }
+
   /** The lines already answered, as a bitmap over `total`. */
   async recorded(id: string, total: number): Promise<Uint8Array> {
     const done = new Uint8Array(total)

@@ -17,6 +17,8 @@ const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504, 529])
 const MAX_ATTEMPTS = 6
 const STATE_REFRESH_MS = 250
 const MAX_LINE_BYTES = 64 * 1024 * 1024
+const GROUP_MS = 2
+const GROUP_ROWS = 200
 
 interface InputLine {
   custom_id: string
@@ -32,6 +34,43 @@ const lineId = () => `batch_req_${crypto.randomUUID().replaceAll('-', '')}`
 export function resultLine(customId: string, response: { status: number; requestId: string; body: unknown } | null, error: unknown): string {
   const res = response ? { status_code: response.status, request_id: response.requestId, body: response.body } : null
   return JSON.stringify({ id: lineId(), custom_id: customId, response: res, error: error ?? null })
+}
+
+/**
+ * Group commit: answers that arrive while a write is pending (or within GROUP_MS) go to the store
+ * in one statement. Each caller resolves only once its own row is written, so nothing counts, and
+ * no slot frees, before its answer is durable.
+ */
+class Recorder {
+  private pending: Array<{ result: RecordedResult; done: () => void; fail: (err: unknown) => void }> = []
+  private flushing = false
+
+  constructor(
+    private readonly store: Store,
+    private readonly id: string,
+  ) {}
+
+  record(result: RecordedResult): Promise<void> {
+    return new Promise((done, fail) => {
+      this.pending.push({ result, done, fail })
+      if (!this.flushing) void this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true
+    await Bun.sleep(GROUP_MS)
+    while (this.pending.length > 0) {
+      const group = this.pending.splice(0, GROUP_ROWS)
+      try {
+        await this.store.emulated.recordMany(this.id, group.map((g) => g.result))
+        for (const g of group) g.done()
+      } catch (err) {
+        for (const g of group) g.fail(err)
+      }
+    }
+    this.flushing = false
+  }
 }
 
 export class EmulatedRunner {
@@ -117,6 +156,8 @@ export class EmulatedRunner {
     }
 
     const limiter = new RateLimiter(this.settings.requestsPerMinute, this.settings.tokensPerMinute)
+    const paced = this.settings.requestsPerMinute !== null || this.settings.tokensPerMinute !== null
+    const recorder = new Recorder(this.store, id)
     const inFlight = new Set<Promise<void>>()
     if (status === 'in_progress') {
       let index = -1
@@ -125,10 +166,10 @@ export class EmulatedRunner {
         if (done[index]) continue
         while (inFlight.size >= this.settings.concurrency) await Promise.race(inFlight)
         if (await halted()) break
-        await limiter.admit(estimateTokens(JSON.stringify(line.body), line.body.max_tokens ?? line.body.max_completion_tokens))
+        if (paced) await limiter.admit(estimateTokens(JSON.stringify(line.body), line.body.max_tokens ?? line.body.max_completion_tokens))
         const at = index
         const p: Promise<void> = this.answer(line, halted).then(async (result) => {
-          if (result) await this.store.emulated.record(id, { ...result, line: at })
+          if (result) await recorder.record({ ...result, line: at })
         })
         const tracked = p.finally(() => inFlight.delete(tracked))
         inFlight.add(tracked)
