@@ -23,6 +23,7 @@ import { GatewayError } from '../errors'
 import { log } from '../log'
 import { findCreatedBatch } from './adoption'
 import { uploadProbe } from './file-service'
+import { sweepUploads } from './upload-service'
 import type { Provider } from '../providers/provider'
 import type { ProviderName } from './provider-name'
 import { countReconciled } from '../ops/metrics'
@@ -69,6 +70,8 @@ const emptyReport = (): ReconcileReport => ({
 export async function reconcileOnStart(store: Store, registry: Registry, inFlightMs = 0): Promise<ReconcileReport> {
   const report = emptyReport()
   report.spoolFilesRemoved = store.blobs.clearSpool()
+  // Uploads that expired while the gateway was down leave nothing.
+  await sweepUploads(store)
   await reconcileOrphans(store, registry, report, true, inFlightMs)
   countReconciled(report)
   const acted = Object.values(report).some((v) => (Array.isArray(v) ? v.length > 0 : v > 0))
@@ -261,14 +264,15 @@ async function deferLanding(release: Promise<void>, id: string, report: Reconcil
 }
 
 /**
- * A blob belongs to the file row with its id, or to the emulated batch with its id (its input
- * lines); one without (a crash mid-delete) is removed.
+ * A blob belongs to the file row with its id, to the emulated batch with its id (its input
+ * lines), or to the upload part with its id; one without (a crash mid-delete) is removed.
  */
 async function removeOrphanBlobs(store: Store): Promise<number> {
   let removed = 0
   for (const blob of await store.blobs.list()) {
     if (await store.files.exists(blob.fileId)) continue
     if (await store.emulated.get(blob.fileId)) continue
+    if (blob.kind === 'part' && (await store.uploads.hasPart(blob.fileId))) continue
     await store.blobs.delete(blob.fileId, blob.kind)
     removed++
   }

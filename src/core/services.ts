@@ -6,7 +6,6 @@ import type { Store } from '../store/store'
 import { BatchCreator } from './batch-create'
 import { BatchService } from './batch-service'
 import { Budgets } from './budget'
-import { UploadPartStore } from '../store/upload-parts'
 import { FileService } from './file-service'
 import { UploadService } from './upload-service'
 import { countDelivery, countSettled } from '../ops/reporting-metrics'
@@ -32,9 +31,8 @@ export function buildServices(config: Config, store: Store, registry: Registry):
   const files = new FileService(config, store, registry)
   const batches = new BatchService(config, store, registry, files)
   const creator = new BatchCreator(config, store, registry, files, new Budgets(config, store))
-  const uploads = new UploadService(config, store, new UploadPartStore(config.dataDir), files)
-  // Start-up: uploads that expired while the gateway was down leave nothing.
-  uploads.sweep()
+  // Uploads that expired while the gateway was down are swept at start-up (core/reconcile.ts).
+  const uploads = new UploadService(config, store, files)
   // Emulated instances run their batches here, through this store (issue 17).
   for (const adapter of registry.emulated()) adapter.attach(store)
   // Watcher and webhook leases are held in this instance's name (store/leases.ts registers it).

@@ -3,9 +3,12 @@
 //   outliving its request; start-up empties it (issue 7 §7).
 // - blobs: what another request (or another instance) needs later: batch input files for
 //   providers without input files of their own (Anthropic), and the custom_ids kept beside an
-//   input (`ids`). Local directory by default, a bucket when configured (BATCHGATE_BLOB_URL).
+//   input (`ids`), and the parts of an OpenAI Upload until it completes (`part`, named by the
+//   part id). Local directory by default, a bucket when configured (BATCHGATE_BLOB_URL).
 
-export type BlobKind = 'content' | 'ids'
+export type BlobKind = 'content' | 'ids' | 'part'
+
+const EXTENSION: Record<BlobKind, string> = { content: 'jsonl', ids: 'ids', part: 'part' }
 
 export interface BlobRef {
   fileId: string
@@ -31,11 +34,11 @@ export interface BlobStore {
 }
 
 /** Gateway ids are [a-z0-9_-] only (core/ids.ts), so they are safe as file and object names. */
-export const blobName = (fileId: string, kind: BlobKind): string => `${fileId}.${kind === 'content' ? 'jsonl' : 'ids'}`
+export const blobName = (fileId: string, kind: BlobKind): string => `${fileId}.${EXTENSION[kind]}`
 
 export function parseBlobName(name: string): BlobRef | null {
-  const m = /^([a-z0-9_-]+)\.(jsonl|ids)$/i.exec(name)
-  return m ? { fileId: m[1] as string, kind: m[2] === 'ids' ? 'ids' : 'content' } : null
+  const m = /^([a-z0-9_-]+)\.(jsonl|ids|part)$/i.exec(name)
+  return m ? { fileId: m[1] as string, kind: m[2] === 'jsonl' ? 'content' : (m[2] as 'ids' | 'part') } : null
 }
 
 export interface BlobBucket {

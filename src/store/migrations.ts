@@ -151,6 +151,32 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, line)
   );
   `,
+  // 5 (issue 14): OpenAI Uploads in the store, so every call of one upload may reach a different
+  // instance. The parts' bytes are blobs (kind 'part', named by the part id).
+  `
+  CREATE TABLE uploads (
+    id                 TEXT PRIMARY KEY,
+    tenant             TEXT NOT NULL,
+    provider           TEXT NOT NULL,
+    filename           TEXT NOT NULL,
+    purpose            TEXT NOT NULL,
+    bytes              INTEGER NOT NULL,
+    mime_type          TEXT NOT NULL,
+    created_at         INTEGER NOT NULL,  -- unix s
+    expires_at         INTEGER NOT NULL,  -- unix s
+    status             TEXT NOT NULL,     -- pending | completed | cancelled | expired
+    file_expires_after INTEGER,           -- seconds, for the file it becomes
+    file_id            TEXT               -- the gateway file it became
+  );
+  CREATE INDEX uploads_expires ON uploads (expires_at);
+  CREATE TABLE upload_parts (
+    id          TEXT PRIMARY KEY,         -- part_…, also the blob's name
+    upload_id   TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL          -- unix s
+  );
+  CREATE INDEX upload_parts_upload ON upload_parts (upload_id, id);
+  `,
 ]
 
 /**

@@ -18,6 +18,7 @@ import { S3BlobStore } from './s3-blobs'
 import type { SqlDb } from './sql'
 import { SqliteDb } from './sqlite-db'
 import { SqlWatchLeases, type WatchLeases } from './batch-watch'
+import { UploadRecords } from './upload-parts'
 import { UsageLedger } from './usage-ledger'
 import { WebhookOutbox } from './webhook-outbox'
 
@@ -36,6 +37,8 @@ export interface Store {
   outbox: WebhookOutbox
   /** Issue 17: batches the gateway runs itself. */
   emulated: EmulatedRuns
+  /** OpenAI Uploads (records and parts; the parts' bytes are blobs). */
+  uploads: UploadRecords
   instances: Instances
   leases: Leases
   /** Instances that may still finish their own intents: those with a fresh heartbeat, and this one. */
@@ -69,6 +72,7 @@ function assemble(sql: SqlDb, blobs: BlobStore, shared: boolean, ttlMs: number) 
     usage: new UsageLedger(sql),
     outbox: new WebhookOutbox(sql),
     emulated: new EmulatedRuns(sql),
+    uploads: new UploadRecords(sql),
     // One SQLite file has one gateway process: any other owner is a previous run of it.
     liveOwners: async () => (shared ? new Set([...(await instances.live()), instanceId]) : new Set([instanceId])),
   }

@@ -1,11 +1,10 @@
-// OpenAI Uploads API state on this instance's disk: `<data>/uploads/<upload id>/` holds the
-// upload's record (`upload.json`) and one file per part (`<part id>`). Kept out of the database
-// on purpose: an Upload lives at most an hour, its parts are bytes on this disk anyway, and the
-// record is read and written only by the requests of that one upload.
-// Writes of the record go through a temporary file and a rename, so a crash never leaves half.
+// OpenAI Uploads API state, shared by every instance: the Upload record and one row per part in
+// the database (`uploads`, `upload_parts`), each part's bytes in the blob store (kind 'part',
+// named by the part id). So create, parts and complete may each reach a different instance.
+// Parts are rows of their own, not a list inside the record: parts sent in parallel to several
+// instances each insert one row, and none can overwrite another's.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { num, numOrNull, type SqlDb } from './sql'
 
 export type UploadStatus = 'pending' | 'completed' | 'cancelled' | 'expired'
 
@@ -33,62 +32,112 @@ export interface UploadRecord {
   fileId: string | null
 }
 
-const SAFE_ID = /^[a-z0-9_-]{1,100}$/i
+interface UploadRow {
+  id: string
+  tenant: string
+  provider: string
+  filename: string
+  purpose: string
+  bytes: number | string
+  mime_type: string
+  created_at: number | string
+  expires_at: number | string
+  status: UploadStatus
+  file_expires_after: number | string | null
+  file_id: string | null
+}
 
-export class UploadPartStore {
-  readonly dir: string
+interface PartRow {
+  id: string
+  bytes: number | string
+  created_at: number | string
+}
 
-  constructor(dataDir: string) {
-    this.dir = join(dataDir, 'uploads')
-    mkdirSync(this.dir, { recursive: true })
+export class UploadRecords {
+  constructor(private readonly sql: SqlDb) {}
+
+  async create(record: UploadRecord): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO uploads (id, tenant, provider, filename, purpose, bytes, mime_type, created_at, expires_at, status, file_expires_after, file_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        record.id,
+        record.tenant,
+        record.provider,
+        record.filename,
+        record.purpose,
+        record.bytes,
+        record.mimeType,
+        record.createdAt,
+        record.expiresAt,
+        record.status,
+        record.fileExpiresAfter,
+        record.fileId,
+      ],
+    )
   }
 
-  create(record: UploadRecord): void {
-    mkdirSync(this.folder(record.id), { recursive: true })
-    this.save(record)
-  }
-
-  /** The record, or null for an unknown (or malformed) id. */
-  get(id: string): UploadRecord | null {
-    if (!SAFE_ID.test(id)) return null
-    try {
-      return JSON.parse(readFileSync(join(this.folder(id), 'upload.json'), 'utf8')) as UploadRecord
-    } catch {
-      return null
+  /** The record with its parts (in arrival order), or null for an unknown id. */
+  async get(id: string): Promise<UploadRecord | null> {
+    const row = await this.sql.get<UploadRow>('SELECT * FROM uploads WHERE id = ?', [id])
+    if (!row) return null
+    const parts = await this.sql.all<PartRow>('SELECT id, bytes, created_at FROM upload_parts WHERE upload_id = ? ORDER BY id', [id])
+    return {
+      id: row.id,
+      tenant: row.tenant,
+      provider: row.provider,
+      filename: row.filename,
+      purpose: row.purpose,
+      bytes: num(row.bytes),
+      mimeType: row.mime_type,
+      createdAt: num(row.created_at),
+      expiresAt: num(row.expires_at),
+      status: row.status,
+      fileExpiresAfter: numOrNull(row.file_expires_after),
+      parts: parts.map((p) => ({ id: p.id, bytes: num(p.bytes), createdAt: num(p.created_at) })),
+      fileId: row.file_id,
     }
   }
 
-  save(record: UploadRecord): void {
-    const path = join(this.folder(record.id), 'upload.json')
-    writeFileSync(`${path}.tmp`, JSON.stringify(record))
-    renameSync(`${path}.tmp`, path)
+  /** Records a part; written before its bytes go to the blob store, so no sweep takes them for orphans. */
+  async addPart(uploadId: string, part: UploadPart): Promise<void> {
+    await this.sql.run('INSERT INTO upload_parts (id, upload_id, bytes, created_at) VALUES (?, ?, ?, ?)', [part.id, uploadId, part.bytes, part.createdAt])
   }
 
-  /** Where a part's bytes live. Ids are minted by the gateway ([a-z0-9_-]), safe as names. */
-  partPath(uploadId: string, partId: string): string {
-    return join(this.folder(uploadId), partId)
+  async hasPart(partId: string): Promise<boolean> {
+    return (await this.sql.get('SELECT 1 AS one FROM upload_parts WHERE id = ?', [partId])) !== null
   }
 
-  /** Moves a spooled part into the upload's folder. */
-  keepPart(uploadId: string, partId: string, spoolPath: string): void {
-    renameSync(spoolPath, this.partPath(uploadId, partId))
+  /** Forgets the upload's parts; resolves to their ids, whose blobs the caller deletes. */
+  async forgetParts(uploadId: string): Promise<string[]> {
+    const rows = await this.sql.all<{ id: string }>('SELECT id FROM upload_parts WHERE upload_id = ?', [uploadId])
+    await this.sql.run('DELETE FROM upload_parts WHERE upload_id = ?', [uploadId])
+    return rows.map((r) => r.id)
   }
 
-  /** Drops every part's bytes, keeping the record. */
-  dropParts(record: UploadRecord): void {
-    for (const part of record.parts) rmSync(this.partPath(record.id, part.id), { force: true })
+  async forgetPart(partId: string): Promise<void> {
+    await this.sql.run('DELETE FROM upload_parts WHERE id = ?', [partId])
   }
 
-  /** Drops the upload entirely. */
-  remove(id: string): void {
-    if (SAFE_ID.test(id)) rmSync(this.folder(id), { recursive: true, force: true })
+  /** Moves a pending upload to `status`; false when it was no longer pending (another call won). */
+  async settle(id: string, status: Exclude<UploadStatus, 'pending'>, fileId: string | null = null): Promise<boolean> {
+    return (await this.sql.run(`UPDATE uploads SET status = ?, file_id = ? WHERE id = ? AND status = 'pending'`, [status, fileId, id])) > 0
   }
 
-  ids(): string[] {
-    return existsSync(this.dir) ? readdirSync(this.dir).filter((name) => SAFE_ID.test(name)) : []
+  async setExpiry(id: string, expiresAt: number): Promise<void> {
+    await this.sql.run('UPDATE uploads SET expires_at = ? WHERE id = ?', [expiresAt, id])
   }
 
-  private folder(id: string): string {
-    return join(this.dir, id)
+  async remove(id: string): Promise<void> {
+    await this.sql.run('DELETE FROM uploads WHERE id = ?', [id])
+  }
+
+  /** Uploads whose expiry has passed at `at` (unix s). */
+  async due(at: number): Promise<{ id: string; status: UploadStatus; expiresAt: number }[]> {
+    const rows = await this.sql.all<{ id: string; status: UploadStatus; expires_at: number | string }>(
+      'SELECT id, status, expires_at FROM uploads WHERE expires_at <= ? ORDER BY id',
+      [at],
+    )
+    return rows.map((r) => ({ id: r.id, status: r.status, expiresAt: num(r.expires_at) }))
   }
 }

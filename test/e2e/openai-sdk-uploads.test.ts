@@ -5,7 +5,7 @@
 
 import { describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import OpenAI, { toFile } from 'openai'
 import { chatLine, errorOf, jsonl, openaiWorld, pollToEnd, readResults } from './openai-seed'
@@ -42,11 +42,19 @@ async function createUpload(bytes: number, provider: Provider, extra: Record<str
 
 async function addParts(uploadId: string, pieces: Buffer[]) {
   // Sent in parallel, as the API allows: the order comes from part_ids alone.
-  return Promise.all(pieces.map(async (piece, i) => world.client.uploads.parts.create(uploadId, { data: await toFile(piece, `p${i}`) })))
+  const parts = await Promise.all(pieces.map(async (piece, i) => world.client.uploads.parts.create(uploadId, { data: await toFile(piece, `p${i}`) })))
+  const mine = uploadParts.get(uploadId) ?? new Set()
+  for (const part of parts) mine.add(part.id)
+  uploadParts.set(uploadId, mine)
+  return parts
 }
 
-const uploadDir = (id: string) => join(world.gw.dataDir, 'uploads', id)
-const partFiles = (id: string) => (existsSync(uploadDir(id)) ? readdirSync(uploadDir(id)).filter((n) => n.startsWith('part_')) : [])
+// The parts' bytes are blobs named by the part id; the part rows say which upload each belongs to.
+const uploadParts = new Map<string, Set<string>>()
+async function partFiles(uploadId: string): Promise<string[]> {
+  const mine = uploadParts.get(uploadId) ?? new Set()
+  return (await world.gw.store.blobs.list()).filter((b) => b.kind === 'part' && mine.has(b.fileId)).map((b) => b.fileId)
+}
 
 describe('Uploads API through the openai SDK', () => {
   for (const provider of Object.keys(MODELS) as Provider[]) {
@@ -65,7 +73,7 @@ describe('Uploads API through the openai SDK', () => {
       expect(done.status).toBe('completed')
       expect(done.file?.id).toMatch(/^file-/)
       expect(done.file?.purpose).toBe('batch')
-      expect(partFiles(upload.id)).toEqual([])
+      expect(await partFiles(upload.id)).toEqual([])
       const file = await world.client.files.retrieve(done.file?.id as string, { query: { provider } } as never)
       expect(file.filename).toBe('big.jsonl')
 
@@ -133,10 +141,10 @@ describe('Uploads API through the openai SDK', () => {
     const input = jsonl(chatLine('c1', 'hello', MODELS.openai))
     const upload = await createUpload(Buffer.byteLength(input), 'openai')
     const parts = await addParts(upload.id, slices(input, 2))
-    expect(partFiles(upload.id).length).toBe(2)
+    expect((await partFiles(upload.id)).length).toBe(2)
     const cancelled = await world.client.uploads.cancel(upload.id)
     expect(cancelled.status).toBe('cancelled')
-    expect(partFiles(upload.id)).toEqual([])
+    expect(await partFiles(upload.id)).toEqual([])
     const late = await errorOf(world.client.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('x'), 'p') }))
     expect(late.status).toBe(400)
     expect(late.message).toContain('cancelled')
@@ -150,22 +158,17 @@ describe('Uploads API through the openai SDK', () => {
     await addParts(onAccess.id, slices(input, 2))
     await addParts(atStart.id, slices(input, 2))
     // An hour passes: the records say so.
-    const store = world.gw.services.uploads.parts
-    for (const id of [onAccess.id, atStart.id]) {
-      const record = store.get(id)
-      if (!record) throw new Error('record missing')
-      store.save({ ...record, expiresAt: Math.floor(Date.now() / 1000) - 1 })
-    }
+    for (const id of [onAccess.id, atStart.id]) await world.gw.store.uploads.setExpiry(id, Math.floor(Date.now() / 1000) - 1)
     const err = await errorOf(world.client.uploads.complete(onAccess.id, { part_ids: ['part_x'] }))
     expect(err.status).toBe(400)
     expect(err.message).toContain('expired')
-    expect(partFiles(onAccess.id)).toEqual([])
+    expect(await partFiles(onAccess.id)).toEqual([])
 
-    expect(partFiles(atStart.id).length).toBe(2)
+    expect((await partFiles(atStart.id)).length).toBe(2)
     await world.gw.restart()
     world.client = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
-    expect(partFiles(atStart.id)).toEqual([])
-    expect(store.get(atStart.id)?.status).toBe('expired')
+    expect(await partFiles(atStart.id)).toEqual([])
+    expect((await world.gw.store.uploads.get(atStart.id))?.status).toBe('expired')
   })
 
   test('create refuses what the provider cannot take, and a bad purpose', async () => {
@@ -202,7 +205,7 @@ describe('Uploads API over raw HTTP', () => {
 
     const unknown = await post('/uploads/upload_nope/cancel')
     expect(unknown.status).toBe(404)
-    expect(partFiles(upload.id)).toEqual([])
+    expect(await partFiles(upload.id)).toEqual([])
     expect(readdirSync(join(world.gw.dataDir, 'spool'))).toEqual([])
   })
 })

@@ -76,9 +76,9 @@ export function openaiUploads(services: Services, uploads: UploadService, prefix
     .resolve(({ request }) => ({ tenant: resolveTenant(config.keys, request.headers, 'openai') }))
     .post(
       '/uploads',
-      ({ tenant, body, query }) =>
+      async ({ tenant, body, query }) =>
         uploadToWire(
-          uploads.create({
+          await uploads.create({
             tenant,
             provider: chooseProvider(body.provider, query.provider) ?? 'openai',
             filename: body.filename,
@@ -101,10 +101,10 @@ export function openaiUploads(services: Services, uploads: UploadService, prefix
         })
         try {
           if (!upload.file) throw invalid("Missing required parameter: 'data'.", { param: 'data' })
-          const part = uploads.addPart(tenant, params.id, upload.file)
+          const part = await uploads.addPart(tenant, params.id, upload.file)
           return { id: part.id, object: 'upload.part' as const, created_at: part.createdAt, upload_id: part.uploadId }
         } finally {
-          // Moved into the upload's folder when kept; otherwise removed here.
+          // Moved into the blob store when kept; otherwise removed here.
           if (upload.file) store.blobs.remove(upload.file.path)
         }
       },
@@ -118,7 +118,7 @@ export function openaiUploads(services: Services, uploads: UploadService, prefix
       },
       { parse: jsonBody(limit, UploadCompleteBody), params: UploadParams, body: UploadCompleteBody, ...knownQuery(ProviderQuery), response: UploadObject },
     )
-    .post('/uploads/:id/cancel', ({ tenant, params }) => uploadToWire(uploads.cancel(tenant, params.id)), {
+    .post('/uploads/:id/cancel', async ({ tenant, params }) => uploadToWire(await uploads.cancel(tenant, params.id)), {
       // The SDK sends no body on cancel.
       parse: 'none',
       params: UploadParams,
