@@ -147,6 +147,36 @@ describe('three instances on one PostgreSQL', () => {
     expect([...served.values()].filter((n) => n >= 3).length).toBe(3)
   }, 30_000)
 
+  test('Uploads API: create on A, parts on B and C, complete on A: a normal file whose batch completes', async () => {
+    while (live.length < 3) await spawn()
+    const [a, b, c] = live.slice(0, 3).map((gw) => new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'open', maxRetries: 0 })) as [OpenAI, OpenAI, OpenAI]
+    const lines = ['u1', 'u2', 'u3', 'u4'].map((id) => `${chatLine(id, CLAUDE, `upload ${id}`)}\n`)
+    const input = lines.join('')
+    const created = await a.uploads.create({ filename: 'multi.jsonl', purpose: 'batch', bytes: Buffer.byteLength(input), mime_type: 'application/jsonl', provider: 'anthropic' } as never)
+    // Sent out of order and to different instances; part_ids alone gives the order.
+    const p3 = await b.uploads.parts.create(created.id, { data: await toFile(Buffer.from(lines.slice(2).join("")), 'p3') })
+    const p1 = await c.uploads.parts.create(created.id, { data: await toFile(Buffer.from(lines[0] as string), 'p1') })
+    const p2 = await b.uploads.parts.create(created.id, { data: await toFile(Buffer.from(lines[1] as string), 'p2') })
+    for (const part of [p1, p2, p3]) expect(fakes.s3.hasObject(TEST_BUCKET, `gateway-blobs/${part.id}.part`)).toBe(true)
+
+    const md5 = new Bun.CryptoHasher('md5').update(input).digest('hex')
+    const done = await a.uploads.complete(created.id, { part_ids: [p1.id, p2.id, p3.id], md5 })
+    expect(done.status).toBe('completed')
+    const fileId = done.file?.id as string
+    expect(fileId).toMatch(/^file-/)
+    // The parts are gone from the bucket; the file is an ordinary one on every instance.
+    for (const part of [p1, p2, p3]) expect(fakes.s3.hasObject(TEST_BUCKET, `gateway-blobs/${part.id}.part`)).toBe(false)
+    expect(await (await c.files.content(fileId)).text()).toBe(input)
+    const late = await b.uploads.parts.create(created.id, { data: await toFile(Buffer.from('x'), 'late') }).catch((e: unknown) => e)
+    expect((late as { status?: number }).status).toBe(400)
+
+    const batch = await pollOpenAI(openai(), (await b.batches.create({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h' })).id)
+    expect(batch.status).toBe('completed')
+    expect(batch.request_counts).toEqual({ total: 4, completed: 4, failed: 0 })
+    const out = await (await a.files.content(batch.output_file_id as string)).text()
+    for (const id of ['u1', 'u2', 'u3', 'u4']) expect(out).toContain(`"custom_id":"${id}"`)
+  })
+
   test('64 concurrent creates spread over the instances: 64 batches, each made upstream once', async () => {
     const an = anthropic()
     const before = fakes.anthropic.batches.size
