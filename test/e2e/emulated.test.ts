@@ -54,6 +54,19 @@ describe('emulated provider', () => {
     expect(fake.counts.get('What is 2+2?')).toBe(1)
   })
 
+  test('usage settles through the normal results path: counts and tokens per model', async () => {
+    const file = await uploadBatchFile(client, jsonl(chatLine('u-1', 'one two three', MODEL), chatLine('u-2', 'FAIL now', MODEL)), { provider: 'local' })
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    expect((await waitEnd(client, batch.id)).status).toBe('completed')
+    const stored = await w.gw.store.batches.get(batch.id, 'default')
+    expect(stored).not.toBeNull()
+    expect(await w.gw.services.settlement.settle(stored as NonNullable<typeof stored>)).toBe(true)
+    const rows = await w.gw.store.usage.rows({ tenants: null, startTime: 0, endTime: Math.ceil(Date.now() / 1000) + 60, batchIds: [batch.id] })
+    expect(rows).toHaveLength(1)
+    // The fake counts words: "one two three" is 3 prompt tokens, "Reply to: one two three" 5.
+    expect(rows[0]).toMatchObject({ provider: 'local', model: MODEL, succeeded: 1, errored: 1, inputTokens: 3, outputTokens: 5 })
+  })
+
   test('a model outside the allowlist is refused at create, before anything runs', async () => {
     const file = await uploadBatchFile(client, jsonl(chatLine('m-1', 'x', 'gpt-4o')), { provider: 'local' })
     const before = fake.received()
