@@ -12,51 +12,16 @@ import type { Store } from '../store/store'
 import { log } from '../log'
 import { isLostAnswer } from './adoption'
 import { isTerminal } from './batch'
-import { BatchFileConverter, type ConvertedBatchFile, convertBatchFile } from './batch-file'
+import { BatchFileConverter, convertBatchFile } from './batch-file'
+import { type PartConverter, type StreamedConversion, type UploadRequest, uploadProbe } from './file-upload'
 import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
 import { type IdKind, mintId } from './ids'
 import { filteredPage } from './filtered-page'
 import type { Dialect, ProviderName } from './provider-name'
 import { traced } from '../ops/tracing'
 
-export interface UploadRequest {
-  tenant: string
-  dialect: Dialect
-  provider: ProviderName
-  /** The raw part, already spooled by the dialect's multipart parser. */
-  raw: { path: string; bytes: number; filename: string; mimeType: string }
-  purpose: FilePurpose
-  storage: S3Target | null
-  expiresAfterSeconds: number | null
-  /**
-   * Set when the part was converted as it arrived (streamingConversion), or the error that
-   * conversion stopped on; `raw.path` is then unused.
-   */
-  converted?: StreamedConversion | { failed: GatewayError }
-}
-
-/** A batch file converted while its upload streamed in: no raw spool, one disk write. */
-export interface StreamedConversion {
-  provider: ProviderName
-  result: ConvertedBatchFile
-  idsPath: string
-}
-
-export interface PartConverter {
-  push(chunk: Uint8Array): Promise<void>
-  end(): Promise<StreamedConversion>
-  abort(): Promise<void>
-  /** The spool files it writes, for the caller's clean-up. */
-  paths: string[]
-}
-
 /** Opens a derived file's bytes (batch results); provided by the batch side to avoid a cycle. */
 export type DerivedContent = (file: StoredFile) => Promise<ReadableStream<Uint8Array>>
-
-/** What a lookup needs to find an upload that lost its answer (here, or at start-up). */
-export function uploadProbe(u: { id: string; storage: S3Target | null; startedAt: number; filename: string; purpose: FilePurpose }): UploadProbe {
-  return { gatewayId: u.id, storage: u.storage, startedAt: u.startedAt, filename: u.filename, purpose: u.purpose }
-}
 
 const ID_KIND: Record<Dialect, IdKind> = { openai: 'openaiFile', anthropic: 'anthropicFile' }
 

@@ -22,7 +22,7 @@
 import { GatewayError } from '../errors'
 import { log } from '../log'
 import { findCreatedBatch } from './adoption'
-import { uploadProbe } from './file-service'
+import { uploadProbe } from './file-upload'
 import { sweepUploads } from './upload-service'
 import type { Provider } from '../providers/provider'
 import type { ProviderName } from './provider-name'

@@ -5,25 +5,16 @@
 // nothing twice); two instances racing both write the same keys and exactly one wins the
 // final UPDATE — that one reports the settlement (metrics, log).
 
-import type { BatchUsage } from '../core/usage'
+import type { BatchUsage, ModelUsage } from '../core/usage'
 import { num, numOrNull, type SqlDb } from './sql'
 import { insertOutboxEvent, type OutboxEvent } from './webhook-outbox'
 
-export interface UsageRow {
+/** One model's settled usage of one batch, as stored: the tally plus whose batch it was. */
+export interface UsageRow extends ModelUsage {
   batchId: string
   tenant: string
   provider: string
-  model: string
   settledAt: number
-  succeeded: number
-  errored: number
-  expired: number
-  cancelled: number
-  inputTokens: number
-  cachedTokens: number
-  outputTokens: number
-  reasoningTokens: number
-  costUsd: number | null
 }
 
 export interface UsageQuery {

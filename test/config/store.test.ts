@@ -2,17 +2,8 @@
 // mistake is its own problem line, and a shared database never gets instance-local blobs.
 
 import { describe, expect, test } from 'bun:test'
-import { ConfigError, loadConfig } from '../../src/config'
-
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadConfig(env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems
-    throw err
-  }
-  return []
-}
+import { loadConfig } from '../../src/config'
+import { problemsOf } from './problems'
 
 const AWS = { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret', S3_ENDPOINT: 'http://minio:9000/' }
 
