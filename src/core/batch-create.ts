@@ -6,6 +6,7 @@
 import type { Config, InstanceConfig } from '../config'
 import type { RequestTarget } from '../convert/pairs'
 import { validateAnthropicRequest } from '../convert/requests/anthropic-request'
+import { CHAT_COMPLETIONS } from '../convert/requests/openai-line'
 import { GatewayError, invalid, naming } from '../errors'
 import { log } from '../log'
 import { idsOf } from '../upstream-ids'
@@ -308,6 +309,10 @@ export class BatchCreator {
       if (file.location.kind !== 'blob') throw invalid(`input_file_id '${file.id}' cannot be used as batch input.`, { param: 'input_file_id' })
       const blob = await this.store.blobs.open(file.id, 'content')
       if (!blob) throw new GatewayError('internal', `the bytes of ${file.id} are missing from the blob store`)
+      // Emulated non-chat batches run their lines as sent (checked at upload): no hub conversion.
+      if (kind === 'emulated' && req.endpoint !== CHAT_COMPLETIONS && file.facts.lines !== undefined) {
+        return { path, bytes: await Bun.write(path, new Response(blob)), count: file.facts.lines, model: file.facts.model ?? null }
+      }
       const lines = chatRequestsFromOpenAIFile(blob, this.config.limits)
       return traced('convert batch requests', { 'batchgate.from': 'openai-line', 'batchgate.to': target }, () => spoolRequests(lines, target, path, idsPath))
     }

@@ -34,6 +34,12 @@ export type OpenAIBatchEndpoint = (typeof OPENAI_BATCH_ENDPOINTS)[number]
 
 export const CHAT_COMPLETIONS = '/v1/chat/completions'
 
+/**
+ * Endpoints an emulated batch may target from an uploaded file: the lines are sent as they are to
+ * the instance's OpenAI-compatible server, so any endpoint such servers commonly serve works.
+ */
+export const EMULATED_BATCH_ENDPOINTS = [CHAT_COMPLETIONS, '/v1/embeddings', '/v1/responses'] as const
+
 export interface OpenAIBatchLine {
   customId: string
   method: 'POST'

@@ -9,7 +9,7 @@ import type { PartConverter, StreamedConversion } from '../../core/file-upload'
 import type { ProviderKind } from '../../core/provider-name'
 import { checkOutputUri, parseStorageConfig, type RequestedStorage, resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
-import { CHAT_COMPLETIONS, OPENAI_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
+import { CHAT_COMPLETIONS, EMULATED_BATCH_ENDPOINTS, OPENAI_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
 import { type GatewayError, invalid } from '../../errors'
 import { nestedField } from '../form-fields'
 import { jsonBody, optionalJsonBody } from '../json-body'
@@ -150,7 +150,9 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
             param: 'input_file_id',
           })
         }
-        const endpoints: readonly string[] = kind === 'openai' ? OPENAI_BATCH_ENDPOINTS : [CHAT_COMPLETIONS]
+        // Inline requests are chat requests (converted through the hub); emulated files run as sent.
+        const endpoints: readonly string[] =
+          kind === 'openai' ? OPENAI_BATCH_ENDPOINTS : kind === 'emulated' && !inline ? EMULATED_BATCH_ENDPOINTS : [CHAT_COMPLETIONS]
         if (!endpoints.includes(body.endpoint)) {
           throw invalid(`endpoint must be one of ${endpoints.join(', ')} for provider ${provider}.`, { param: 'endpoint' })
         }

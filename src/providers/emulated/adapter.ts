@@ -6,6 +6,7 @@
 // webhooks and budgets see them as they see a native provider's.
 
 import type { EmulatedConfig } from '../../config'
+import { EMULATED_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
 import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { ProviderName } from '../../core/provider-name'
 import { GatewayError } from '../../errors'
@@ -63,6 +64,12 @@ export class EmulatedAdapter implements Provider {
   async deleteFile(): Promise<void> {}
 
   checkCreate(input: CreateCheck): void {
+    // Also here, not only in the dialect: a create may name no provider and take it from the file.
+    if (!(EMULATED_BATCH_ENDPOINTS as readonly string[]).includes(input.endpoint)) {
+      throw new GatewayError('invalid_request', `endpoint must be one of ${EMULATED_BATCH_ENDPOINTS.join(', ')} for provider ${this.name}.`, {
+        param: 'endpoint',
+      })
+    }
     const models = this.settings.models
     if (models && input.model !== null && !models.includes(input.model)) {
       throw new GatewayError('invalid_request', `model '${input.model.slice(0, 200)}' is not served by provider ${this.name} (serves: ${models.join(', ')}).`, {
