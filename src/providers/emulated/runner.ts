@@ -17,7 +17,6 @@ const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504, 529])
 const MAX_ATTEMPTS = 6
 const STATE_REFRESH_MS = 250
 const MAX_LINE_BYTES = 64 * 1024 * 1024
-const GROUP_MS = 2
 const GROUP_ROWS = 200
 
 interface InputLine {
@@ -37,7 +36,7 @@ export function resultLine(customId: string, response: { status: number; request
 }
 
 /**
- * Group commit: answers that arrive while a write is pending (or within GROUP_MS) go to the store
+ * Group commit: answers that arrive while a write is pending (or in the same event-loop turn) go to the store
  * in one statement. Each caller resolves only once its own row is written, so nothing counts, and
  * no slot frees, before its answer is durable.
  */
@@ -59,7 +58,9 @@ class Recorder {
 
   private async flush(): Promise<void> {
     this.flushing = true
-    await Bun.sleep(GROUP_MS)
+    // One event-loop turn gathers the answers that arrived together; answers arriving while a
+    // write is pending make the next group. (A fixed wait here held every slot that long.)
+    await new Promise<void>((resolve) => setImmediate(resolve))
     while (this.pending.length > 0) {
       const group = this.pending.splice(0, GROUP_ROWS)
       try {
@@ -147,34 +148,54 @@ export class EmulatedRunner {
     const done = await this.store.emulated.recorded(id, run.total)
     let status: RunStatus = run.status
     let checkedAt = 0
-    const halted = async (): Promise<boolean> => {
-      if (Date.now() - checkedAt > STATE_REFRESH_MS) {
-        checkedAt = Date.now()
-        status = (await this.store.emulated.get(id))?.status ?? status
-      }
-      return gone() || status === 'cancelling' || Date.now() / 1000 >= run.expiresAt
+    const stops = () => gone() || status === 'cancelling' || Date.now() / 1000 >= run.expiresAt
+    // Called before every send: no promise unless the run's status is due for a re-read.
+    const halted = (): boolean | Promise<boolean> => {
+      if (Date.now() - checkedAt <= STATE_REFRESH_MS) return stops()
+      checkedAt = Date.now()
+      return this.store.emulated.get(id).then((r) => {
+        status = r?.status ?? status
+        return stops()
+      })
     }
 
     const limiter = new RateLimiter(this.settings.requestsPerMinute, this.settings.tokensPerMinute)
     const paced = this.settings.requestsPerMinute !== null || this.settings.tokensPerMinute !== null
     const recorder = new Recorder(this.store, id)
-    const inFlight = new Set<Promise<void>>()
+    // Slots: a finished request wakes the loop waiting for one (a Promise.race over every
+    // in-flight request per send cost O(concurrency) handlers each time).
+    let running = 0
+    let failure: unknown = null
+    let wake: (() => void) | null = null
+    const release = () => {
+      running--
+      const w = wake
+      wake = null
+      w?.()
+    }
+    const slotFree = () => new Promise<void>((resolve) => (wake = resolve))
     if (status === 'in_progress') {
       let index = -1
       for await (const line of this.lines(id)) {
         index++
         if (done[index]) continue
-        while (inFlight.size >= this.settings.concurrency) await Promise.race(inFlight)
-        if (await halted()) break
+        while (running >= this.settings.concurrency) await slotFree()
+        if (failure !== null || (await halted())) break
         if (paced) await limiter.admit(estimateTokens(JSON.stringify(line.body), line.body.max_tokens ?? line.body.max_completion_tokens))
         const at = index
-        const p: Promise<void> = this.answer(line, halted).then(async (result) => {
-          if (result) await recorder.record({ ...result, line: at })
-        })
-        const tracked = p.finally(() => inFlight.delete(tracked))
-        inFlight.add(tracked)
+        running++
+        this.answer(line, halted)
+          .then(async (result) => {
+            if (result) await recorder.record({ ...result, line: at })
+          })
+          .catch((err) => {
+            failure ??= err
+          })
+          .finally(release)
       }
-      await Promise.all(inFlight)
+      while (running > 0) await slotFree()
+      // A write that failed stops the run (kick's catch logs it); the next scan resumes it.
+      if (failure !== null) throw failure
     }
     if (gone()) return
     status = (await this.store.emulated.get(id))?.status ?? status
@@ -217,7 +238,7 @@ export class EmulatedRunner {
    * Sends one request until it is answered; null when the batch halted before an answer came
    * (the line then ends cancelled or expired, never half-recorded).
    */
-  private async answer(line: InputLine, halted: () => Promise<boolean>): Promise<Omit<RecordedResult, 'line'> | null> {
+  private async answer(line: InputLine, halted: () => boolean | Promise<boolean>): Promise<Omit<RecordedResult, 'line'> | null> {
     const model = typeof line.body.model === 'string' ? line.body.model : null
     if (this.settings.models && (model === null || !this.settings.models.includes(model))) {
       const body = { error: { message: `model '${model}' is not served by this provider`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }
