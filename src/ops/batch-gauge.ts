@@ -1,7 +1,7 @@
 // batchgate_batches{provider,status}: counted from the store when Prometheus scrapes, so the
 // gauge is right across restarts and across instances sharing one database.
 
-import { Gauge } from 'prom-client'
+import { Gauge } from './prom'
 import type { Store } from '../store/store'
 import { registry } from './metrics'
 

@@ -2,7 +2,7 @@
 // sets (dialect, route template, method, status, provider, operation, direction, format): no id,
 // tenant secret or prompt text can become a label, so cardinality is bounded by the code.
 
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from './prom'
 import type { ReconcileReport } from '../core/reconcile'
 
 export const registry = new Registry()

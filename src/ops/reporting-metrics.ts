@@ -3,7 +3,7 @@
 // price, and webhook delivery attempts by outcome. Models are label values: the operator's price
 // table and clients' model names bound them, not ids or prompts.
 
-import { Counter } from 'prom-client'
+import { Counter } from './prom'
 import type { StoredBatch } from '../core/batch'
 import type { BatchUsage } from '../core/usage'
 import type { DeliveryOutcome } from '../core/webhook-delivery'
