@@ -130,13 +130,13 @@ export async function createBatch(gateway: string, provider: InstanceName, fileI
 }
 
 /** Polls until the batch ends; each poll lets the fake advance one step. */
-export async function waitForBatch(gateway: string, id: string, timeoutMs: number): Promise<Batch> {
+export async function waitForBatch(gateway: string, id: string, timeoutMs: number, pollMs = 200): Promise<Batch> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const batch = await call<Batch>(`${gateway}/openai/v1/batches/${id}`, { method: 'GET' })
     if (['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) return batch
     if (Date.now() > deadline) throw new Error(`batch ${id} still ${batch.status} after ${timeoutMs} ms`)
-    await Bun.sleep(200)
+    await Bun.sleep(pollMs)
   }
 }
 
