@@ -5,7 +5,6 @@
 // results are OpenAI's, so the OpenAI adapter runs it with this connection and shape.
 
 import { readFile } from 'node:fs/promises'
-import { AzureOpenAI } from 'openai'
 import type { AzureConfig } from '../../config'
 import { GatewayError } from '../../errors'
 import type { Connection, OpenAIShape } from '../openai/adapter'
@@ -24,8 +23,9 @@ export function azureConnection(azure: AzureConfig): Connection {
   const auth = async (): Promise<Record<string, string>> =>
     azure.apiKey ? { 'api-key': azure.apiKey } : { authorization: `Bearer ${await bearerToken(azure)}` }
   return {
-    client: (common) =>
-      new AzureOpenAI({
+    // The SDK loads on first use, as for OpenAI (openai/adapter.ts).
+    client: async (common) =>
+      new (await import('openai')).AzureOpenAI({
         ...common,
         endpoint: azure.endpoint,
         apiVersion: azure.apiVersion,

@@ -3,7 +3,7 @@
 // uploads bypass the client's FormData (it buffers whole files, see multipart-body.ts) and
 // stream the spool file instead.
 
-import OpenAI from 'openai'
+import type OpenAI from 'openai'
 import type { Batch as OpenAIBatch } from 'openai/resources/batches'
 import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { FileLocation, FilePurpose } from '../../core/file'
@@ -51,7 +51,8 @@ type ClientOptions = { timeout: number; maxRetries: number; fetch: (url: string 
 
 /** How calls reach the API: the client (given how every call must be sent) and the upload target. */
 export interface Connection {
-  client(common: ClientOptions): OpenAI
+  /** The SDK is imported on first use: loading it costs ~6 MiB of RSS in a gateway that may never call it. */
+  client(common: ClientOptions): Promise<OpenAI>
   /** Where the streamed multipart upload goes, and the credentials it carries. */
   uploadTarget(): Promise<{ url: string; headers: Record<string, string> }>
 }
@@ -59,7 +60,7 @@ export interface Connection {
 /** OpenAI and Groq: a base URL and `Authorization: Bearer <key>`. */
 export function bearerConnection(config: OpenAIConfig): Connection {
   return {
-    client: (common) => new OpenAI({ apiKey: config.apiKey, baseURL: config.baseUrl, ...common }),
+    client: async (common) => new (await import('openai')).default({ apiKey: config.apiKey, baseURL: config.baseUrl, ...common }),
     uploadTarget: async () => ({ url: `${config.baseUrl}/files`, headers: { authorization: `Bearer ${config.apiKey}` } }),
   }
 }
@@ -68,7 +69,7 @@ export class OpenAIAdapter implements Provider {
   readonly kind: OpenAIShape['kind']
   readonly name: ProviderName
   readonly batchInput = 'file' as const
-  private readonly client: OpenAI
+  private clientMade: Promise<OpenAI> | null = null
   private readonly connection: Connection
 
   constructor(
@@ -83,7 +84,11 @@ export class OpenAIAdapter implements Provider {
     // The client only builds requests and parses answers. Its own retries and error wrapping are
     // off: every call goes through upstreamFetch like every other provider's, so timeouts,
     // retries, retry-after and failure codes are the same whichever provider failed.
-    this.client = this.connection.client({ timeout: CLIENT_TIMEOUT_MS, maxRetries: 0, fetch: (url, init) => this.send(url, init) })
+  }
+
+  private client(): Promise<OpenAI> {
+    this.clientMade ??= this.connection.client({ timeout: CLIENT_TIMEOUT_MS, maxRetries: 0, fetch: (url, init) => this.send(url, init) })
+    return this.clientMade
   }
 
   async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
@@ -131,21 +136,21 @@ export class OpenAIAdapter implements Provider {
   }
 
   async fileContent(location: UpstreamLocation): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.call(() => this.client.files.content(location.upstreamId))
+    const res = await this.call(async () => (await this.client()).files.content(location.upstreamId))
     if (!res.body) throw new GatewayError('upstream', `${this.name} returned an empty file body`, { upstreamStatus: 502 })
     return res.body
   }
 
   async deleteFile(location: UpstreamLocation): Promise<void> {
-    await this.call(() => this.client.files.delete(location.upstreamId))
+    await this.call(async () => (await this.client()).files.delete(location.upstreamId))
   }
 
   async createBatch(input: CreateBatchInput): Promise<UpstreamBatch> {
     if (input.input.kind !== 'file') throw new GatewayError('internal', `${this.kind} batches need an input file`)
     const fileId = input.input.location.upstreamId
     // Creating is not idempotent upstream: never retried, so a timeout cannot create twice.
-    const batch = await this.call(() =>
-      this.client.batches.create(
+    const batch = await this.call(async () =>
+      (await this.client()).batches.create(
         {
           input_file_id: fileId,
           endpoint: this.shape.endpoint(input.endpoint) as OpenAI.BatchCreateParams['endpoint'],
@@ -162,11 +167,11 @@ export class OpenAIAdapter implements Provider {
   }
 
   async getBatch(upstreamId: string): Promise<UpstreamBatch> {
-    return this.snapshot(await this.call(() => this.client.batches.retrieve(upstreamId)))
+    return this.snapshot(await this.call(async () => (await this.client()).batches.retrieve(upstreamId)))
   }
 
   async cancelBatch(upstreamId: string): Promise<UpstreamBatch> {
-    return this.snapshot(await this.call(() => this.client.batches.cancel(upstreamId)))
+    return this.snapshot(await this.call(async () => (await this.client()).batches.cancel(upstreamId)))
   }
 
   async deleteBatch(): Promise<void> {
@@ -210,7 +215,7 @@ export class OpenAIAdapter implements Provider {
     const name = upstreamFilename(probe.gatewayId, probe.filename, probe.purpose)
     let seen = 0
     try {
-      for await (const file of this.client.files.list({ purpose, limit: 100 } as OpenAI.FileListParams)) {
+      for await (const file of (await this.client()).files.list({ purpose, limit: 100 } as OpenAI.FileListParams)) {
         if (++seen > MAX_LISTED) break
         if (file.created_at >= window.from && file.filename === name) return { kind: 'upstream', upstreamId: file.id }
       }
@@ -222,9 +227,14 @@ export class OpenAIAdapter implements Provider {
 
   /** An unpaged list is read once: following `after` on it would return the same page forever. */
   private recentBatches(): AsyncIterable<OpenAIBatch> {
-    if (this.shape.pagedList) return this.client.batches.list({ limit: 100 })
-    const client = this.client
+    const made = this.client()
+    const paged = this.shape.pagedList
     return (async function* () {
+      const client = await made
+      if (paged) {
+        yield* client.batches.list({ limit: 100 })
+        return
+      }
       const page = (await client.get('/batches')) as { data?: OpenAIBatch[] }
       yield* page.data ?? []
     })()
