@@ -4,7 +4,7 @@
 import type { ChatReply, ChatResult, StopReason } from '../../core/chat'
 import type { JsonObject } from '../guards'
 import { fromAnthropicErrorType } from './error-types'
-import { type RawResultLine, ResultReader, usageDetails } from './read'
+import { type RawResultLine, ResultReader, usageWithCache } from './read'
 
 export function anthropicResultLineToResult(value: unknown, line: number): ChatResult {
   const r = new ResultReader('anthropic-results', line)
@@ -66,16 +66,13 @@ export function anthropicMessageToReply(r: ResultReader, value: unknown, path: s
     content,
     stopReason: anthropicStopReason(r.optionalString(message.stop_reason, `${path}.stop_reason`)),
     stopSequence: r.optionalString(message.stop_sequence, `${path}.stop_sequence`),
-    usage: {
-      // Anthropic's input_tokens leaves out cache reads and writes; the neutral count includes them
-      // (as OpenAI's prompt_tokens does), with the reads also in cachedInputTokens.
-      inputTokens:
-        r.count(usage.input_tokens, 'usage.input_tokens') +
-        r.count(usage.cache_read_input_tokens, 'usage.cache_read_input_tokens') +
-        r.count(usage.cache_creation_input_tokens, 'usage.cache_creation_input_tokens'),
-      outputTokens: r.count(usage.output_tokens, 'usage.output_tokens'),
-      ...usageDetails(r.count(usage.cache_read_input_tokens, 'usage.cache_read_input_tokens')),
-    },
+    // Anthropic's input_tokens leaves out cache reads and writes.
+    usage: usageWithCache(
+      r.count(usage.input_tokens, 'usage.input_tokens'),
+      r.count(usage.cache_read_input_tokens, 'usage.cache_read_input_tokens'),
+      r.count(usage.cache_creation_input_tokens, 'usage.cache_creation_input_tokens'),
+      r.count(usage.output_tokens, 'usage.output_tokens'),
+    ),
     createdAt: null,
   }
 }

@@ -7,7 +7,7 @@ import { decodeRecordId } from '../custom-ids'
 import type { JsonObject } from '../guards'
 import { anthropicMessageToReply } from './anthropic-result'
 import { errorTypeFromStatus } from './error-types'
-import { type RawResultLine, ResultReader, usageDetails } from './read'
+import { type RawResultLine, ResultReader, usageWithCache } from './read'
 
 /** `model` (the job's model id) names Nova replies, which do not carry one. */
 export function bedrockOutRecordToResult(value: unknown, line: number, model = ''): ChatResult {
@@ -57,15 +57,13 @@ function novaReply(r: ResultReader, output: JsonObject, recordId: string, model:
     content,
     stopReason: novaStopReason(r.optionalString(output.stopReason, 'modelOutput.stopReason')),
     stopSequence: null,
-    usage: {
-      // Nova reports cache reads and writes beside inputTokens, which counts neither.
-      inputTokens:
-        r.count(usage.inputTokens, 'usage.inputTokens') +
-        r.count(usage.cacheReadInputTokenCount, 'usage.cacheReadInputTokenCount') +
-        r.count(usage.cacheWriteInputTokenCount, 'usage.cacheWriteInputTokenCount'),
-      outputTokens: r.count(usage.outputTokens, 'usage.outputTokens'),
-      ...usageDetails(r.count(usage.cacheReadInputTokenCount, 'usage.cacheReadInputTokenCount')),
-    },
+    // Nova reports cache reads and writes beside inputTokens, which counts neither.
+    usage: usageWithCache(
+      r.count(usage.inputTokens, 'usage.inputTokens'),
+      r.count(usage.cacheReadInputTokenCount, 'usage.cacheReadInputTokenCount'),
+      r.count(usage.cacheWriteInputTokenCount, 'usage.cacheWriteInputTokenCount'),
+      r.count(usage.outputTokens, 'usage.outputTokens'),
+    ),
     createdAt: null,
   }
 }

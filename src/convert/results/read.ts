@@ -64,6 +64,20 @@ export function usageDetails(cachedInputTokens: number, reasoningTokens = 0): { 
 }
 
 /**
+ * Usage of the formats that report cache reads and writes beside an input count holding neither
+ * (Anthropic, Bedrock Nova): the neutral input count includes both, as OpenAI's prompt_tokens
+ * does, and the reads are also the cached part.
+ */
+export function usageWithCache(
+  input: number,
+  cacheRead: number,
+  cacheWrite: number,
+  output: number,
+): { inputTokens: number; outputTokens: number; cachedInputTokens?: number; reasoningTokens?: number } {
+  return { inputTokens: input + cacheRead + cacheWrite, outputTokens: output, ...usageDetails(cacheRead) }
+}
+
+/**
  * What a result parser keeps in `ChatResult.raw` (succeeded results): the upstream line untouched
  * and its format, so a writer for the same wire format can pass it through without loss
  * (logprobs, annotations, cache usage… that the neutral reply has no room for).
