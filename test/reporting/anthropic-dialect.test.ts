@@ -4,9 +4,10 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
-import { type Gateway, startGateway } from '../e2e/gateway'
+import type { Gateway } from '../e2e/gateway'
 import { type AllFakes, startAllFakes } from '../fakes/start'
 import { eventually, type Receiver, startReceiver } from './receiver'
+import { setAutoAdvance, startWatchedGateway } from './watched-gateway'
 
 interface Lane {
   provider: 'openai' | 'anthropic' | 'gemini' | 'bedrock'
@@ -30,23 +31,12 @@ const made: Array<{ lane: Lane; ending: Ending; id: string }> = []
 const sdk = (lane: Lane) =>
   new Anthropic({ baseURL: `${gw.url}/anthropic`, apiKey: 'open', maxRetries: 0, defaultHeaders: { 'x-model-provider': lane.provider } })
 
-const setAdvance = (on: boolean) => {
-  fakes.openai.autoAdvance = on
-  fakes.anthropic.autoAdvance = on
-  fakes.gemini.autoAdvance = on
-  fakes.bedrock.autoAdvance = on
-}
+const setAdvance = (on: boolean) => setAutoAdvance(fakes, on)
 
 beforeAll(async () => {
   fakes = startAllFakes()
   receiver = startReceiver()
-  gw = await startGateway({
-    ...fakes.env,
-    BATCHGATE_WATCH_INTERVAL_MS: '20',
-    BATCHGATE_WEBHOOK_URL: receiver.url,
-    BATCHGATE_WEBHOOK_SECRET: receiver.secret,
-    BATCHGATE_WEBHOOK_RETRY_BASE_MS: '20',
-  })
+  gw = await startWatchedGateway(fakes, receiver)
   setAdvance(false)
   for (const lane of LANES) {
     for (const ending of ENDINGS) {

@@ -5,9 +5,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import OpenAI from 'openai'
 import { chatLine, jsonl, uploadBatchFile } from '../e2e/openai-seed'
-import { type Gateway, startGateway } from '../e2e/gateway'
+import type { Gateway } from '../e2e/gateway'
 import { type AllFakes, startAllFakes, TEST_BUCKET } from '../fakes/start'
 import { eventually, type Receiver, startReceiver } from './receiver'
+import { setAutoAdvance, startWatchedGateway } from './watched-gateway'
 
 interface Lane {
   provider: 'openai' | 'anthropic' | 'gemini' | 'bedrock'
@@ -47,23 +48,12 @@ let client: OpenAI
 let receiver: Receiver
 const made: Array<{ lane: Lane; ending: Ending; id: string }> = []
 
-const setAdvance = (on: boolean) => {
-  fakes.openai.autoAdvance = on
-  fakes.anthropic.autoAdvance = on
-  fakes.gemini.autoAdvance = on
-  fakes.bedrock.autoAdvance = on
-}
+const setAdvance = (on: boolean) => setAutoAdvance(fakes, on)
 
 beforeAll(async () => {
   fakes = startAllFakes()
   receiver = startReceiver()
-  gw = await startGateway({
-    ...fakes.env,
-    BATCHGATE_WATCH_INTERVAL_MS: '20',
-    BATCHGATE_WEBHOOK_URL: receiver.url,
-    BATCHGATE_WEBHOOK_SECRET: receiver.secret,
-    BATCHGATE_WEBHOOK_RETRY_BASE_MS: '20',
-  })
+  gw = await startWatchedGateway(fakes, receiver)
   client = new OpenAI({ baseURL: `${gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
   // Frozen upstreams while the batches are made, so expiry and cancel land before they finish.
   setAdvance(false)
