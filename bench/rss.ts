@@ -52,3 +52,15 @@ export function watchPeak(pid: number, everyMs = 10): PeakWindow {
 }
 
 export const mib = (bytes: number): number => bytes / MIB
+
+/**
+ * CPU seconds (user + system, all threads) `pid` has used so far, from /proc/<pid>/stat fields
+ * 14 and 15 (clock ticks, 100 a second on Linux). It moves far less than wall time when other
+ * processes load the machine, so it helps tell a slower engine from a busier neighbour.
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The command name (field 2) may hold spaces; the fields after it start past its ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
