@@ -10,13 +10,14 @@ import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
 import { isTerminal, settledCounts, type StoredBatch } from './batch'
+import type { ChatResult } from './chat'
 import type { StoredFile } from './file'
 import type { FileService } from './file-service'
 import { filteredPage } from './filtered-page'
 import { mintId } from './ids'
 import type { Dialect, ProviderName } from './provider-name'
 import { completeResults } from './result-completion'
-import { chatResults, dialectResults } from './results'
+import { chatResultBatches, dialectResults } from './results'
 import { afterFirstChunk } from './first-chunk'
 import { brokenOffAs } from '../providers/upstream-fetch'
 import { tracedStream } from '../ops/tracing'
@@ -120,7 +121,7 @@ export class BatchService {
     const stream =
       batch.snapshot.resultRefs.length === 1 && only?.format === 'anthropic-results' && dialect === 'anthropic'
         ? brokenOffAs(provider.name, await provider.openResults(only))
-        : tracedStream('convert results', { 'batchgate.provider': batch.provider, 'batchgate.to': dialect }, dialectResults(this.allResults(batch), dialect, 'all'))
+        : tracedStream('convert results', { 'batchgate.provider': batch.provider, 'batchgate.to': dialect }, dialectResults(this.resultBatches(batch), dialect, 'all'))
     return this.reached(batch, stream)
   }
 
@@ -137,11 +138,19 @@ export class BatchService {
     return batch.inputFileId !== null && (await this.store.blobs.has(batch.inputFileId, 'ids'))
   }
 
-  /** The upstream's results, plus a line for each request the upstream ended without one. */
-  allResults(batch: StoredBatch, onBadLine?: (err: GatewayError) => void) {
-    const upstream = chatResults(batch, this.registry.get(batch.provider), this.config.limits, undefined, onBadLine)
+  /**
+   * The upstream's results, plus a line for each request the upstream ended without one, one
+   * array per upstream chunk (results.ts).
+   */
+  resultBatches(batch: StoredBatch, onBadLine?: (err: GatewayError) => void): AsyncGenerator<ChatResult[]> {
+    const upstream = chatResultBatches(batch, this.registry.get(batch.provider), this.config.limits, undefined, onBadLine)
     const ids = batch.inputFileId ? () => this.store.blobs.open(batch.inputFileId as string, 'ids') : null
     return completeResults(upstream, batch, ids, this.config.limits.maxLineBytes)
+  }
+
+  /** resultBatches one result at a time (settlement's tally). */
+  async *allResults(batch: StoredBatch, onBadLine?: (err: GatewayError) => void): AsyncGenerator<ChatResult> {
+    for await (const results of this.resultBatches(batch, onBadLine)) yield* results
   }
 
   /** Polls a batch that has not ended (the watcher calls this too); records each status change. */
@@ -230,7 +239,7 @@ export class BatchService {
     if (file.location.kind !== 'derived') throw new GatewayError('internal', `${file.id} is not derived`)
     const batch = await this.find(file.tenant, file.location.batchId)
     const filter = file.location.part === 'output' ? 'succeeded' : file.location.part === 'error' ? 'failed' : 'all'
-    const converted = dialectResults(this.allResults(batch), 'openai', filter)
+    const converted = dialectResults(this.resultBatches(batch), 'openai', filter)
     return this.reached(batch, tracedStream('convert results', { 'batchgate.provider': batch.provider, 'batchgate.to': 'openai' }, converted))
   }
 }

@@ -27,7 +27,7 @@ describe('encodeRecordId / decodeRecordId', () => {
   test('every printable ASCII character and a mixed string round-trip', () => {
     let ascii = ''
     for (let c = 32; c < 127; c++) ascii += String.fromCharCode(c)
-    for (const id of [ascii, 'ünïcödé-ß_Ω≈ç√∫~ 🚀', 'Z'.repeat(10)]) {
+    for (const id of [ascii, 'ünïcödé-ß_Ω≈ç√∫~ 🚀', 'Z'.repeat(10), 'req-7_ok-é-then-ascii', `${ascii}日本`]) {
       const encoded = encodeRecordId(id)
       expect(encoded).toMatch(/^[A-Za-z0-9]+$/)
       expect(decodeRecordId(encoded)).toBe(id)

@@ -136,6 +136,18 @@ describe('openaiLineId', () => {
     const ids = new Set(Array.from({ length: 10000 }, (_, i) => openaiLineId(`req-${i}`)))
     expect(ids.size).toBe(10000)
   })
+
+  test('keeps the ids earlier releases minted (re-downloads match), ASCII and not', () => {
+    // Pinned from the first implementation (toString(16) per lane); the hex table must agree.
+    const pinned: Array<[string, string]> = [
+      ['req-1', 'batch_req_db160f1166deab36'],
+      ['request-200000', 'batch_req_4a6f5137e35fca32'],
+      ['', 'batch_req_811c9dc59747b28c'],
+      ['é-日本-🙂', 'batch_req_3d42d96122396d1c'],
+      ['Zed_9', 'batch_req_a5770d78fb96fe83'],
+    ]
+    for (const [customId, lineId] of pinned) expect(openaiLineId(customId)).toBe(lineId)
+  })
 })
 
 const message = (overrides: Record<string, unknown> = {}) => ({
