@@ -5,7 +5,7 @@ import { buildApp } from './app'
 import { ConfigError, configuredProviders, loadConfig, SETTINGS } from './config'
 import { log, registerConfigSecrets } from './log'
 import { buildRegistry } from './providers/registry'
-import { missingOwners } from './core/owned-instances'
+import { ownerProblems } from './core/owned-instances'
 import { reconcileOnStart, startReconciler } from './core/reconcile'
 import { DataDirError } from './store/data-dir'
 import { migrateStore } from './store/migrate-store'
@@ -79,7 +79,10 @@ async function main(argv: string[]): Promise<number> {
     return 1
   }
   const registry = buildRegistry(config)
-  const stranded = await missingOwners(store, registry.names())
+  const stranded = await ownerProblems(
+    store,
+    registry.names().map((name) => ({ name, kind: registry.instance(name).kind })),
+  )
   if (stranded.length > 0) {
     for (const problem of stranded) console.error(`batchgate: ${problem}`)
     await store.close()

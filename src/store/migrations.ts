@@ -182,6 +182,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX emulated_results_outcome ON emulated_results (run_id, outcome);
   `,
+  // 7 (issue 16): the kind each instance name was started with, so a name whose kind changes while
+  // it owns objects is refused at start (core/owned-instances.ts).
+  `
+  CREATE TABLE provider_kinds (
+    name        TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL        -- unix ms
+  );
+  `,
 ]
 
 /**

@@ -13,6 +13,7 @@ import { FileMappings } from './file-mappings'
 import { Instances, Leases } from './leases'
 import { LocalBlobStore } from './local-blobs'
 import { PgDb } from './pg-db'
+import { ProviderKinds } from './provider-kinds'
 import { migratePostgres } from './pg-migrate'
 import { S3BlobStore } from './s3-blobs'
 import type { SqlDb } from './sql'
@@ -41,6 +42,8 @@ export interface Store {
   uploads: UploadRecords
   instances: Instances
   leases: Leases
+  /** The kind each instance name was last started with. */
+  kinds: ProviderKinds
   /** Instances that may still finish their own intents: those with a fresh heartbeat, and this one. */
   liveOwners(): Promise<Set<string>>
   close(): Promise<void>
@@ -68,6 +71,7 @@ function assemble(sql: SqlDb, blobs: BlobStore, shared: boolean, ttlMs: number) 
     blobs,
     instances,
     leases: new Leases(sql, instanceId),
+    kinds: new ProviderKinds(sql),
     watch: new SqlWatchLeases(sql),
     usage: new UsageLedger(sql),
     outbox: new WebhookOutbox(sql),
