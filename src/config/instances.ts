@@ -17,6 +17,11 @@ export interface GeminiConfig {
   apiKey: string
   baseUrl: string
 }
+/** `Authorization: Bearer` key; base URL without `/v1` (the API's paths carry it). */
+export interface MistralConfig {
+  apiKey: string
+  baseUrl: string
+}
 export interface AzureConfig {
   /** The resource endpoint, e.g. https://NAME.openai.azure.com (calls go under /openai). */
   endpoint: string
@@ -81,6 +86,7 @@ export type InstanceConfig =
   | Instance<'bedrock', BedrockConfig>
   | Instance<'groq', OpenAIConfig>
   | Instance<'azure-openai', AzureConfig>
+  | Instance<'mistral', MistralConfig>
   | Instance<'emulated', EmulatedConfig>
 
 export type InstanceOf<K extends ProviderKind> = Extract<InstanceConfig, { kind: K }>
@@ -98,6 +104,8 @@ export const KIND_LIMITS: Record<ProviderKind, InstanceLimits> = {
   groq: { maxUploadBytes: 100 * MB, maxBatchRequests: 50_000 },
   // Azure OpenAI batch: input files up to 200 MB and 100 000 requests.
   'azure-openai': { maxUploadBytes: 200 * MB, maxBatchRequests: 100_000 },
+  // Mistral batch: up to 1 million requests per job; the files API takes files up to 512 MB.
+  mistral: { maxUploadBytes: 512 * MB, maxBatchRequests: 1_000_000 },
   // Emulated batches are bounded by the gateway's own store, not by an upstream quota.
   emulated: { maxUploadBytes: 512 * MB, maxBatchRequests: 1_000_000 },
 }
@@ -110,6 +118,7 @@ export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> 
   groq: () => 'https://api.groq.com/openai/v1',
   // Every Azure resource has its own endpoint: base_url is required (readInstance).
   'azure-openai': () => '',
+  mistral: () => 'https://api.mistral.ai',
   // An emulated instance names its server: base_url is required (readInstance).
   emulated: () => '',
 }
@@ -158,7 +167,8 @@ export function readInstance(s: Section, name: string, kind: ProviderKind, caps:
     case 'openai':
     case 'anthropic':
     case 'gemini':
-    case 'groq': {
+    case 'groq':
+    case 'mistral': {
       const apiKey = required(s.secret('api_key'), 'api_key')
       const baseUrl = s.url('base_url') ?? DEFAULT_BASE_URL[kind]('')
       if (apiKey === null) return null

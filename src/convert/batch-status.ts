@@ -6,6 +6,7 @@
 import type { BatchStatus, RequestCounts } from '../core/batch'
 import type { JobStatus } from '../providers/bedrock/wire'
 import type { GeminiBatchState } from '../providers/gemini/wire'
+import type { MistralJobStatus } from '../providers/mistral/wire'
 
 // ---------------------------------------------------------------- provider → neutral
 
@@ -57,6 +58,19 @@ export const BEDROCK_STATUS: Record<JobStatus, BatchStatus> = {
   Stopped: 'cancelled',
   // Never started before the timeout; no output.
   Expired: 'expired',
+}
+
+/** Mistral batch job `status` → neutral. */
+export const MISTRAL_STATUS: Record<MistralJobStatus, BatchStatus> = {
+  QUEUED: 'validating',
+  RUNNING: 'in_progress',
+  // SUCCESS includes jobs where some requests failed (failed_requests > 0).
+  SUCCESS: 'completed',
+  FAILED: 'failed',
+  // The job's timeout_hours ran out; requests that ran have results.
+  TIMEOUT_EXCEEDED: 'expired',
+  CANCELLATION_REQUESTED: 'cancelling',
+  CANCELLED: 'cancelled',
 }
 
 /**

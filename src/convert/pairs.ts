@@ -12,10 +12,12 @@ import { type OpenAIBatchLine, openaiCheckedLineToChat, openaiLineToChat } from 
 import { type AnthropicBatchItem, chatToAnthropicItem } from './requests/to-anthropic-item'
 import { type BedrockRecord, chatToBedrockRecord } from './requests/to-bedrock-record'
 import { chatToGeminiLine, type GeminiInputLine } from './requests/to-gemini-line'
+import { chatToMistralLine, type MistralInputLine } from './requests/to-mistral-line'
 import { chatToOpenAILine, type OpenAIInputLine } from './requests/to-openai-line'
 import { anthropicResultLineToResult } from './results/anthropic-result'
 import { bedrockOutRecordToResult } from './results/bedrock-out'
 import { geminiResponseLineToResult } from './results/gemini-response'
+import { mistralOutputLineToResult } from './results/mistral-output'
 import { openaiOutputLineToResult } from './results/openai-output'
 import { type AnthropicResultLine, resultToAnthropicLine } from './results/to-anthropic-line'
 import { type OpenAIOutputLine, openaiLineId, resultToOpenAILine } from './results/to-openai-line'
@@ -23,7 +25,7 @@ import { type OpenAIOutputLine, openaiLineId, resultToOpenAILine } from './resul
 /** Where requests come from: OpenAI batch file lines, or items of an Anthropic create call. */
 export type RequestSource = 'openai-line' | 'anthropic-request'
 /** The provider-native request line each provider's batch input takes. */
-export type RequestTarget = 'openai-line' | 'anthropic-item' | 'gemini-line' | 'bedrock-record'
+export type RequestTarget = 'openai-line' | 'anthropic-item' | 'gemini-line' | 'bedrock-record' | 'mistral-line'
 
 /**
  * `position` is each source's natural address: the 1-based file line for `openai-line`, the
@@ -39,6 +41,7 @@ export interface TargetLines {
   'anthropic-item': AnthropicBatchItem
   'gemini-line': GeminiInputLine
   'bedrock-record': BedrockRecord
+  'mistral-line': MistralInputLine
 }
 
 /** `line` only labels errors (a 1-based line or request number). */
@@ -47,6 +50,7 @@ export const REQUEST_SERIALIZERS: { [T in RequestTarget]: (req: ChatRequest, lin
   'anthropic-item': chatToAnthropicItem,
   'gemini-line': chatToGeminiLine,
   'bedrock-record': chatToBedrockRecord,
+  'mistral-line': chatToMistralLine,
 }
 
 /** The target that speaks a source's own format: such pairs skip the hub and lose nothing. */
@@ -113,6 +117,7 @@ export const RESULT_PARSERS: { [F in ResultFormat]: (value: unknown, line: numbe
   'anthropic-results': (value, line) => anthropicResultLineToResult(value, line),
   'gemini-responses': (value, line, ctx) => geminiResponseLineToResult(value, line, ctx.model ?? ''),
   'bedrock-out': (value, line, ctx) => bedrockOutRecordToResult(value, line, ctx.model ?? ''),
+  'mistral-output': (value, line) => mistralOutputLineToResult(value, line),
 }
 
 export function resultLineParser(format: ResultFormat, ctx: ResultContext): (value: unknown, line: number) => ChatResult {

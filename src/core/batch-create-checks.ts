@@ -39,10 +39,12 @@ export function onlyForKind(req: CreateBatchRequest, name: ProviderName, kind: P
   }
 }
 
-/** Kinds whose batches may run longer than 24 hours: Bedrock jobs 24–168 h, Groq 24h–7d. */
+/** Kinds whose batches may run longer than 24 hours: Bedrock and Mistral jobs 24–168 h, Groq 24h–7d. */
 const LONG_WINDOWS: Partial<Record<ProviderKind, string>> = {
   bedrock: 'between "24h" and "168h"',
   groq: 'between "24h" and "7d" (hours or days)',
+  // Sent as the job's timeout_hours.
+  mistral: 'between "24h" and "168h"',
 }
 
 /** OpenAI takes only "24h"; longer windows ("48h", Groq's "7d") are honoured where the kind has them. */

@@ -54,6 +54,7 @@ const INPUT_TARGET: Record<ProviderKind, RequestTarget> = {
   groq: 'openai-line',
   'azure-openai': 'openai-line',
   emulated: 'openai-line',
+  mistral: 'mistral-line',
 }
 
 const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
@@ -64,7 +65,16 @@ const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
   groq: 'openai-batch',
   'azure-openai': 'openai-batch',
   emulated: 'openai-batch',
+  // Never written as a file by the gateway: its adapter uploads the converted lines at create.
+  mistral: 'openai-batch',
 }
+
+/**
+ * Kinds that run the model their requests name: OpenAI, Anthropic and Groq per request, Mistral
+ * one per job (its uploads refuse a second model by line). A create `model` must match it, and
+ * `default_model` only fills in where the requests name none.
+ */
+const REQUEST_MODEL_KINDS: ReadonlySet<ProviderKind> = new Set(['openai', 'anthropic', 'groq', 'mistral'])
 
 /** A create's input after the local steps: ready for the provider, or a converted file to upload. */
 type LocalInput =
@@ -107,17 +117,19 @@ export class BatchCreator {
       // Everything local first: conversion, custom_id rules and counts refuse here, and so does
       // every parameter check the provider would make. Only then the first side effect.
       const local = await this.convertInput(req, file, provider, spools)
-      const model = requestedModel ?? local.model ?? file?.facts.model ?? null
-      // OpenAI and Anthropic run the model each request names: a create `model` is honoured as a
-      // check that they all name it, never dropped in silence.
-      if (req.model && (provider.kind === 'openai' || provider.kind === 'anthropic' || provider.kind === 'groq')) {
-        const named = local.model ?? file?.facts.model ?? null
-        if (named !== req.model) {
-          throw invalid(
-            `model '${req.model.slice(0, 200)}' does not match the input: ${named ? `its requests name '${named.slice(0, 200)}'` : 'its requests name several models'}; ${provider.kind} runs the model each request names.`,
-            { param: 'model' },
-          )
-        }
+      const named = local.model ?? file?.facts.model ?? null
+      const fromRequests = REQUEST_MODEL_KINDS.has(provider.kind)
+      const model = (fromRequests ? named ?? requestedModel : requestedModel ?? named) ?? null
+      // A create `model` is honoured as a check that the requests all name it, never dropped in silence.
+      if (req.model && fromRequests && named !== req.model) {
+        throw invalid(
+          `model '${req.model.slice(0, 200)}' does not match the input: ${named ? `its requests name '${named.slice(0, 200)}'` : 'its requests name several models'}; ${provider.kind} runs the model its requests name.`,
+          { param: 'model' },
+        )
+      }
+      // Inline requests were not checked line by line at upload: a second model is refused here.
+      if (provider.kind === 'mistral' && named === null) {
+        throw invalid(`${providerName} batches run one model: every request must name the same model.`, { param: 'requests' })
       }
       const params = {
         endpoint: req.endpoint,

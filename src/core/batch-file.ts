@@ -16,8 +16,13 @@ import { CustomIdSet, findFirstDuplicate } from './custom-id-set'
 import type { FileFacts } from './file'
 import type { ProviderKind, ProviderName } from './provider-name'
 
-/** Which provider-native format each kind keeps batch input in. */
-const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['format'] }> = {
+/**
+ * Which provider-native format each kind keeps batch input in. `oneModel`: the kind runs one
+ * model per batch, taken from its requests, so a line naming another is refused with its number.
+ * `keepIds`: a kept format whose upstream may end a batch without a line per request keeps the
+ * custom_ids beside it anyway (converted formats always do).
+ */
+const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['format']; oneModel?: true; keepIds?: true }> = {
   openai: { target: 'openai-line', format: 'openai-batch' },
   // Anthropic has no input files: the gateway keeps OpenAI lines in its blob store and converts
   // them at batch create; converting here too rejects unconvertible lines at upload time.
@@ -29,6 +34,9 @@ const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['f
   'azure-openai': { target: 'openai-line', format: 'openai-batch' },
   // Emulated batches keep validated OpenAI lines in the gateway's blob store and run them as they are.
   emulated: { target: 'openai-line', format: 'openai-batch' },
+  // Mistral, like Anthropic: the caller's lines stay in the blob store; `{custom_id, body}` lines
+  // are written at create, when the one model of the job is known (docs/decisions.md).
+  mistral: { target: 'mistral-line', format: 'openai-batch', oneModel: true, keepIds: true },
 }
 
 const WRITE_BUFFER_BYTES = 1024 * 1024
@@ -140,6 +148,8 @@ export class BatchFileConverter {
   private readonly target: RequestTarget
   private readonly format: FileFacts['format']
   private readonly keepOriginal: boolean
+  private readonly oneModel: boolean
+  private readonly keepIds: boolean
   private readonly writeLine: (parsed: OpenAIBatchLine, line: number) => string
   private readonly splitter: LineSplitter
   private readonly ids = new CustomIdSet()
@@ -163,10 +173,12 @@ export class BatchFileConverter {
     private readonly provider: { name: ProviderName; kind: ProviderKind },
     private readonly opts: ConverterOptions,
   ) {
-    const { target, format } = TARGET[provider.kind]
+    const { target, format, oneModel, keepIds } = TARGET[provider.kind]
     this.target = target
     this.format = format
     this.keepOriginal = format === 'openai-batch'
+    this.oneModel = oneModel === true
+    this.keepIds = !this.keepOriginal || keepIds === true
     this.writeLine = requestLineWriter(target)
     this.maxRequests = opts.limits.maxBatchRequests
     this.splitter = new LineSplitter((text, line) => this.onLine(text, line), {
@@ -184,7 +196,7 @@ export class BatchFileConverter {
     if (!converter.keepOriginal || !opts.keptSource) converter.out = await emptyWriter(opts.outPath)
     // Converted formats go to providers that may end a batch without a line per request; their
     // custom_ids are kept so results can still account for every one.
-    if (!converter.keepOriginal) converter.idsOut = await emptyWriter(converter.idsFile)
+    if (converter.keepIds) converter.idsOut = await emptyWriter(converter.idsFile)
     return converter
   }
 
@@ -272,16 +284,24 @@ export class BatchFileConverter {
     }
     const lineModel = typeof parsed.body.model === 'string' ? parsed.body.model : undefined
     this.model ??= lineModel
-    if (lineModel !== this.model) this.modelsAgree = false
+    if (lineModel !== this.model) {
+      if (this.oneModel) {
+        throw invalid(
+          `line ${line}: model '${String(lineModel).slice(0, 200)}' differs from '${String(this.model).slice(0, 200)}' on earlier lines; ${this.provider.name} runs one model per batch`,
+          { line, param: 'model' },
+        )
+      }
+      this.modelsAgree = false
+    }
     this.ids.add(parsed.customId, line)
     if (this.keepOriginal) {
-      // Anthropic lines are converted only to reject what cannot be converted, now (see TARGET).
+      // Anthropic and Mistral lines are converted only to reject what cannot be converted, now (see TARGET).
       if (this.target !== 'openai-line') this.writeLine(parsed, line)
-      return
     }
+    if (!this.idsOut) return
     this.noteLine(line)
-    for (const c of this.idsPacker.push(JSON.stringify(parsed.customId))) this.idsOut?.write(c)
-    for (const c of this.packer.push(this.writeLine(parsed, line))) this.out?.write(c)
+    for (const c of this.idsPacker.push(JSON.stringify(parsed.customId))) this.idsOut.write(c)
+    if (!this.keepOriginal) for (const c of this.packer.push(this.writeLine(parsed, line))) this.out?.write(c)
   }
 
   private noteLine(line: number): void {

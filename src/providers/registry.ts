@@ -12,6 +12,7 @@ import { AZURE_SHAPE, azureConnection } from './azure/connection'
 import { EmulatedAdapter } from './emulated/adapter'
 import { GeminiAdapter } from './gemini/adapter'
 import { GROQ_SHAPE } from './groq/shape'
+import { MistralAdapter } from './mistral/adapter'
 import { OpenAIAdapter } from './openai/adapter'
 import type { Provider } from './provider'
 import type { UpstreamPolicy } from './upstream-fetch'
@@ -92,6 +93,8 @@ export function buildAdapter(instance: InstanceConfig, policy: UpstreamPolicy): 
       return new OpenAIAdapter(instance.settings, policy, options, GROQ_SHAPE)
     case 'azure-openai':
       return new OpenAIAdapter(azureConnection(instance.settings), policy, options, AZURE_SHAPE)
+    case 'mistral':
+      return new MistralAdapter(instance.settings, policy, options)
     case 'emulated':
       return new EmulatedAdapter(instance.settings, options)
   }

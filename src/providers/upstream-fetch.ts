@@ -2,6 +2,7 @@
 // exponential backoff + full jitter that honour `retry-after` (idempotent calls only), and the one
 // place where an upstream failure becomes a GatewayError. Messages never carry our URL or keys.
 
+import { isObject } from '../convert/guards'
 import { depthLimitText, nestsDeeperThan, parseJsonBounded } from '../convert/json-depth'
 import type { ProviderName } from '../core/provider-name'
 import { GatewayError, UPSTREAM_FAILURE } from '../errors'
@@ -206,17 +207,33 @@ export function depthGuardedFetch(provider: ProviderName) {
   }
 }
 
-/** Reads `{error:{message}}`, `{message}` or Google/AWS variants; falls back to the raw text. */
+/**
+ * Reads `{error:{message}}`, `{message}`, Google/AWS variants, or FastAPI's `detail` (Mistral, bare
+ * or inside `message`); falls back to the raw text.
+ */
 export async function readJsonErrorMessage(res: Response): Promise<string> {
   const text = (await res.text()).slice(0, 4000)
   try {
-    const body = parseJsonBounded(text, notJson) as { error?: { message?: unknown } | string; message?: unknown; Message?: unknown }
+    const body = parseJsonBounded(text, notJson) as { error?: { message?: unknown } | string; message?: unknown; Message?: unknown; detail?: unknown }
     if (typeof body.error === 'object' && typeof body.error?.message === 'string') return body.error.message
     if (typeof body.error === 'string') return body.error
     if (typeof body.message === 'string') return body.message
     if (typeof body.Message === 'string') return body.Message
+    const detail = detailText(body.detail ?? (isObject(body.message) ? body.message.detail : undefined))
+    if (detail) return detail
   } catch {
     // Not JSON: fall through to the raw text.
   }
   return text.trim()
+}
+
+/** FastAPI's `detail`: a string, or validation entries `{loc, msg}` as `body.model: Field required`. */
+function detailText(detail: unknown): string | null {
+  if (typeof detail === 'string') return detail
+  if (!Array.isArray(detail)) return null
+  const parts = detail.filter(isObject).map((d) => {
+    const loc = Array.isArray(d.loc) ? d.loc.join('.') : ''
+    return `${loc ? `${loc}: ` : ''}${typeof d.msg === 'string' ? d.msg : 'invalid'}`
+  })
+  return parts.length > 0 ? parts.join('; ') : null
 }

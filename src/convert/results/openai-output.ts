@@ -43,7 +43,7 @@ export function openaiOutputLineToResult(value: unknown, line: number): ChatResu
   }
 }
 
-function chatCompletionToReply(r: ResultReader, body: JsonObject): ChatReply {
+export function chatCompletionToReply(r: ResultReader, body: JsonObject): ChatReply {
   const choices = r.list(body.choices, 'response.body.choices')
   if (choices.length !== 1) throw r.malformed('response.body.choices', `expected exactly one choice (n = 1), got ${choices.length}`)
   const choice = r.object(choices[0], 'response.body.choices.0')

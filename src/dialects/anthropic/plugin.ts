@@ -211,12 +211,13 @@ function oneCursor(query: { before_id?: string; after_id?: string; page?: string
 const JSONL_TYPES = ['application/jsonl', 'application/x-ndjson', 'application/x-jsonlines', 'application/jsonlines']
 
 /**
- * What a file is at the provider. OpenAI-shaped kinds: a JSONL upload is batch input (validated
- * line by line, as in the OpenAI dialect), anything else generic user data (which Groq refuses).
+ * What a file is at the provider. OpenAI-shaped kinds and Mistral: a JSONL upload is batch input
+ * (validated line by line, as in the OpenAI dialect), anything else generic user data (which Groq
+ * and Mistral refuse).
  * Elsewhere: an opaque user file.
  */
 function purposeFor(kind: ProviderKind, part: SpooledPart): FilePurpose {
-  if (kind !== 'openai' && kind !== 'groq' && kind !== 'azure-openai' && kind !== 'emulated') return 'user'
+  if (kind !== 'openai' && kind !== 'groq' && kind !== 'azure-openai' && kind !== 'emulated' && kind !== 'mistral') return 'user'
   const mime = part.mimeType.split(';')[0]?.trim().toLowerCase() ?? ''
   return part.filename.toLowerCase().endsWith('.jsonl') || JSONL_TYPES.includes(mime) ? 'batch' : 'user_data'
 }

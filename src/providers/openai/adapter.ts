@@ -294,7 +294,7 @@ export class OpenAIAdapter implements Provider {
  * `batchgate_id` is never sent: it could make start-up adopt the wrong batch. Clients see the
  * metadata they sent (the store keeps it), never the tag.
  */
-function taggedMetadata(metadata: Record<string, string> | null, gatewayId: string): Record<string, string> | null {
+export function taggedMetadata(metadata: Record<string, string> | null, gatewayId: string): Record<string, string> | null {
   const own = Object.fromEntries(Object.entries(metadata ?? {}).filter(([key]) => key !== GATEWAY_ID_KEY))
   if (Object.keys(own).length >= MAX_METADATA_PAIRS) return own
   return { ...own, [GATEWAY_ID_KEY]: gatewayId }

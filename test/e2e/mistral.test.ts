@@ -1,0 +1,180 @@
+// Mistral as a provider kind, two accounts in one gateway (`mistral` and `mistral-eu`), against two
+// Mistral fakes with different keys. The OpenAI SDK seed runs through each: the gateway keeps the
+// caller's lines, and at create uploads `{custom_id, body}` lines (no per-line model) and makes a
+// job with the one model they name. Cancel, the one-model rule, lost-create adoption, refused
+// credentials and config errors; the Anthropic SDK workflows (both generations) via `mistral-eu`.
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { type MistralFake, startMistralFake } from '../fakes/mistral'
+import { problemsOf } from '../config/problems'
+import { anthropicSdkSuite, API_KEY } from './anthropic-sdk-workflow'
+import { type ConfigWorld, instanceToml, startConfigWorld } from './config-world'
+import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, jsonl, uploadBatchFile } from './openai-seed'
+
+const MODEL = 'mistral-small-latest'
+const INSTANCES = ['mistral', 'mistral-eu'] as const
+type Fakes = Record<(typeof INSTANCES)[number], MistralFake>
+
+function startFakes(): Fakes {
+  return { mistral: startMistralFake({ apiKey: 'mistral-account-one' }), 'mistral-eu': startMistralFake({ apiKey: 'mistral-account-two' }) }
+}
+
+function mistralWorld(fakes: Fakes, env: Record<string, string> = {}): Promise<ConfigWorld> {
+  // One base URL with the /v1 the API paths carry, one without: both reach the same paths.
+  const toml = [instanceToml('mistral', 'mistral', fakes.mistral.url, 'MISTRAL_KEY_0'), instanceToml('mistral-eu', 'mistral', `${fakes['mistral-eu'].url}/v1`, 'MISTRAL_KEY_1')].join('\n')
+  return startConfigWorld(toml, { MISTRAL_KEY_0: fakes.mistral.apiKey, MISTRAL_KEY_1: fakes['mistral-eu'].apiKey, ...env })
+}
+
+const lastJob = (fake: MistralFake) => [...fake.jobs.values()].at(-1)
+
+describe('OpenAI SDK → mistral instances', () => {
+  let fakes: Fakes
+  let world: ConfigWorld
+  let client: OpenAI
+  beforeAll(async () => {
+    fakes = startFakes()
+    world = await mistralWorld(fakes)
+    client = new OpenAI({ baseURL: `${world.gw.url}/openai/v1`, apiKey: 'x', maxRetries: 0 })
+  })
+  afterAll(async () => {
+    await world.close()
+    await Promise.all(INSTANCES.map((n) => fakes[n].close()))
+  })
+
+  for (const [name, window] of [['mistral', '24h'], ['mistral-eu', '48h']] as const) {
+    test(`seed workflow through ${name} (completion_window ${window}); one job model, lines without it; ids alone afterwards`, async () => {
+      const input = jsonl(chatLine('m-1', 'What is 2+2?', MODEL), chatLine('m-2', 'FAIL here', MODEL))
+      const file = await uploadBatchFile(client, input, { provider: name })
+      // The caller's lines stay with the gateway until a job needs them.
+      expect(fakes[name].files.size).toBe(0)
+      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: window as '24h' })
+      expect(batch.completion_window).toBe(window)
+      expect((await world.gw.store.batches.get(batch.id, 'default'))?.provider).toBe(name)
+
+      const job = lastJob(fakes[name])
+      expect(job).toMatchObject({ model: MODEL, endpoint: '/v1/chat/completions', timeout_hours: Number.parseInt(window, 10) })
+      expect(job?.metadata?.batchgate_id).toBe(batch.id)
+      const sent = fakes[name].fileText(job?.input_files[0] as string).trim().split('\n').map((l) => JSON.parse(l))
+      expect(sent).toEqual([
+        { custom_id: 'm-1', body: { messages: [{ role: 'user', content: 'What is 2+2?' }], max_tokens: 100 } },
+        { custom_id: 'm-2', body: { messages: [{ role: 'user', content: 'FAIL here' }], max_tokens: 100 } },
+      ])
+
+      await expectSeedCompleted(client, batch.id, { id: file.id, input }, { id: 'm-1', prompt: 'What is 2+2?' }, 'm-2')
+      for (const r of fakes[name].requests) expect(r.headers.authorization).toBe(`Bearer ${fakes[name].apiKey}`)
+      const other = INSTANCES.find((n) => n !== name) as (typeof INSTANCES)[number]
+      for (const r of fakes[other].requests) expect(r.headers.authorization).not.toBe(`Bearer ${fakes[name].apiKey}`)
+    })
+  }
+
+  test('cancel: the batch ends cancelled with every request in the error file', async () => {
+    await expectCancelledBeforeRunning(client, fakes.mistral, 'mistral', MODEL)
+    expect(lastJob(fakes.mistral)?.status).toBe('CANCELLED')
+  })
+
+  test('a file naming two models is refused at upload with the line that differs; nothing reaches Mistral', async () => {
+    const before = fakes.mistral.requests.length
+    const err = await errorOf(uploadBatchFile(client, jsonl(chatLine('x-1', 'a', MODEL), chatLine('x-2', 'b', MODEL), chatLine('x-3', 'c', 'mistral-large-latest')), { provider: 'mistral' }))
+    expect(err.status).toBe(400)
+    expect(err.message).toContain("line 3: model 'mistral-large-latest' differs from 'mistral-small-latest'")
+    expect(err.error).toMatchObject({ param: 'model' })
+    expect(fakes.mistral.requests.length).toBe(before)
+  })
+
+  test('a create model other than the one the lines name, or a window past 168h, is refused before any upstream call', async () => {
+    const file = await uploadBatchFile(client, jsonl(chatLine('k-1', 'x', MODEL)), { provider: 'mistral' })
+    const before = fakes.mistral.requests.length
+    const model = await errorOf(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', model: 'mistral-large-latest' } as never))
+    expect(model.status).toBe(400)
+    expect(model.error).toMatchObject({ param: 'model' })
+    const window = await errorOf(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '169h' as '24h' }))
+    expect(window.error).toMatchObject({ param: 'completion_window' })
+    const userData = await errorOf(client.files.create({ file: new File(['notes'], 'notes.txt'), purpose: 'user_data', provider: 'mistral' } as never))
+    expect(userData.status).toBe(400)
+    expect(userData.error).toMatchObject({ param: 'purpose' })
+    expect(fakes.mistral.requests.length).toBe(before)
+  })
+
+  test('a create whose answer is lost is adopted from the job list by the gateway id in metadata', async () => {
+    const file = await uploadBatchFile(client, jsonl(chatLine('a-1', 'hello', MODEL)), { provider: 'mistral-eu' })
+    const before = fakes['mistral-eu'].jobs.size
+    fakes['mistral-eu'].faults.add({ afterHandler: true, drop: true, match: (r, u) => r.method === 'POST' && u.pathname === '/v1/batch/jobs' })
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    expect(fakes['mistral-eu'].jobs.size).toBe(before + 1)
+    const job = lastJob(fakes['mistral-eu'])
+    expect((await world.gw.store.batches.get(batch.id, 'default'))?.snapshot.upstreamId).toBe(job?.id as string)
+    expect(fakes['mistral-eu'].requests.some((r) => r.method === 'GET' && r.path === '/v1/batch/jobs' && r.query.includes('page=0'))).toBe(true)
+    const { batch: done } = await import('./openai-seed').then((m) => m.pollToEnd(client, batch.id))
+    expect(done.request_counts).toEqual({ total: 1, completed: 1, failed: 0 })
+  })
+
+  test('a job Mistral refuses leaves no input file behind', async () => {
+    const file = await uploadBatchFile(client, jsonl(chatLine('r-1', 'x', MODEL)), { provider: 'mistral' })
+    const files = fakes.mistral.files.size
+    fakes.mistral.faults.add({ status: 400, body: { object: 'error', message: 'Model not available for batch', type: 'invalid_request_error', param: null, code: '3400' }, match: (r, u) => r.method === 'POST' && u.pathname === '/v1/batch/jobs' })
+    const err = await errorOf(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }))
+    expect(err.status).toBe(400)
+    expect(err.message).toContain('Model not available for batch')
+    expect(fakes.mistral.files.size).toBe(files)
+  })
+
+  test('a wrong Mistral key is reported as refused provider credentials, never echoed', async () => {
+    const wrong = await mistralWorld(fakes, { MISTRAL_KEY_0: 'not-the-mistral-key' })
+    try {
+      const c = new OpenAI({ baseURL: `${wrong.gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
+      const file = await uploadBatchFile(c, jsonl(chatLine('w-1', 'x', MODEL)), { provider: 'mistral' })
+      const err = await errorOf(c.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }))
+      expect(err.status).toBe(502)
+      expect(err.message).toContain("refused the gateway's provider credentials: Unauthorized")
+      expect(err.message).not.toContain('not-the-mistral-key')
+    } finally {
+      await wrong.close()
+    }
+  })
+})
+
+describe('mistral config', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mistral-config-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const problems = (toml: string, env: Record<string, string> = {}) => {
+    const path = join(dir, `c-${crypto.randomUUID()}.toml`)
+    writeFileSync(path, toml)
+    return problemsOf({ BATCHGATE_CONFIG: path, ...env }).join('\n')
+  }
+
+  test('a key is required, by reference only; limits cannot pass the kind\'s own; unknown settings are named', () => {
+    expect(problems('[providers.m]\nkind = "mistral"\n')).toContain('providers.m needs api_key_env or api_key_file')
+    expect(problems('[providers.m]\nkind = "mistral"\napi_key = "inline-secret"\n')).toContain('providers.m.api_key must not hold a secret inline')
+    expect(problems('[providers.m]\nkind = "mistral"\napi_key_env = "K"\nmax_batch_requests = 2000000\n', { K: 'k' })).toContain(
+      'providers.m.max_batch_requests must be an integer from 1 to 1000000',
+    )
+    expect(problems('[providers.m]\nkind = "mistral"\napi_key_env = "K"\nregion = "eu-west-1"\n', { K: 'k' })).toContain('providers.m.region is not a known setting')
+    expect(problems('[providers.m]\nkind = "mistral"\napi_key_env = "K"\nbase_url = "ftp://x"\n', { K: 'k' })).toContain('providers.m.base_url must be an http(s) URL')
+    expect(problems('[providers.m]\nkind = "mistral"\napi_key_env = "K"\n', { K: 'k' })).toBe('')
+  })
+})
+
+// Both Anthropic SDK generations, the full seed, through the second instance.
+const suiteFakes = {} as { fakes?: Fakes }
+anthropicSdkSuite({
+  provider: 'mistral-eu',
+  model: MODEL,
+  upload: { name: 'batch_input.jsonl', content: jsonl(chatLine('request-1', 'Hello!', MODEL)), type: 'application/jsonl' },
+  downloadable: true,
+  pageFile: (i) => ({ content: jsonl(chatLine(`p-${i}`, `page ${i}`, MODEL)), name: `page-${i}.jsonl`, type: 'application/jsonl' }),
+  world: async () => {
+    suiteFakes.fakes = startFakes()
+    const world = await mistralWorld(suiteFakes.fakes, { BATCHGATE_KEYS: `default=${API_KEY}` })
+    return {
+      gw: world.gw,
+      close: async () => {
+        await world.close()
+        await Promise.all(INSTANCES.map((n) => suiteFakes.fakes?.[n].close()))
+      },
+    }
+  },
+})
