@@ -15,8 +15,7 @@ interface MistralClient {
   files: Record<'upload' | 'list' | 'retrieve' | 'delete' | 'download', (req?: object) => Answer>
   batch: { jobs: Record<'create' | 'get' | 'list' | 'cancel', (req?: object) => Answer> }
 }
-const SDK = ['@mistralai/mistralai', '@mistralai/mistralai/models/errors']
-const [{ Mistral }, { MistralError }] = (await Promise.all(SDK.map((name) => import(name)))) as [
+const [{ Mistral }, { MistralError }] = (await Promise.all([import('@mistralai/mistralai' as string), import('@mistralai/mistralai/models/errors' as string)])) as [
   { Mistral: new (opts: { apiKey: string; serverURL: string; retryConfig: { strategy: 'none' } }) => MistralClient },
   { MistralError: new (...args: never[]) => { statusCode: number; body: string } },
 ]
