@@ -68,7 +68,14 @@ export interface InstanceLimits {
   maxUploadBytes: number
   /** Max requests in one batch. */
   maxBatchRequests: number
+  /**
+   * Max size of a file made through the gateway's Uploads API: more than maxUploadBytes where the
+   * kind takes larger files through its own Uploads API (OpenAI: 512 MB per POST, 8 GB per Upload).
+   */
+  maxUploadsApiBytes: number
 }
+
+type KindLimits = Omit<InstanceLimits, 'maxUploadsApiBytes'>
 
 interface Instance<K extends ProviderKind, S> {
   name: ProviderName
@@ -94,7 +101,7 @@ export type InstanceOf<K extends ProviderKind> = Extract<InstanceConfig, { kind:
 const MB = 1024 * 1024
 
 /** Each kind's own limits (spec README §4); instances and BATCHGATE_MAX_* may only lower them. */
-export const KIND_LIMITS: Record<ProviderKind, InstanceLimits> = {
+export const KIND_LIMITS: Record<ProviderKind, KindLimits> = {
   openai: { maxUploadBytes: 512 * MB, maxBatchRequests: 50_000 },
   anthropic: { maxUploadBytes: 500 * MB, maxBatchRequests: 100_000 },
   // Gemini and Bedrock batch sizes are unverified quotas; S3 takes 5 GiB in one PUT.
@@ -109,6 +116,9 @@ export const KIND_LIMITS: Record<ProviderKind, InstanceLimits> = {
   // Emulated batches are bounded by the gateway's own store, not by an upstream quota.
   emulated: { maxUploadBytes: 512 * MB, maxBatchRequests: 1_000_000 },
 }
+
+/** Kinds whose own Uploads API takes more than one POST /files (the adapter relays through it). */
+const UPLOADS_API_BYTES: Partial<Record<ProviderKind, number>> = { openai: 8192 * MB }
 
 export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> = {
   openai: () => 'https://api.openai.com/v1',
@@ -138,9 +148,13 @@ export function isRoleArn(arn: string): boolean {
 
 /** The kind's limits, lowered by the operator's caps (instance settings, then BATCHGATE_MAX_*). */
 export function instanceLimits(kind: ProviderKind, ...caps: Array<Partial<InstanceLimits>>): InstanceLimits {
-  const out = { ...KIND_LIMITS[kind] }
+  const out = { ...KIND_LIMITS[kind], maxUploadsApiBytes: UPLOADS_API_BYTES[kind] ?? KIND_LIMITS[kind].maxUploadBytes }
   for (const cap of caps) {
-    if (cap.maxUploadBytes !== undefined) out.maxUploadBytes = Math.min(out.maxUploadBytes, cap.maxUploadBytes)
+    if (cap.maxUploadBytes !== undefined) {
+      out.maxUploadBytes = Math.min(out.maxUploadBytes, cap.maxUploadBytes)
+      // An operator's byte cap is a cap on every file, however it arrives.
+      out.maxUploadsApiBytes = Math.min(out.maxUploadsApiBytes, cap.maxUploadBytes)
+    }
     if (cap.maxBatchRequests !== undefined) out.maxBatchRequests = Math.min(out.maxBatchRequests, cap.maxBatchRequests)
   }
   return out

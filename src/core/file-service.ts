@@ -36,14 +36,16 @@ export class FileService {
     private readonly registry: Registry,
   ) {}
 
-  /** The largest file the provider instance takes (throws for an unconfigured one). */
-  maxUploadBytes(provider: ProviderName): number {
-    return this.registry.limits(provider).maxUploadBytes
+  /** The largest file the provider instance takes (throws for an unconfigured one), in one POST or through Uploads. */
+  maxUploadBytes(provider: ProviderName, via: UploadRequest['via'] = 'post'): number {
+    const limits = this.registry.limits(provider)
+    return via === 'uploads' ? limits.maxUploadsApiBytes : limits.maxUploadBytes
   }
 
   async upload(req: UploadRequest): Promise<StoredFile> {
     const provider = this.registry.get(req.provider)
-    const { maxUploadBytes: limit, maxBatchRequests } = this.registry.limits(req.provider)
+    const { maxBatchRequests } = this.registry.limits(req.provider)
+    const limit = this.maxUploadBytes(req.provider, req.via)
     if (req.raw.bytes > limit) {
       throw new GatewayError('too_large', `${req.provider} accepts files up to ${limit} bytes; this one has ${req.raw.bytes}.`, {
         param: 'file',

@@ -16,6 +16,8 @@ export interface UploadRequest {
   purpose: FilePurpose
   storage: S3Target | null
   expiresAfterSeconds: number | null
+  /** How the bytes arrived: one POST (default) or the Uploads API, which some kinds take larger. */
+  via?: 'post' | 'uploads'
   /**
    * Set when the part was converted as it arrived (streamingConversion), or the error that
    * conversion stopped on; `raw.path` is then unused.

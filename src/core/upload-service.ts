@@ -62,7 +62,7 @@ export class UploadService {
     if (!Number.isSafeInteger(req.bytes) || req.bytes < 1) {
       throw invalid("Invalid 'bytes': expected a positive integer.", { param: 'bytes' })
     }
-    const limit = this.files.maxUploadBytes(req.provider)
+    const limit = this.files.maxUploadBytes(req.provider, 'uploads')
     if (req.bytes > limit) {
       throw new GatewayError('too_large', `${req.provider} accepts files up to ${limit} bytes; this Upload declares ${req.bytes}.`, {
         param: 'bytes',
@@ -141,6 +141,7 @@ export class UploadService {
         purpose: record.purpose as FilePurpose,
         storage: this.files.defaultStorage(record.provider as ProviderName),
         expiresAfterSeconds: record.fileExpiresAfter,
+        via: 'uploads',
       })
       await this.store.uploads.settle(record.id, 'completed', file.id)
       await dropParts(this.store, record.id)

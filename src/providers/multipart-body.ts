@@ -13,6 +13,8 @@ export interface MultipartFile {
   contentType: string
   path: string
   bytes: number
+  /** Where in the file the part starts (a slice of `bytes` from there); 0 by default. */
+  offset?: number
 }
 
 export interface StreamedMultipart {
@@ -39,7 +41,8 @@ export function streamedMultipart(fields: MultipartField[], file: MultipartFile)
   async function* parts(): AsyncGenerator<Uint8Array> {
     yield fieldBytes
     yield fileHead
-    yield* Bun.file(file.path).stream()
+    const whole = Bun.file(file.path)
+    yield* (file.offset === undefined ? whole : whole.slice(file.offset, file.offset + file.bytes)).stream()
     yield tail
   }
   return {

@@ -175,6 +175,14 @@ describe('Uploads API through the openai SDK', () => {
     const tooBig = await errorOf(createUpload(2048 * 1024 * 1024 + 1, 'gemini'))
     expect(tooBig.status).toBe(413)
     expect(tooBig.message).toContain('gemini')
+    // OpenAI takes 512 MB per POST /files but 8 GB through its Uploads API, which the gateway
+    // relays to (providers/openai/uploads-relay.ts): an Upload may declare more than a POST takes.
+    const big = await world.client.uploads.create({ filename: 'big.jsonl', purpose: 'fine-tune', bytes: 600 * 1024 * 1024, mime_type: 'application/jsonl', provider: 'openai' } as never)
+    expect(big).toMatchObject({ status: 'pending', bytes: 600 * 1024 * 1024 })
+    await world.client.uploads.cancel(big.id)
+    const overEight = await errorOf(createUpload(8192 * 1024 * 1024 + 1, 'openai'))
+    expect(overEight.status).toBe(413)
+    expect(overEight.message).toContain(`up to ${8192 * 1024 * 1024} bytes`)
     const purpose = await errorOf(createUpload(10, 'openai', { purpose: 'user_data' }))
     expect(purpose.status).toBe(400)
     expect((purpose.error as { param?: string }).param).toBe('purpose')

@@ -17,6 +17,8 @@ export const AZURE_SHAPE: OpenAIShape = {
   completionWindow: () => '24h',
   pagedList: true,
   endpoint: (e) => e.replace(/^\/v1\//, '/'),
+  // Azure batch input files are capped at 200 MB: nothing here is large enough for an Uploads relay.
+  relay: null,
 }
 
 export function azureConnection(azure: AzureConfig): Connection {
@@ -31,8 +33,8 @@ export function azureConnection(azure: AzureConfig): Connection {
         apiVersion: azure.apiVersion,
         ...(azure.apiKey ? { apiKey: azure.apiKey } : { azureADTokenProvider: () => bearerToken(azure) }),
       }),
-    uploadTarget: async () => ({
-      url: `${azure.endpoint}/openai/files?api-version=${encodeURIComponent(azure.apiVersion)}`,
+    uploadTarget: async (path = 'files') => ({
+      url: `${azure.endpoint}/openai/${path}?api-version=${encodeURIComponent(azure.apiVersion)}`,
       headers: await auth(),
     }),
   }

@@ -11,4 +11,6 @@ export const GROQ_SHAPE: OpenAIShape = {
   completionWindow: (hours) => `${hours}h`,
   pagedList: false,
   endpoint: (e) => e,
+  // Groq keeps batch files up to 100 MB and has no Uploads API.
+  relay: null,
 }

@@ -16,6 +16,7 @@ import { streamedMultipart } from '../multipart-body'
 import { createWindow, MAX_LISTED } from '../create-window'
 import type { AdapterOptions, BatchMatch, CreateBatchInput, CreateProbe, Provider, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
 import { upstreamFilename } from '../upload-name'
+import { OPENAI_RELAY, type RelayDeps, type RelaySizes, relayUpload } from './uploads-relay'
 import { depthGuardedFetch, readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
@@ -35,6 +36,8 @@ export interface OpenAIShape {
   pagedList: boolean
   /** The batch `endpoint` as this API names it (Azure drops the `/v1`). */
   endpoint(endpoint: string): string
+  /** Files over 512 MB go up through the API's own Uploads API (OpenAI); null: no such API. */
+  relay: RelaySizes | null
 }
 
 export const OPENAI_SHAPE: OpenAIShape = {
@@ -45,6 +48,7 @@ export const OPENAI_SHAPE: OpenAIShape = {
   completionWindow: () => '24h',
   pagedList: true,
   endpoint: (e) => e,
+  relay: OPENAI_RELAY,
 }
 
 type ClientOptions = { timeout: number; maxRetries: number; fetch: (url: string | URL | Request, init?: RequestInit) => Promise<Response> }
@@ -53,15 +57,15 @@ type ClientOptions = { timeout: number; maxRetries: number; fetch: (url: string 
 export interface Connection {
   /** The SDK is imported on first use: loading it costs ~6 MiB of RSS in a gateway that may never call it. */
   client(common: ClientOptions): Promise<OpenAI>
-  /** Where the streamed multipart upload goes, and the credentials it carries. */
-  uploadTarget(): Promise<{ url: string; headers: Record<string, string> }>
+  /** Where a streamed multipart upload to `path` (`files`, `uploads/…/parts`) goes, and its credentials. */
+  uploadTarget(path?: string): Promise<{ url: string; headers: Record<string, string> }>
 }
 
 /** OpenAI and Groq: a base URL and `Authorization: Bearer <key>`. */
 export function bearerConnection(config: OpenAIConfig): Connection {
   return {
     client: async (common) => new (await import('openai')).default({ apiKey: config.apiKey, baseURL: config.baseUrl, ...common }),
-    uploadTarget: async () => ({ url: `${config.baseUrl}/files`, headers: { authorization: `Bearer ${config.apiKey}` } }),
+    uploadTarget: async (path = 'files') => ({ url: `${config.baseUrl}/${path}`, headers: { authorization: `Bearer ${config.apiKey}` } }),
   }
 }
 
@@ -96,6 +100,15 @@ export class OpenAIAdapter implements Provider {
     if (purpose === null) {
       throw invalid(`Provider '${this.name}' (${this.kind}) stores only batch input files; upload with purpose 'batch'.`, { param: 'purpose' })
     }
+    if (this.shape.relay && source.bytes > this.shape.relay.aboveBytes) {
+      const file = await relayUpload(this.relayDeps(), this.shape.relay, source, {
+        filename: upstreamFilename(meta.gatewayId, meta.filename, meta.purpose),
+        purpose,
+        mimeType: meta.mimeType,
+        expiresAfterSeconds: meta.expiresAfterSeconds ?? null,
+      })
+      return upstreamFile(file)
+    }
     const target = await this.connection.uploadTarget()
     const res = await upstreamFetch(
       target.url,
@@ -126,12 +139,16 @@ export class OpenAIAdapter implements Provider {
       },
       this.policy,
     )
-    const file = (await res.json()) as OpenAI.FileObject
+    return upstreamFile((await res.json()) as OpenAI.FileObject)
+  }
+
+  private relayDeps(): RelayDeps {
     return {
-      location: { kind: 'upstream', upstreamId: file.id },
-      bytes: file.bytes,
-      createdAt: file.created_at,
-      expiresAt: file.expires_at ?? null,
+      provider: this.name,
+      policy: this.policy,
+      client: () => this.client(),
+      call: (fn) => this.call(fn),
+      target: (path) => this.connection.uploadTarget(path),
     }
   }
 
@@ -318,17 +335,26 @@ const CLIENT_TIMEOUT_MS = 60 * 60 * 1000
 
 /** A short name for the call in messages; never the path itself, which carries upstream ids. */
 function describeCall(method: string, path: string): string {
-  const tail = path.replace(/^.*?\/(files|batches)\b/, '$1')
+  const tail = path.replace(/^.*?\/(files|batches|uploads)\b/, '$1')
   if (tail.startsWith('files')) {
     if (tail.endsWith('/content')) return 'download file'
     if (method === 'DELETE') return 'delete file'
     return tail === 'files' ? (method === 'POST' ? 'upload file' : 'list files') : 'get file'
+  }
+  if (tail.startsWith('uploads')) {
+    if (tail.endsWith('/complete')) return 'complete upload'
+    if (tail.endsWith('/cancel')) return 'cancel upload'
+    return 'create upload'
   }
   if (tail.startsWith('batches')) {
     if (tail.endsWith('/cancel')) return 'cancel batch'
     return tail === 'batches' ? (method === 'POST' ? 'create batch' : 'list batches') : 'get batch'
   }
   return `${method} request`
+}
+
+function upstreamFile(file: OpenAI.FileObject): UpstreamFile {
+  return { location: { kind: 'upstream', upstreamId: file.id }, bytes: file.bytes, createdAt: file.created_at, expiresAt: file.expires_at ?? null }
 }
 
 function toUpstreamBatch(b: OpenAIBatch): UpstreamBatch {

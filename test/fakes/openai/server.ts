@@ -7,7 +7,7 @@ import { BatchesApi } from './batches'
 import { deleteFile, fileContent, type FilesContext, listFiles, retrieveFile, uploadFile } from './files'
 import { type Flavor, OPENAI_FLAVOR } from './flavor'
 import { FileStore, type StoredFile } from './store'
-import { UploadsApi } from './uploads'
+import { type UploadObject, UploadsApi } from './uploads'
 import { errorResponse, type OpenAIBatch } from './wire'
 
 export interface OpenAIFakeOptions {
@@ -27,6 +27,8 @@ export interface OpenAIFake extends FakeServer {
   files: Map<string, StoredFile>
   /** Every batch by id, as the wire object the API returns (live: it changes as the batch moves). */
   batches: Map<string, OpenAIBatch>
+  /** Every Upload (Uploads API) by id, as the wire object the API returns. */
+  uploads(): UploadObject[]
   /** Whether a GET moves a batch one step; tests flip it to freeze batches. */
   autoAdvance: boolean
   countFiles(): number
@@ -98,6 +100,7 @@ export function startOpenAIFake(opts: OpenAIFakeOptions = {}): OpenAIFake {
     apiKey,
     files: store.files,
     batches: batches.batches,
+    uploads: () => [...uploads.uploads.values()].map((u) => u.wire),
     get autoAdvance() {
       return batches.autoAdvance
     },
