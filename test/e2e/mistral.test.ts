@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { type MistralFake, startMistralFake } from '../fakes/mistral'
+import { registry } from '../../src/ops/metrics'
 import { problemsOf } from '../config/problems'
 import { anthropicSdkSuite, API_KEY } from './anthropic-sdk-workflow'
 import { type ConfigWorld, instanceToml, startConfigWorld } from './config-world'
@@ -30,6 +31,12 @@ function mistralWorld(fakes: Fakes, env: Record<string, string> = {}): Promise<C
 }
 
 const lastJob = (fake: MistralFake) => [...fake.jobs.values()].at(-1)
+
+/** batchgate_upstream_retries_total for one instance and operation, from the process's registry. */
+async function retriesOf(provider: string, operation: string): Promise<number> {
+  const metric = (await registry.getSingleMetric('batchgate_upstream_retries_total')?.get())?.values ?? []
+  return metric.find((v) => v.labels.provider === provider && v.labels.operation === operation)?.value ?? 0
+}
 
 describe('OpenAI SDK → mistral instances', () => {
   let fakes: Fakes
@@ -74,6 +81,41 @@ describe('OpenAI SDK → mistral instances', () => {
   test('cancel: the batch ends cancelled with every request in the error file', async () => {
     await expectCancelledBeforeRunning(client, fakes.mistral, 'mistral', MODEL)
     expect(lastJob(fakes.mistral)?.status).toBe('CANCELLED')
+  })
+
+  test('a job past its timeout ends expired: run requests keep their results, the rest are expired lines', async () => {
+    fakes.mistral.autoAdvance = false
+    try {
+      const file = await uploadBatchFile(client, jsonl(chatLine('t-1', 'one', MODEL), chatLine('t-2', 'two', MODEL)), { provider: 'mistral' })
+      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      fakes.mistral.expire(lastJob(fakes.mistral)?.id as string)
+      const done = await client.batches.retrieve(batch.id)
+      expect(done.status).toBe('expired')
+      expect(done.request_counts).toEqual({ total: 2, completed: 0, failed: 2 })
+      const lines = (await (await client.files.content(done.error_file_id as string)).text()).trim().split('\n').map((l) => JSON.parse(l))
+      expect(lines.map((l) => [l.custom_id, l.error.code])).toEqual([['t-1', 'batch_expired'], ['t-2', 'batch_expired']])
+    } finally {
+      fakes.mistral.autoAdvance = true
+    }
+  })
+
+  test('with retries on, a 503 on a job read is retried and the client never sees it', async () => {
+    const retrying = await mistralWorld(fakes, { BATCHGATE_UPSTREAM_RETRIES: '2' })
+    try {
+      const c = new OpenAI({ baseURL: `${retrying.gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
+      const file = await uploadBatchFile(c, jsonl(chatLine('s-1', 'hello', MODEL)), { provider: 'mistral' })
+      const batch = await c.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      const job = lastJob(fakes.mistral)?.id as string
+      fakes.mistral.faults.add({ status: 503, body: { message: 'Service unavailable' }, match: (r, u) => r.method === 'GET' && u.pathname === `/v1/batch/jobs/${job}` })
+      const reads = () => fakes.mistral.requests.filter((r) => r.method === 'GET' && r.path === `/v1/batch/jobs/${job}`).length
+      const before = reads()
+      const retried = await retriesOf('mistral', 'get_batch')
+      expect((await c.batches.retrieve(batch.id)).status).toBe('in_progress')
+      expect(reads()).toBe(before + 2)
+      expect(await retriesOf('mistral', 'get_batch')).toBe(retried + 1)
+    } finally {
+      await retrying.close()
+    }
   })
 
   test('a file naming two models is refused at upload with the line that differs; nothing reaches Mistral', async () => {
@@ -133,6 +175,27 @@ describe('OpenAI SDK → mistral instances', () => {
       expect(err.message).not.toContain('not-the-mistral-key')
     } finally {
       await wrong.close()
+    }
+  })
+})
+
+describe('tenants on a mistral instance', () => {
+  test("one tenant's batches and files are not another's", async () => {
+    const fakes = startFakes()
+    const world = await mistralWorld(fakes, { BATCHGATE_KEYS: 'alpha=key-alpha,beta=key-beta' })
+    try {
+      const alpha = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'key-alpha', maxRetries: 0 })
+      const beta = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'key-beta', maxRetries: 0 })
+      const file = await uploadBatchFile(alpha, jsonl(chatLine('t-1', 'mine', MODEL)), { provider: 'mistral' })
+      const batch = await alpha.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      expect((await errorOf(beta.batches.retrieve(batch.id))).status).toBe(404)
+      expect((await errorOf(beta.files.content(file.id))).status).toBe(404)
+      expect((await errorOf(beta.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }))).status).toBe(404)
+      expect((await beta.batches.list()).data.map((b) => b.id)).not.toContain(batch.id)
+      expect(fakes.mistral.jobs.size).toBe(1)
+    } finally {
+      await world.close()
+      await Promise.all(INSTANCES.map((n) => fakes[n].close()))
     }
   })
 })
