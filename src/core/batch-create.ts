@@ -6,7 +6,6 @@
 import type { Config } from '../config'
 import type { RequestTarget } from '../convert/pairs'
 import { validateAnthropicRequest } from '../convert/requests/anthropic-request'
-import { CHAT_COMPLETIONS } from '../convert/requests/openai-line'
 import { GatewayError, invalid, naming } from '../errors'
 import { log } from '../log'
 import { idsOf } from '../upstream-ids'
@@ -322,8 +321,10 @@ export class BatchCreator {
       if (file.location.kind !== 'blob') throw invalid(`input_file_id '${file.id}' cannot be used as batch input.`, { param: 'input_file_id' })
       const blob = await this.store.blobs.open(file.id, 'content')
       if (!blob) throw new GatewayError('internal', `the bytes of ${file.id} are missing from the blob store`)
-      // Emulated non-chat batches run their lines as sent (checked at upload): no hub conversion.
-      if (kind === 'emulated' && req.endpoint !== CHAT_COMPLETIONS && file.facts.lines !== undefined) {
+      // Emulated batches run an uploaded file's lines as sent (envelopes checked at upload), as
+      // OpenAI does: no hub conversion, so server-specific fields survive and bad bodies get the
+      // server's own per-line 4xx.
+      if (kind === 'emulated' && file.facts.lines !== undefined) {
         return { path, bytes: await Bun.write(path, new Response(blob)), count: file.facts.lines, model: file.facts.model ?? null }
       }
       const lines = chatRequestsFromOpenAIFile(blob, this.config.limits)

@@ -42,7 +42,7 @@ describe('emulated provider: /v1/embeddings and /v1/responses', () => {
   let w: ConfigWorld
   let client: OpenAI
   beforeAll(async () => {
-    fake = startChatFake()
+    fake = startChatFake({ keepBodies: true })
     w = await startConfigWorld(instanceToml('local', 'emulated', fake.url, 'LOCAL_KEY', { concurrency: 4 }), { LOCAL_KEY: fake.apiKey })
     client = new OpenAI({ baseURL: `${w.gw.url}/openai/v1`, apiKey: 'x', maxRetries: 0 })
   })
@@ -99,6 +99,23 @@ describe('emulated provider: /v1/embeddings and /v1/responses', () => {
     expect(out['r-1']?.response.body.output[0].content[0].text).toBe('Reply to: What is 2+2?')
     expect(out['r-2']?.response.body.output[0].content[0].text).toBe('Reply to: Say hi')
     expect(fake.counts.get('Say hi')).toBe(1)
+  })
+
+  test('a chat file runs as uploaded: server-specific fields reach the server, a bad body gets its own 400', async () => {
+    // vLLM / llama.cpp sampling fields the OpenAI chat schema does not know must survive untouched.
+    const extra = { model: 'llama3.2:1b', messages: [{ role: 'user', content: 'chat as is' }], top_k: 20, repetition_penalty: 1.1, guided_choice: ['a', 'b'] }
+    const input = jsonl(line('c-ok', '/v1/chat/completions', extra), line('c-bad', '/v1/chat/completions', { model: 'llama3.2:1b', messages: [] }))
+    const file = await uploadBatchFile(client, input, { provider: 'local' })
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    const done = await waitEnd(client, batch.id)
+    expect(done.status).toBe('completed')
+    expect(done.request_counts).toEqual({ total: 2, completed: 1, failed: 1 })
+    expect(fake.bodies.get('chat as is')).toEqual(extra)
+    const out = await fileLines(client, done.output_file_id)
+    expect(out['c-ok']?.response.body.choices[0].message.content).toBe('Reply to: chat as is')
+    const errors = await fileLines(client, done.error_file_id)
+    expect(errors['c-bad']?.response.status_code).toBe(400)
+    expect(errors['c-bad']?.response.body.error.param).toBe('messages')
   })
 
   test("a file's endpoint must match the batch endpoint", async () => {

@@ -13,6 +13,8 @@ export interface ChatFake {
   counts: Map<string, number>
   /** Total POSTs received (any outcome). */
   received: () => number
+  /** The last body received per prompt, when started with `keepBodies` (what was really sent). */
+  bodies: Map<string, Record<string, unknown>>
   slowMs: number
   close(): Promise<void>
 }
@@ -117,7 +119,7 @@ const responses: Route = {
 
 const ROUTES: Record<string, Route> = { '/v1/chat/completions': chat, '/v1/embeddings': embeddings, '/v1/responses': responses }
 
-export function startChatFake(opts: { apiKey?: string; slowMs?: number } = {}): ChatFake {
+export function startChatFake(opts: { apiKey?: string; slowMs?: number; keepBodies?: boolean } = {}): ChatFake {
   const apiKey = opts.apiKey ?? 'sk-local-test'
   const counts = new Map<string, number>()
   let received = 0
@@ -126,6 +128,7 @@ export function startChatFake(opts: { apiKey?: string; slowMs?: number } = {}): 
     apiKey,
     counts,
     received: () => received,
+    bodies: new Map(),
     slowMs: opts.slowMs ?? 300,
     close: async () => server.stop(true),
   }
@@ -152,6 +155,7 @@ export function startChatFake(opts: { apiKey?: string; slowMs?: number } = {}): 
       if (typeof prompt !== 'string') return prompt
       const seen = (counts.get(prompt) ?? 0) + 1
       counts.set(prompt, seen)
+      if (opts.keepBodies) fake.bodies.set(prompt, body)
       const rate = /RATE(\d+)/.exec(prompt)
       if (rate && seen <= Number(rate[1])) return json(429, { error: { message: 'Rate limit reached, retry shortly.', type: 'rate_limit_error', param: null, code: null } }, { 'retry-after': '1' })
       if (prompt.includes('SLOW')) await Bun.sleep(fake.slowMs)
