@@ -258,9 +258,8 @@ export class EmulatedRunner {
         const text = await res.text()
         const requestId = res.headers.get('x-request-id') ?? lineId()
         if (!RETRYABLE.has(res.status)) {
-          const body = parseBody(text, res.status)
           const ok = res.status >= 200 && res.status < 300
-          return { outcome: ok ? 'succeeded' : 'errored', part: ok ? 'output' : 'error', body: resultLine(line.custom_id, { status: res.status, requestId, body }, null) }
+          return { outcome: ok ? 'succeeded' : 'errored', part: ok ? 'output' : 'error', body: answeredLine(line.custom_id, res.status, requestId, text) }
         }
         failure = `the endpoint answered ${res.status}`
         retryAfter = parseRetryAfter(res.headers.get('retry-after'))
@@ -279,6 +278,22 @@ export class EmulatedRunner {
     }
     return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, null, { code: 'server_error', message: failure }) }
   }
+}
+
+/**
+ * The result line of an answer. A JSON body on one line is spliced in as the server sent it: it is
+ * parsed only to prove it is JSON, never re-serialized (the answer is most of the line). A body
+ * with raw line breaks (pretty-printed) is re-serialized, since a result line must be one line.
+ */
+export function answeredLine(customId: string, status: number, requestId: string, text: string): string {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return resultLine(customId, { status, requestId, body: parseBody(text, status) }, null)
+  }
+  if (text.includes('\n') || text.includes('\r')) return resultLine(customId, { status, requestId, body }, null)
+  return `{"id":"${lineId()}","custom_id":${JSON.stringify(customId)},"response":{"status_code":${status},"request_id":${JSON.stringify(requestId)},"body":${text.trim()}},"error":null}`
 }
 
 /** The endpoint's JSON body as is; a non-JSON body becomes an OpenAI-shaped error body. */
