@@ -4,7 +4,7 @@
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
 import { prepareDataDir } from './data-dir'
-import { MIGRATIONS } from './migrations'
+import { forSqlite, MIGRATIONS, type MigrationStep } from './migrations'
 
 export function openDatabase(dataDir: string | ':memory:'): Database {
   let db: Database
@@ -35,7 +35,7 @@ function migrate(db: Database): void {
   }
   if (current === MIGRATIONS.length) return
   db.transaction(() => {
-    for (let v = current; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] as string)
+    for (let v = current; v < MIGRATIONS.length; v++) db.exec(forSqlite(MIGRATIONS[v] as MigrationStep))
     db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`)
   })()
 }

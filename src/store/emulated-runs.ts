@@ -1,6 +1,7 @@
 // Batches the gateway runs itself (providers/emulated): the run's state, and one row per answered
 // request. A result row is written before anything counts it — counts are read from these rows —
 // so after a crash the runner resumes by skipping every recorded line (issue 17, durable progress).
+// Counts are counters on the run row moved by an insert trigger, atomically with the rows.
 
 import { num, numOrNull, type SqlDb } from './sql'
 
@@ -20,6 +21,8 @@ export interface EmulatedRun {
   finalizingAt: number | null
   endedAt: number | null
   cancellingAt: number | null
+  /** Answered lines by outcome (see counts). */
+  counts: Record<Outcome, number>
 }
 
 export interface RecordedResult {
@@ -29,7 +32,21 @@ export interface RecordedResult {
   body: string
 }
 
-interface RunRow {
+interface CountRow {
+  n_succeeded: number | string
+  n_errored: number | string
+  n_expired: number | string
+  n_canceled: number | string
+}
+
+const countsOf = (r: CountRow): Record<Outcome, number> => ({
+  succeeded: num(r.n_succeeded),
+  errored: num(r.n_errored),
+  expired: num(r.n_expired),
+  canceled: num(r.n_canceled),
+})
+
+interface RunRow extends CountRow {
   id: string
   provider: string
   endpoint: string
@@ -57,6 +74,7 @@ const fromRow = (r: RunRow): EmulatedRun => ({
   finalizingAt: numOrNull(r.finalizing_at),
   endedAt: numOrNull(r.ended_at),
   cancellingAt: numOrNull(r.cancelling_at),
+  counts: countsOf(r),
 })
 
 const OPEN = `('in_progress', 'cancelling', 'finalizing')`
@@ -124,14 +142,13 @@ export class EmulatedRuns {
     }
   }
 
+  /**
+   * The run's answered lines by outcome: counters the insert trigger (migration 8) moves in the
+   * same statement that writes the rows, so they never count a line that is not recorded.
+   */
   async counts(id: string): Promise<Record<Outcome, number>> {
-    const out: Record<Outcome, number> = { succeeded: 0, errored: 0, expired: 0, canceled: 0 }
-    const rows = await this.db.all<{ outcome: Outcome; n: number | string }>(
-      `SELECT outcome, COUNT(*) AS n FROM emulated_results WHERE run_id = ? GROUP BY outcome`,
-      [id],
-    )
-    for (const r of rows) out[r.outcome] = num(r.n)
-    return out
+    const row = await this.db.get<CountRow>(`SELECT n_succeeded, n_errored, n_expired, n_canceled FROM emulated_runs WHERE id = ?`, [id])
+    return row ? countsOf(row) : { succeeded: 0, errored: 0, expired: 0, canceled: 0 }
   }
 
   /** One page of a result file's lines, in input order, after line `after`. */

@@ -2,8 +2,16 @@
 // from version N-1 to N; never edit a step that has shipped — add a new one. Steps are written
 // in SQLite's dialect; `forPostgres` maps the few types that differ, so both engines get the same
 // tables, the same indexes and — through byte-order collation of ids — the same paging order.
+// A step the dialects cannot share (a trigger) gives each engine its own text.
 
-export const MIGRATIONS: readonly string[] = [
+const countOf = (outcome: string) =>
+  `n_${outcome} = (SELECT COUNT(*) FROM emulated_results r WHERE r.run_id = emulated_runs.id AND r.outcome = '${outcome}')`
+// Runs recorded before step 8 get their counts once, from their rows.
+const COUNT_BACKFILL = `UPDATE emulated_runs SET ${['succeeded', 'errored', 'expired', 'canceled'].map(countOf).join(', ')};`
+
+export type MigrationStep = string | { sqlite: string; postgres: string }
+
+export const MIGRATIONS: readonly MigrationStep[] = [
   // 1: files and batches with gateway ids, owner, upstream mapping and conversion facts.
   `
   CREATE TABLE files (
@@ -191,6 +199,58 @@ export const MIGRATIONS: readonly string[] = [
     recorded_at INTEGER NOT NULL        -- unix ms
   );
   `,
+  // 8 (issue 17): counts kept on the run row by a trigger, in the same statement as the result
+  // rows they count (so a count never runs ahead of a recorded row): a retrieve reads one row
+  // instead of counting up to 100 000 index entries, and inserts no longer feed step 6's index.
+  {
+    sqlite: `
+  ALTER TABLE emulated_runs ADD COLUMN n_succeeded INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE emulated_runs ADD COLUMN n_errored INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE emulated_runs ADD COLUMN n_expired INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE emulated_runs ADD COLUMN n_canceled INTEGER NOT NULL DEFAULT 0;
+  ${COUNT_BACKFILL}
+  DROP INDEX emulated_results_outcome;
+  CREATE TRIGGER emulated_results_count AFTER INSERT ON emulated_results BEGIN
+    UPDATE emulated_runs SET
+      n_succeeded = n_succeeded + (NEW.outcome = 'succeeded'),
+      n_errored = n_errored + (NEW.outcome = 'errored'),
+      n_expired = n_expired + (NEW.outcome = 'expired'),
+      n_canceled = n_canceled + (NEW.outcome = 'canceled')
+    WHERE id = NEW.run_id;
+  END;
+  `,
+    // One statement-level trigger per INSERT: its transition table holds only the rows really
+    // inserted (ON CONFLICT DO NOTHING skips are not in it).
+    postgres: `
+  ALTER TABLE emulated_runs
+    ADD COLUMN n_succeeded BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN n_errored BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN n_expired BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN n_canceled BIGINT NOT NULL DEFAULT 0;
+  ${COUNT_BACKFILL}
+  DROP INDEX emulated_results_outcome;
+  CREATE FUNCTION emulated_results_count() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    UPDATE emulated_runs r SET
+      n_succeeded = r.n_succeeded + c.succeeded,
+      n_errored = r.n_errored + c.errored,
+      n_expired = r.n_expired + c.expired,
+      n_canceled = r.n_canceled + c.canceled
+    FROM (
+      SELECT run_id,
+        COUNT(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
+        COUNT(*) FILTER (WHERE outcome = 'errored') AS errored,
+        COUNT(*) FILTER (WHERE outcome = 'expired') AS expired,
+        COUNT(*) FILTER (WHERE outcome = 'canceled') AS canceled
+      FROM inserted GROUP BY run_id
+    ) c
+    WHERE r.id = c.run_id;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER emulated_results_count AFTER INSERT ON emulated_results
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION emulated_results_count();
+  `,
+  },
 ]
 
 /**
@@ -199,9 +259,12 @@ export const MIGRATIONS: readonly string[] = [
  * ids compared byte by byte ("C"), as SQLite does — a locale collation would ignore `_` and `-`
  * and page gateway ids in another order.
  */
-export function forPostgres(step: string): string {
+export function forPostgres(step: MigrationStep): string {
+  if (typeof step !== 'string') return step.postgres
   return step
     .replace(/\bINTEGER\b/g, 'BIGINT')
     .replace(/\bREAL\b/g, 'DOUBLE PRECISION')
     .replace(/^(\s+)(\w+)(\s+)TEXT\b/gm, '$1$2$3TEXT COLLATE "C"')
 }
+
+export const forSqlite = (step: MigrationStep): string => (typeof step === 'string' ? step : step.sqlite)

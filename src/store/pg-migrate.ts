@@ -3,7 +3,7 @@
 // then see the new version; a failed step rolls the whole upgrade back.
 
 import type { SQL } from 'bun'
-import { forPostgres, MIGRATIONS } from './migrations'
+import { forPostgres, MIGRATIONS, type MigrationStep } from './migrations'
 
 /** pg_advisory_xact_lock(int4, int4): "batc" and a slot number, unlikely to collide with others' keys. */
 const LOCK = [0x62617463, 1] as const
@@ -17,7 +17,7 @@ export async function migratePostgres(sql: SQL): Promise<number> {
     if (current > MIGRATIONS.length) {
       throw new Error(`database schema v${current} is newer than this batchgate (v${MIGRATIONS.length})`)
     }
-    for (let v = current; v < MIGRATIONS.length; v++) await tx.unsafe(forPostgres(MIGRATIONS[v] as string))
+    for (let v = current; v < MIGRATIONS.length; v++) await tx.unsafe(forPostgres(MIGRATIONS[v] as MigrationStep))
     if (!row) await tx.unsafe('INSERT INTO batchgate_schema (version) VALUES ($1)', [MIGRATIONS.length])
     else if (current < MIGRATIONS.length) await tx.unsafe('UPDATE batchgate_schema SET version = $1', [MIGRATIONS.length])
     return MIGRATIONS.length

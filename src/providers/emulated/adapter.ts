@@ -100,7 +100,7 @@ export class EmulatedAdapter implements Provider {
   async getBatch(upstreamId: string): Promise<UpstreamBatch> {
     const run = await this.db.emulated.get(upstreamId)
     if (!run) throw new GatewayError('not_found', `No batch found with id '${upstreamId}'.`)
-    return toUpstream(run, await this.db.emulated.counts(upstreamId))
+    return toUpstream(run, run.counts)
   }
 
   async cancelBatch(upstreamId: string): Promise<UpstreamBatch> {

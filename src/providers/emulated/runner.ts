@@ -221,11 +221,16 @@ export class EmulatedRunner {
   private async fillUnanswered(id: string, total: number, outcome: Outcome, error: unknown): Promise<void> {
     const done = await this.store.emulated.recorded(id, total)
     let index = -1
+    let rows: RecordedResult[] = []
     for await (const line of this.lines(id)) {
       index++
       if (done[index]) continue
-      await this.store.emulated.record(id, { line: index, outcome, part: 'error', body: resultLine(line.custom_id, null, error) })
+      rows.push({ line: index, outcome, part: 'error', body: resultLine(line.custom_id, null, error) })
+      if (rows.length < GROUP_ROWS) continue
+      await this.store.emulated.recordMany(id, rows)
+      rows = []
     }
+    await this.store.emulated.recordMany(id, rows)
   }
 
   private async *lines(id: string): AsyncGenerator<InputLine> {
