@@ -77,6 +77,8 @@ const fromRow = (r: RunRow): EmulatedRun => ({
   counts: countsOf(r),
 })
 
+const INSERT_RESULT = `INSERT INTO emulated_results (run_id, line, outcome, part, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, line) DO NOTHING`
+
 const OPEN = `('in_progress', 'cancelling', 'finalizing')`
 
 export class EmulatedRuns {
@@ -110,15 +112,16 @@ export class EmulatedRuns {
 
   /** Records an answer once; a line already recorded keeps its first answer. */
   async record(id: string, result: RecordedResult): Promise<void> {
-    await this.db.run(
-      `INSERT INTO emulated_results (run_id, line, outcome, part, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, line) DO NOTHING`,
-      [id, result.line, result.outcome, result.part, result.body],
-    )
+    await this.db.run(INSERT_RESULT, [id, result.line, result.outcome, result.part, result.body])
   }
 
-  /** Records several answers in one statement (the runner's group commit); first answers win. */
+  /** Records several answers in one transaction (the runner's group commit); first answers win. */
   async recordMany(id: string, results: readonly RecordedResult[]): Promise<void> {
     if (results.length === 0) return
+    if (this.db.runEach) {
+      await this.db.runEach(INSERT_RESULT, results.map((r) => [id, r.line, r.outcome, r.part, r.body]))
+      return
+    }
     const values = results.map(() => '(?, ?, ?, ?, ?)').join(', ')
     const args = results.flatMap((r) => [id, r.line, r.outcome, r.part, r.body])
     await this.db.run(`INSERT INTO emulated_results (run_id, line, outcome, part, body) VALUES ${values} ON CONFLICT (run_id, line) DO NOTHING`, args)

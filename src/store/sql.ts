@@ -10,6 +10,12 @@ export interface SqlDb {
   get<T>(sql: string, args?: readonly SqlValue[]): Promise<T | null>
   /** Runs a write; resolves to the number of rows it changed. */
   run(sql: string, args?: readonly SqlValue[]): Promise<number>
+  /**
+   * Runs one write once per argument row, all in one transaction; resolves to the rows changed.
+   * Only SQLite offers it: one prepared statement beats a multi-row statement re-prepared for
+   * each row count there, while PostgreSQL would pay a round trip per row.
+   */
+  runEach?(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<number>
   close(): Promise<void>
 }
 

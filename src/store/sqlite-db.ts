@@ -21,6 +21,15 @@ export class SqliteDb implements SqlDb {
     return this.raw.query(sql).run(...args).changes
   }
 
+  async runEach(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<number> {
+    const statement = this.raw.query(sql)
+    return this.raw.transaction(() => {
+      let changed = 0
+      for (const args of rows) changed += statement.run(...(args as SqlValue[])).changes
+      return changed
+    })()
+  }
+
   async close(): Promise<void> {
     this.raw.close()
   }

@@ -28,7 +28,11 @@ interface InputLine {
 const EXPIRED_ERROR = { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' }
 const CANCELLED_ERROR = { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' }
 
-const lineId = () => `batch_req_${crypto.randomUUID().replaceAll('-', '')}`
+// Result line ids: a random per-process prefix and a counter (32 hex digits, like OpenAI's), not
+// a UUID per answer.
+const ID_PREFIX = crypto.randomUUID().replaceAll('-', '').slice(0, 20)
+let idCounter = 0
+const lineId = () => `batch_req_${ID_PREFIX}${(idCounter++).toString(16).padStart(12, '0')}`
 
 export function resultLine(customId: string, response: { status: number; requestId: string; body: unknown } | null, error: unknown): string {
   const res = response ? { status_code: response.status, request_id: response.requestId, body: response.body } : null
