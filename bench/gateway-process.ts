@@ -14,8 +14,9 @@ export interface GatewayProcess {
 const REPO = join(import.meta.dir, '..')
 const LISTENING = /listening on (http:\/\/\S+)/
 
-export async function spawnGateway(env: Record<string, string>, logPath: string): Promise<GatewayProcess> {
-  const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([process.execPath, join(REPO, 'src/main.ts')], {
+export async function spawnGateway(env: Record<string, string>, logPath: string, cpuProfDir?: string | null): Promise<GatewayProcess> {
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []
+  const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([process.execPath, ...profile, join(REPO, 'src/main.ts')], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', ...env, BATCHGATE_HOST: '127.0.0.1', BATCHGATE_PORT: '0' },
     stdin: 'ignore',

@@ -18,9 +18,11 @@ export interface BenchOptions {
   jsonPath: string | null
   /** Extra environment for the gateway process (runtime knobs such as BUN_JSC_forceRAMSize). */
   gatewayEnv: Record<string, string>
+  /** Write a CPU profile of the gateway (`bun --cpu-prof`) into this directory. */
+  cpuProfDir: string | null
 }
 
-export const USAGE = `Usage: bun bench/run.ts [--sizes 256m,1g] [--bedrock-sizes 4g] [--only PHASES] [--line-bytes 7168] [--repeat 1] [--gateway-env K=V]... [--json FILE] [--keep]
+export const USAGE = `Usage: bun bench/run.ts [--sizes 256m,1g] [--bedrock-sizes 4g] [--only PHASES] [--line-bytes 7168] [--repeat 1] [--gateway-env K=V]... [--json FILE] [--keep] [--cpu-prof DIR]
 
   --sizes       converting-upload input sizes, comma list (k, m, g = KiB, MiB, GiB); default 256m
                 (--size is the same with one size)
@@ -31,7 +33,9 @@ export const USAGE = `Usage: bun bench/run.ts [--sizes 256m,1g] [--bedrock-sizes
   --repeat      run each measured phase N times and report the fastest (peak RSS: the highest); default 1
   --gateway-env set K=V in the gateway's environment (repeatable), e.g. BUN_JSC_forceRAMSize=536870912
   --json        also write the figures as JSON to FILE
-  --keep        keep .bench/run-*/ (inputs, gateway data, gateway log) after the run`
+  --keep        keep .bench/run-*/ (inputs, gateway data, gateway log) after the run
+  --cpu-prof    run the gateway under \`bun --cpu-prof\` and write its profile into DIR (open it in
+                Chrome DevTools or any .cpuprofile viewer); the profiler slows the gateway a little`
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 
@@ -65,6 +69,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     keep: false,
     jsonPath: null,
     gatewayEnv: {},
+    cpuProfDir: null,
   }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string
@@ -84,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       if (!name || rest.length === 0) throw new Error('--gateway-env takes NAME=VALUE')
       opts.gatewayEnv[name] = rest.join('=')
     } else if (flag === '--keep') opts.keep = true
+    else if (flag === '--cpu-prof') opts.cpuProfDir = value()
     else throw new Error(`unknown option '${flag}'`)
   }
   if (opts.lineBytes < 512) throw new Error('--line-bytes must be at least 512')

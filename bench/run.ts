@@ -69,6 +69,7 @@ try {
       ...opts.gatewayEnv,
     },
     join(runDir, 'gateway.log'),
+    opts.cpuProfDir,
   )
   const idle = rssBytes(gateway.pid)
   const extraEnv = Object.entries(opts.gatewayEnv).map(([k, v]) => ` ${k}=${v}`).join('')

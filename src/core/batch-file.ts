@@ -45,6 +45,8 @@ const READ_BYTES = 256 * 1024
 /** The request-count cap's error, the same whether met while spooling or while converting. */
 /** The request format a kind's batch input is converted to. */
 export const inputTarget = (kind: ProviderKind): RequestTarget => TARGET[kind].target
+/** Whether a kind keeps the caller's OpenAI lines as they are (no converted output is written). */
+export const keepsCallerLines = (kind: ProviderKind): boolean => TARGET[kind].format === 'openai-batch'
 
 export function tooManyRequests(provider: ProviderName, max: number, line: number): GatewayError {
   return new GatewayError('too_large', `line ${line}: ${provider} takes at most ${max} requests per batch`, {
@@ -86,15 +88,24 @@ export async function convertBatchFile(
   limits: ConverterLimits,
   idsPath?: string,
   pool: PoolOptions = DEFAULT_POOL,
+  /** Told the output's size on disk after each flush: the output is uploaded while it grows. */
+  onWritten?: (bytes: number) => void,
 ): Promise<ConvertedBatchFile> {
   const { format } = TARGET[provider.kind]
   // Kept formats are only validated (no output to write): one thread reads as fast as the disk.
-  const slices = format === 'openai-batch' ? 1 : sliceCount(source.bytes, pool)
+  // An output uploaded while it grows is written in order, by one thread.
+  const slices = format === 'openai-batch' || onWritten ? 1 : sliceCount(source.bytes, pool)
   if (slices > 1) {
     const pooled = await convertInSlices(source, provider, format, outPath, limits, idsPath, slices)
     if (pooled) return pooled
   }
-  const converter = await BatchFileConverter.open(provider, { outPath, limits, idsPath, keptSource: source.path })
+  const converter = await BatchFileConverter.open(provider, {
+    outPath,
+    limits,
+    idsPath,
+    keptSource: source.path,
+    ...(onWritten ? { onWritten } : {}),
+  })
   try {
     for await (const chunk of localChunks(source.path)) await converter.push(chunk)
   } catch (err) {
@@ -116,6 +127,8 @@ export interface ConverterOptions {
   keptSource?: string
   /** For a slice of a file converted on its own (convert-pool.ts): see SliceOptions. */
   slice?: SliceOptions
+  /** Told the output's size on disk after each flush (a GrowingSource's writer). */
+  onWritten?: (bytes: number) => void
 }
 
 export interface SliceOptions {
@@ -157,6 +170,8 @@ export class BatchFileConverter {
   private readonly idsPacker = new LinePacker()
   private maxRequests: number
   private out: Bun.FileSink | null = null
+  /** Bytes handed to `out`; all on disk after each push's flush. */
+  private outBytes = 0
   private idsOut: Bun.FileSink | null = null
   /** The ids file: the caller's, or a temporary one kept only for the duplicate check. */
   private readonly idsFile: string
@@ -210,14 +225,21 @@ export class BatchFileConverter {
       if (this.first && startsWithBom(chunk)) {
         this.bom = true
         this.out ??= await emptyWriter(this.opts.outPath)
-        this.out.write(chunk.subarray(3))
+        this.emit(chunk.subarray(3))
       } else {
-        this.out?.write(chunk)
+        this.emit(chunk)
       }
     }
     this.first = false
     await this.out?.flush()
     await this.idsOut?.flush()
+    this.opts.onWritten?.(this.outBytes)
+  }
+
+  private emit(bytes: Uint8Array): void {
+    if (!this.out) return
+    this.out.write(bytes)
+    this.outBytes += bytes.length
   }
 
   /** Ends a slice: no whole-file checks (empty file, duplicates), which are the pool's. */
@@ -257,7 +279,7 @@ export class BatchFileConverter {
     try {
       this.splitter.end()
       const last = this.packer.end()
-      if (last) this.out?.write(last)
+      if (last) this.emit(last)
       const lastIds = this.idsPacker.end()
       if (lastIds) this.idsOut?.write(lastIds)
     } finally {
@@ -301,7 +323,7 @@ export class BatchFileConverter {
     if (!this.idsOut) return
     this.noteLine(line)
     for (const c of this.idsPacker.push(JSON.stringify(parsed.customId))) this.idsOut.write(c)
-    if (!this.keepOriginal) for (const c of this.packer.push(this.writeLine(parsed, line))) this.out?.write(c)
+    if (!this.keepOriginal) for (const c of this.packer.push(this.writeLine(parsed, line))) this.emit(c)
   }
 
   private noteLine(line: number): void {

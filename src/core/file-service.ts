@@ -5,15 +5,18 @@ import type { Config } from '../config'
 import { GatewayError, invalid, naming, notFound } from '../errors'
 import { idsOf } from '../upstream-ids'
 import { brokenOffAs } from '../providers/upstream-fetch'
-import type { Provider, S3Target, UploadProbe } from '../providers/provider'
+import { GrowingSource } from '../providers/growing-source'
+import type { Provider, S3Target, UploadProbe, UploadSource, UpstreamLeftover } from '../providers/provider'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
 import { log } from '../log'
 import { isLostAnswer } from './adoption'
 import { isTerminal } from './batch'
-import { BatchFileConverter, convertBatchFile } from './batch-file'
-import { type PartConverter, type StreamedConversion, type UploadRequest, uploadProbe } from './file-upload'
+import { convertBatchFile } from './batch-file'
+import { convertWhileUploading, streamingPart, uploadsWhileConverting } from './streamed-upload'
+import { DEFAULT_POOL } from './convert-pool'
+import { type EarlyUpload, type PartConverter, type UploadRequest, uploadProbe } from './file-upload'
 import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
 import { type IdKind, mintId } from './ids'
 import { filteredPage } from './filtered-page'
@@ -70,6 +73,14 @@ export class FileService {
             { param: 'provider' },
           )
         }
+        const { placed } = req.converted
+        if (placed?.fits(req.storage)) {
+          const file = await this.completeRecorded(provider, placed.id, req, await placed.claim(), result.facts)
+          if (result.idsWritten) await this.store.blobs.put(idsPath, file.id, 'ids')
+          return file
+        }
+        // storage_config came after the part and names another place: upload the spool there.
+        await placed?.release()
         body = result
         facts = result.facts
         if (result.idsWritten) keepIds = idsPath
@@ -79,9 +90,16 @@ export class FileService {
         spooled.push(out)
         const idsPath = this.store.blobs.spoolPath('ids')
         spooled.push(idsPath)
-        const converted = await traced('convert batch input', { 'batchgate.provider': provider.name }, () =>
-          convertBatchFile(body, provider, out, { ...this.config.limits, maxBatchRequests }, idsPath),
-        )
+        const convert = (onWritten?: (bytes: number) => void) =>
+          traced('convert batch input', { 'batchgate.provider': provider.name }, () =>
+            convertBatchFile(body, provider, out, { ...this.config.limits, maxBatchRequests }, idsPath, DEFAULT_POOL, onWritten),
+          )
+        if (uploadsWhileConverting(provider)) {
+          const { file, idsWritten } = await convertWhileUploading(this, provider, id, req, out, convert)
+          if (idsWritten) await this.store.blobs.put(idsPath, file.id, 'ids')
+          return file
+        }
+        const converted = await convert()
         body = converted
         facts = converted.facts
         if (converted.idsWritten) keepIds = idsPath
@@ -97,34 +115,39 @@ export class FileService {
   /**
    * A converter to feed an upload's file part as it arrives, when the provider and purpose are
    * known before it (the one-pass upload). Its result goes back in as UploadRequest.converted;
-   * abort() removes what it wrote.
+   * abort() removes what it wrote. With `early` (what the request says before the part), a
+   * provider that takes a growing file gets the output while it is converted.
    */
-  async streamingConversion(providerName: ProviderName): Promise<PartConverter> {
+  async streamingConversion(providerName: ProviderName, early?: EarlyUpload): Promise<PartConverter> {
     const provider = this.registry.get(providerName)
     const { maxBatchRequests } = this.registry.limits(providerName)
     const outPath = this.store.blobs.spoolPath('converted')
     const idsPath = this.store.blobs.spoolPath('ids')
-    const converter = await BatchFileConverter.open(provider, { outPath, idsPath, limits: { ...this.config.limits, maxBatchRequests } })
-    const remove = (): void => {
-      this.store.blobs.remove(outPath)
-      this.store.blobs.remove(idsPath)
-    }
-    return {
-      push: (chunk) => converter.push(chunk),
-      end: async (): Promise<StreamedConversion> => {
-        try {
-          return { provider: providerName, result: await converter.end(), idsPath }
-        } catch (err) {
-          remove()
-          throw err
-        }
+    const upfront =
+      early && uploadsWhileConverting(provider)
+        ? {
+            id: mintId(ID_KIND[early.dialect]),
+            req: {
+              ...early,
+              provider: providerName,
+              raw: { path: outPath, bytes: 0, filename: early.filename, mimeType: early.mimeType },
+              purpose: 'batch',
+              expiresAfterSeconds: null,
+            } satisfies UploadRequest,
+          }
+        : null
+    return streamingPart(this, {
+      provider,
+      providerName,
+      limits: { ...this.config.limits, maxBatchRequests },
+      outPath,
+      idsPath,
+      early: upfront,
+      remove: () => {
+        this.store.blobs.remove(outPath)
+        this.store.blobs.remove(idsPath)
       },
-      abort: async () => {
-        await converter.abort()
-        remove()
-      },
-      paths: [outPath, idsPath],
-    }
+    })
   }
 
   /** Registers a batch input file the gateway converted itself (inline requests → file). */
@@ -165,20 +188,38 @@ export class FileService {
     provider: Provider,
     id: string,
     req: UploadRequest,
-    body: { path: string; bytes: number },
-    facts: FileFacts,
+    body: UploadSource | GrowingSource,
+    facts: FileFacts | Promise<FileFacts>,
     state: 'ready' | 'internal' = 'ready',
   ): Promise<StoredFile> {
+    const location = await this.placeRecorded(provider, id, req, body)
+    return this.completeRecorded(provider, id, req, location, await facts, state)
+  }
+
+  /** The first half of record(): the pending row, then the bytes placed (or a lost answer adopted). */
+  async placeRecorded(provider: Provider, id: string, req: UploadRequest, body: UploadSource | GrowingSource): Promise<FileLocation> {
     const { filename, mimeType } = req.raw
     const pending = { id, tenant: req.tenant, provider: req.provider, dialect: req.dialect, purpose: req.purpose }
     const startedAt = Math.floor(Date.now() / 1000)
-    await this.store.files.recordPending({ ...pending, filename, mimeType, bytes: body.bytes, startedAt, storage: req.storage })
-    let location: FileLocation
+    // A file still being converted has no size yet: the pending row notes the caller's.
+    const bytes = body instanceof GrowingSource ? req.raw.bytes : body.bytes
+    await this.store.files.recordPending({ ...pending, filename, mimeType, bytes, startedAt, storage: req.storage })
     try {
-      location = await this.place(provider, id, req, body)
+      return await this.place(provider, id, req, body)
     } catch (err) {
-      location = await this.adoptLostUpload(provider, uploadProbe({ id, storage: req.storage, startedAt, filename, purpose: req.purpose }), err)
+      return this.adoptLostUpload(provider, uploadProbe({ id, storage: req.storage, startedAt, filename, purpose: req.purpose }), err)
     }
+  }
+
+  /** The second half of record(): the row completed from the final request (or everything dropped). */
+  async completeRecorded(
+    provider: Provider,
+    id: string,
+    req: UploadRequest,
+    location: FileLocation,
+    facts: FileFacts,
+    state: 'ready' | 'internal' = 'ready',
+  ): Promise<StoredFile> {
     const now = Math.floor(Date.now() / 1000)
     const file: StoredFile = {
       id,
@@ -203,6 +244,12 @@ export class FileService {
       throw err
     }
     return file
+  }
+
+  /** Undoes placeRecorded() for an upload that will not complete: the bytes, then the row. */
+  async dropPlaced(provider: Provider, id: string, location: FileLocation): Promise<void> {
+    await this.removeBytes(provider, id, location).catch(() => undefined)
+    await this.store.files.dropPending(id)
   }
 
   /** BEDROCK_S3_BUCKET under a fixed prefix: where inputs the gateway writes itself go. */
@@ -243,12 +290,13 @@ export class FileService {
     provider: Provider,
     id: string,
     req: UploadRequest,
-    body: { path: string; bytes: number },
+    body: UploadSource | GrowingSource,
   ): Promise<FileLocation> {
     if (req.purpose === 'batch' && provider.batchInput === 'inline') {
+      if (body instanceof GrowingSource) await body.done()
       return { kind: 'blob', blobPath: await this.store.blobs.put(body.path, id, 'content') }
     }
-    const uploaded = await provider.uploadFile(body, {
+    const meta = {
       gatewayId: id,
       filename: req.raw.filename,
       purpose: req.purpose,
@@ -256,9 +304,11 @@ export class FileService {
       dialect: req.dialect,
       storage: req.storage,
       expiresAfterSeconds: req.expiresAfterSeconds,
-      noteLeftover: (leftover) => this.store.files.notePendingLeftover(id, leftover),
-    })
-    return uploaded.location
+      noteLeftover: (leftover: UpstreamLeftover) => this.store.files.notePendingLeftover(id, leftover),
+    }
+    if (!(body instanceof GrowingSource)) return (await provider.uploadFile(body, meta)).location
+    if (provider.uploadGrowingFile) return (await provider.uploadGrowingFile(body, meta)).location
+    return (await provider.uploadFile({ path: body.path, bytes: await body.done() }, meta)).location
   }
 
   async get(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredFile> {

@@ -4,6 +4,7 @@
 import type { GatewayError } from '../errors'
 import type { S3Target, UploadProbe } from '../providers/provider'
 import type { ConvertedBatchFile } from './batch-file'
+import type { EarlyPlacement } from './streamed-upload'
 import type { FilePurpose } from './file'
 import type { Dialect, ProviderName } from './provider-name'
 
@@ -30,12 +31,25 @@ export interface StreamedConversion {
   provider: ProviderName
   result: ConvertedBatchFile
   idsPath: string
+  /** Set when the output went up while it was converted (streamed-upload.ts). */
+  placed?: EarlyPlacement
+}
+
+/** What a one-pass upload knows of its request when the file part starts. */
+export interface EarlyUpload {
+  tenant: string
+  dialect: Dialect
+  storage: S3Target | null
+  filename: string
+  mimeType: string
 }
 
 export interface PartConverter {
   push(chunk: Uint8Array): Promise<void>
   end(): Promise<StreamedConversion>
   abort(): Promise<void>
+  /** Removes an upload started early that no FileService.upload claimed (the request failed first). */
+  release(): Promise<void>
   /** The spool files it writes, for the caller's clean-up. */
   paths: string[]
 }

@@ -69,7 +69,7 @@ export interface UploadLimits {
    * A consumer for the file part when the fields before it already say what to do with it (the
    * one-pass upload: validated and converted as it arrives, no raw spool); null to spool it raw.
    */
-  consume?: (fieldsBefore: ReadonlyMap<string, string>) => Promise<PartConsumer> | null
+  consume?: (fieldsBefore: ReadonlyMap<string, string>, part: { filename: string; mimeType: string }) => Promise<PartConsumer> | null
 }
 
 const tooLarge = (maxBytes: number): GatewayError =>
@@ -140,7 +140,7 @@ export async function parseMultipartUpload(
         refused = caps.requests.tooMany(counter.lastLine)
       }
     }
-    const consumer = limits.consume?.(fields)
+    const consumer = limits.consume?.(fields, { filename: part.filename, mimeType: part.mimeType })
     if (!consumer) {
       stream.on('data', checkCaps)
       writes.push(pipeline(stream, createWriteStream(part.path)))

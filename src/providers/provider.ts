@@ -2,6 +2,7 @@
 // Adapters speak provider-native bytes (already converted by core/ with convert/) and report
 // batches in the neutral vocabulary of core/batch.ts. Nothing else lives here.
 
+import type { GrowingSource } from './growing-source'
 import type { ResultRef, UpstreamBatch } from '../core/batch'
 import type { FileLocation, FilePurpose, UpstreamLeftover } from '../core/file'
 import type { Dialect, ProviderKind, ProviderName } from '../core/provider-name'
@@ -118,6 +119,12 @@ export interface Provider {
   readonly batchInput: 'file' | 'inline'
 
   uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile>
+  /**
+   * Uploads a converted file while the converter still writes it (the upload overlaps the
+   * conversion). Only providers whose protocol takes parts before the total size is known have
+   * it (S3 multipart); for the others the gateway waits for the file's end and calls uploadFile.
+   */
+  uploadGrowingFile?(source: GrowingSource, meta: UploadMeta): Promise<UpstreamFile>
   fileContent(location: Extract<FileLocation, { kind: 'upstream' }>): Promise<ReadableStream<Uint8Array>>
   deleteFile(location: Extract<FileLocation, { kind: 'upstream' }>): Promise<void>
 

@@ -9,7 +9,7 @@ import { batchLine, call, KEYS, leftovers, MODELS, multipart, startWorld, type W
 
 let world: World
 beforeAll(async () => {
-  world = await startWorld()
+  world = await startWorld({ BATCHGATE_S3_BUCKETS: 'batchgate-test,batchgate-other' })
 })
 afterAll(async () => {
   await world.close()
@@ -75,6 +75,61 @@ describe('one-pass upload', () => {
     const objects = keys.map((k) => world.fakes.s3.store.object('batchgate-test', k))
     expect(objects.length).toBe(2)
     expect(objects[0]?.size).toBe(objects[1]?.size as number)
+  })
+
+  // Bedrock's output goes up part by part while it is converted (S3 multipart takes parts before
+  // the size is known): these inputs convert to more than one 16 MiB part.
+  const bigBedrock = (n: number) =>
+    Array.from({ length: n }, (_, i) => batchLine(`p${i}`, { model: MODELS.bedrock, prompt: `${i} ${'ü'.repeat(1400)}` }))
+
+  for (const order of ['fields-first', 'file-first'] as const) {
+    test(`bedrock, ${order}: output uploaded while converted is stored whole, in order`, async () => {
+      const text = `${bigBedrock(7_000).join('\n')}\n`
+      const reply = await upload(text, 'bedrock', order)
+      expect(reply.status, reply.text).toBe(200)
+      const key = world.fakes.s3.listKeys('batchgate-test').find((k) => k.includes((reply.json as { id: string }).id)) as string
+      const stored = await world.fakes.s3.getObjectText('batchgate-test', key)
+      expect(world.fakes.s3.store.object('batchgate-test', key).etag).toMatch(/-[2-9]"$/)
+      const records = stored.trimEnd().split('\n')
+      expect(records.length).toBe(7_000)
+      expect(records.map((r) => (JSON.parse(r) as { recordId: string }).recordId)).toEqual(Array.from({ length: 7_000 }, (_, i) => `p${i}`))
+      expect(await content((reply.json as { id: string }).id)).toBe(stored)
+      expect(world.fakes.s3.openMultipartUploads('batchgate-test')).toEqual([])
+    })
+
+    test(`bedrock, ${order}: a bad line after parts went up names its line; nothing stays upstream or here`, async () => {
+      const bad = bigBedrock(7_000)
+      bad[6_900] = '{"custom_id": "broken", "method": "POST"'
+      const keysBefore = world.fakes.s3.listKeys('batchgate-test').length
+      const requestsBefore = world.fakes.s3.requests.length
+      const reply = await upload(bad.join('\n'), 'bedrock', order)
+      expect(reply.status).toBe(400)
+      expect(reply.text).toContain('line 6901')
+      // The multipart upload began before the bad line was read, and was aborted.
+      const calls = world.fakes.s3.requests.slice(requestsBefore).map((r) => `${r.method} ${r.query.includes('uploads') ? 'create' : r.query.includes('uploadId') ? 'upload' : ''}`)
+      expect(calls[0]).toBe('POST create')
+      expect(calls.at(-1)).toBe('DELETE upload')
+      expect(world.fakes.s3.openMultipartUploads('batchgate-test')).toEqual([])
+      expect(world.fakes.s3.listKeys('batchgate-test').length).toBe(keysBefore)
+      expect(leftovers(world.gw)).toEqual({ unready: [], spool: [], orphanBlobs: [] })
+    })
+  }
+
+  test('bedrock: storage_config after the file moves the early upload to the bucket it names', async () => {
+    const form = multipart([
+      { name: 'purpose', value: 'batch' },
+      { name: 'provider', value: 'bedrock' },
+      { name: 'file', value: `${bigBedrock(7_000).join('\n')}\n`, filename: 'in.jsonl' },
+      { name: 'storage_config[s3][bucket]', value: 'batchgate-other' },
+    ])
+    const keysBefore = world.fakes.s3.listKeys('batchgate-test').length
+    const reply = await call(world.gw.url, '/openai/v1/files', { body: form.body, headers: form.headers })
+    expect(reply.status, reply.text).toBe(200)
+    const id = (reply.json as { id: string }).id
+    expect(world.fakes.s3.listKeys('batchgate-other').some((k) => k.includes(id))).toBe(true)
+    expect(world.fakes.s3.listKeys('batchgate-test').length).toBe(keysBefore)
+    expect(world.fakes.s3.openMultipartUploads('batchgate-test')).toEqual([])
+    expect(leftovers(world.gw)).toEqual({ unready: [], spool: [], orphanBlobs: [] })
   })
 
   test('a bad line stops the streamed upload with its line number, and nothing is left', async () => {

@@ -11,6 +11,7 @@ import { mintId } from '../../src/core/ids'
 import { GatewayError } from '../../src/errors'
 import { BedrockAdapter } from '../../src/providers/bedrock/adapter'
 import { S3 } from '../../src/providers/bedrock/s3'
+import { GrowingSource } from '../../src/providers/growing-source'
 import { parseListPage, xmlUnescape } from '../../src/providers/bedrock/s3-xml'
 import type { UploadMeta, UploadSource } from '../../src/providers/provider'
 import { MIN_PART_SIZE, startS3Fake } from '../fakes/s3'
@@ -245,6 +246,86 @@ describe('bedrock adapter: multipart uploads', () => {
     const err = await failure(adapter.uploadFile(await spool(big), meta()))
     expect(err.details.code).toBe('InternalError')
     expect(fake.openMultipartUploads(BUCKET)).toEqual([])
+  })
+})
+
+describe('bedrock adapter: uploads of a file still being written (issue 12, one pass)', () => {
+  const partBytes = MIN_PART_SIZE
+  const adapter = new BedrockAdapter(configFor(), policy, { partBytes })
+  const line = `${JSON.stringify({ recordId: 'R', modelInput: { pad: 'y'.repeat(300) } })}\n`
+  const piece = line.repeat(Math.ceil((2 * 1024 * 1024) / line.length))
+
+  /** Appends `pieces` to a new file one at a time, telling `source` after each, with a pause between. */
+  async function writeSlowly(source: GrowingSource, pieces: string[], fail?: Error): Promise<void> {
+    const sink = Bun.file(source.path).writer()
+    let written = 0
+    for (const p of pieces) {
+      sink.write(p)
+      await sink.flush()
+      written += Buffer.byteLength(p)
+      source.grow(written)
+      await Bun.sleep(40)
+    }
+    await sink.end()
+    if (fail) source.fail(fail)
+    else source.finish(written)
+  }
+
+  test('parts go up while the file grows; the object is the whole file, in order', async () => {
+    const source = new GrowingSource(join(dir, `growing-${++spoolCount}`))
+    const pieces = Array.from({ length: 8 }, (_, i) => piece.replace(/R/g, String(i)))
+    const m = meta()
+    const before = fake.requests.length
+    const partTimes: number[] = []
+    fake.faults.add({
+      match: (req, url) => {
+        if (req.method === 'PUT' && url.searchParams.has('partNumber')) partTimes.push(performance.now())
+        return false
+      },
+      times: 1_000,
+    })
+    let finishedAt = 0
+    const [file] = await Promise.all([
+      adapter.uploadGrowingFile(source, m),
+      writeSlowly(source, pieces).then(() => {
+        finishedAt = performance.now()
+      }),
+    ])
+    fake.faults.clear()
+    const whole = pieces.join('')
+    expect(file.bytes).toBe(Buffer.byteLength(whole))
+    expect(await fake.getObjectText(BUCKET, file.location.key ?? '')).toBe(whole)
+    // 16 MiB in 5 MiB parts: four parts, the first sent before the writer was done.
+    const parts = fake.requests.slice(before).filter((r) => r.method === 'PUT')
+    expect(parts.map((r) => Number(r.headers['content-length']))).toEqual([partBytes, partBytes, partBytes, Buffer.byteLength(whole) - 3 * partBytes])
+    expect(partTimes[0] as number).toBeLessThan(finishedAt)
+    expect(fake.openMultipartUploads(BUCKET)).toEqual([])
+  })
+
+  test('a file that ends within one part waits for its end and goes up in one PUT', async () => {
+    const source = new GrowingSource(join(dir, `growing-${++spoolCount}`))
+    const before = fake.requests.length
+    const [file] = await Promise.all([adapter.uploadGrowingFile(source, meta()), writeSlowly(source, [line, line])])
+    expect(requestsSince(before).map((c) => c.split(' ')[0])).toEqual(['PUT'])
+    expect(await fake.getObjectText(BUCKET, file.location.key ?? '')).toBe(line + line)
+  })
+
+  test("the writer's error after parts went up aborts the upload: nothing stays, the error is the writer's", async () => {
+    const source = new GrowingSource(join(dir, `growing-${++spoolCount}`))
+    const m = meta()
+    const before = fake.requests.length
+    const bad = new GatewayError('invalid_request', 'line 40001 is not valid JSON', { line: 40001 })
+    const [outcome] = await Promise.all([
+      adapter.uploadGrowingFile(source, m).then(
+        () => null,
+        (err: unknown) => err,
+      ),
+      writeSlowly(source, Array.from({ length: 6 }, () => piece), bad),
+    ])
+    expect(outcome).toBe(bad)
+    expect(requestsSince(before).some((c) => c.startsWith('PUT') && c.includes('partNumber=2'))).toBe(true)
+    expect(fake.openMultipartUploads(BUCKET)).toEqual([])
+    expect(fake.hasObject(BUCKET, `in/${m.gatewayId}.jsonl`)).toBe(false)
   })
 })
 

@@ -5,7 +5,7 @@ import { Elysia } from 'elysia'
 import { resolveTenant } from '../../auth'
 import { streamingCaps } from '../../core/batch-file'
 import type { FilePurpose } from '../../core/file'
-import type { PartConverter, StreamedConversion } from '../../core/file-upload'
+import type { EarlyUpload, PartConverter, StreamedConversion } from '../../core/file-upload'
 import type { ProviderKind } from '../../core/provider-name'
 import { checkOutputUri, parseStorageConfig, type RequestedStorage, resolveStorage } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
@@ -42,6 +42,24 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
   /** A named, configured instance's limits; an unconfigured name fails later, with its own error. */
   const configured = (name: string | undefined) =>
     name && registry.names().includes(name) ? { name, limits: registry.limits(name) } : undefined
+  /**
+   * What a one-pass upload knows when its part starts, for an upload that overlaps the
+   * conversion; undefined when the storage fields before the part do not resolve (the same check
+   * after the part then reports it).
+   */
+  const earlyUpload = (
+    tenant: string,
+    provider: string,
+    before: ReadonlyMap<string, string>,
+    part: { filename: string; mimeType: string },
+  ): EarlyUpload | undefined => {
+    try {
+      const storage = resolveStorage(registry.instance(provider), storageFor(kindOf(provider), nestedField(before, 'storage_config')))
+      return { tenant, dialect: 'openai', storage, ...part }
+    } catch {
+      return undefined
+    }
+  }
   return new Elysia({ name: `openai-dialect${prefix}`, prefix })
     .use(openaiUploads(services, services.uploads, prefix))
     .resolve(({ request }) => ({ tenant: resolveTenant(config.keys, request.headers, 'openai') }))
@@ -57,10 +75,10 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
           fileCaps: (before) =>
             streamingCaps(configured(chooseProvider(before.get('provider'), query.provider)), before.get('purpose'), registry.maxUploadBytes()),
           // One pass when the fields before the file already say "batch for this provider".
-          consume: (before) => {
+          consume: (before, part) => {
             const early = configured(chooseProvider(before.get('provider'), query.provider))
             if (!early || before.get('purpose') !== 'batch') return null
-            return files.streamingConversion(early.name).then((c) => {
+            return files.streamingConversion(early.name, earlyUpload(tenant, early.name, before, part)).then((c) => {
               converter = c
               return c
             })
@@ -91,6 +109,7 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
           return fileToWire(file)
         } finally {
           if (upload.file) store.blobs.remove(upload.file.path)
+          await (converter as PartConverter | null)?.release()
           for (const path of (converter as PartConverter | null)?.paths ?? []) store.blobs.remove(path)
         }
       },

@@ -27,7 +27,8 @@ import { parseJsonBounded } from '../../convert/json-depth'
 import { notJson, type UpstreamPolicy } from '../upstream-fetch'
 import { awsClient, readBedrockError, type SignedCall, signedFetch } from './aws-fetch'
 import { toUpstreamBatch } from './job'
-import { S3, type S3Options } from './s3'
+import type { GrowingSource } from '../growing-source'
+import { S3, type S3Object, type S3Options } from './s3'
 import { abortLeftoverUpload } from './s3-multipart'
 import { formatS3Uri, jobOutputPrefix, parseS3Uri, type S3Uri } from './s3-uri'
 import { hasRecordCounts, type RecordCountSource, toBatchStatus, toCounts } from './status'
@@ -65,16 +66,30 @@ export class BedrockAdapter implements Provider {
     this.s3 = new S3(config, policy, options)
   }
 
-  async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
+  uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
+    return this.upload(meta, (obj, contentType) => this.s3.putObject(obj, source, contentType, meta.noteLeftover), source.bytes)
+  }
+
+  /** S3 multipart takes parts before the total size is known: parts go up while the file grows. */
+  async uploadGrowingFile(source: GrowingSource, meta: UploadMeta): Promise<UpstreamFile> {
+    return this.upload(meta, (obj, contentType) => this.s3.putGrowingObject(obj, source, contentType, meta.noteLeftover), () => source.total ?? 0)
+  }
+
+  private async upload(
+    meta: UploadMeta,
+    put: (obj: S3Object, contentType: string) => Promise<void>,
+    bytesOf: number | (() => number),
+  ): Promise<UpstreamFile> {
     if (!meta.storage) {
       throw invalid('bedrock uploads need storage_config[s3][bucket] or BEDROCK_S3_BUCKET', { param: 'storage_config' })
     }
     const { bucket, region } = meta.storage
     const key = objectKeyFor(meta.storage, meta.gatewayId)
-    await this.s3.putObject({ bucket, key, region }, source, meta.mimeType || 'application/jsonl', meta.noteLeftover)
+    await put({ bucket, key, region }, meta.mimeType || 'application/jsonl')
+    const bytes = typeof bytesOf === 'number' ? bytesOf : bytesOf()
     return {
       location: { kind: 'upstream', upstreamId: formatS3Uri(bucket, key), bucket, key },
-      bytes: source.bytes,
+      bytes,
       createdAt: Math.floor(Date.now() / 1000),
       // S3 objects live in the caller's bucket until deleted.
       expiresAt: null,

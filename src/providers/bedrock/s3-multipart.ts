@@ -4,6 +4,7 @@
 // S3 bills open uploads' parts forever unless a lifecycle rule cleans them up.
 
 import { GatewayError } from '../../errors'
+import { GrowingSource } from '../growing-source'
 import type { UploadSource, UpstreamLeftover } from '../provider'
 import type { S3, S3Object } from './s3'
 import { completeMultipartBody, isErrorDocument, s3ErrorOf, xmlText } from './s3-xml'
@@ -16,21 +17,30 @@ export const PARTS_IN_FLIGHT = 3
 export async function multipartPut(
   s3: S3,
   obj: S3Object,
-  source: UploadSource,
+  source: UploadSource | GrowingSource,
   contentType: string,
   noteLeftover?: (leftover: UpstreamLeftover) => Promise<void>,
 ): Promise<void> {
-  const partBytes = Math.max(s3.partBytes, Math.ceil(source.bytes / MAX_PARTS))
+  // A growing file's size is not known yet: its parts are the configured size (S3's 10 000 parts
+  // of 16 MiB are 156 GiB, far above Bedrock's 5 GB input limit).
+  const partBytes = source instanceof GrowingSource ? s3.partBytes : Math.max(s3.partBytes, Math.ceil(source.bytes / MAX_PARTS))
   const uploadId = await createUpload(s3, obj, contentType)
   const idQuery = `uploadId=${encodeURIComponent(uploadId)}`
   try {
     // Durable before the first part: a kill -9 from here on leaves a record start-up can abort.
     await noteLeftover?.({ kind: 's3-multipart', bucket: obj.bucket, key: obj.key, region: obj.region ?? null, uploadId })
-    const count = Math.ceil(source.bytes / partBytes)
-    const parts: { partNumber: number; etag: string }[] = new Array(count)
-    const sendPart = async (partNumber: number): Promise<void> => {
+    const parts: { partNumber: number; etag: string }[] = []
+    /** The part's byte range, once its bytes are on disk; null past the end of the file. */
+    const rangeOf = async (partNumber: number): Promise<[number, number] | null> => {
       const start = (partNumber - 1) * partBytes
-      const end = Math.min(start + partBytes, source.bytes)
+      // Waits for the writer (and throws its error: a bad line aborts the upload below).
+      if (source instanceof GrowingSource) await source.until(start + partBytes)
+      const bytes = source instanceof GrowingSource ? source.total : source.bytes
+      if (bytes !== null && start >= bytes) return null
+      if (partNumber > MAX_PARTS) throw new GatewayError('too_large', `the file needs more than ${MAX_PARTS} S3 parts`)
+      return [start, Math.min(start + partBytes, bytes ?? Number.POSITIVE_INFINITY)]
+    }
+    const sendPart = async (partNumber: number, [start, end]: [number, number]): Promise<void> => {
       const res = await s3.send(obj, `partNumber=${partNumber}&${idQuery}`, {
         what: 'upload part',
         // Re-sending a part number replaces that part, so parts may be retried.
@@ -43,25 +53,31 @@ export async function multipartPut(
       const etag = res.headers.get('etag')
       await res.body?.cancel()
       if (!etag) throw new GatewayError('upstream', 'S3 answered an upload part without an ETag', { upstreamStatus: 502 })
-      parts[partNumber - 1] = { partNumber, etag }
+      parts.push({ partNumber, etag })
     }
     // PARTS_IN_FLIGHT parts at a time (issue 12): one part at a time left the link idle during
     // each round trip. Each is a lazy file slice streamed by Bun, so memory stays at a few socket
-    // buffers; the first failure stops handing out parts and aborts the upload below.
+    // buffers; the first failure stops handing out parts and aborts the upload below. Part
+    // numbers go out in order, and a lane sends its part before taking the next, so when every
+    // lane has stopped at the end of the file, parts 1..n are all there.
     let next = 1
     let failure: unknown = null
+    let ended = false
     const lane = async (): Promise<void> => {
-      while (failure === null && next <= count) {
+      while (failure === null && !ended) {
         const partNumber = next++
         try {
-          await sendPart(partNumber)
+          const range = await rangeOf(partNumber)
+          if (range === null) ended = true
+          else if (failure === null) await sendPart(partNumber, range)
         } catch (err) {
           failure ??= err
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(PARTS_IN_FLIGHT, count) }, lane))
+    await Promise.all(Array.from({ length: PARTS_IN_FLIGHT }, lane))
     if (failure !== null) throw failure
+    parts.sort((a, b) => a.partNumber - b.partNumber)
     const done = await s3.send(obj, idQuery, {
       what: 'complete multipart upload',
       // A repeat after a lost answer gets NoSuchUpload rather than a second object.

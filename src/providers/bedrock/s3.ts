@@ -9,6 +9,7 @@ import { GatewayError } from '../../errors'
 import type { UploadSource, UpstreamLeftover } from '../provider'
 import type { UpstreamPolicy } from '../upstream-fetch'
 import { awsClient, type SignedCall, signedFetch } from './aws-fetch'
+import type { GrowingSource } from '../growing-source'
 import { multipartPut } from './s3-multipart'
 import { type ListedObject, parseListPage, readS3Error } from './s3-xml'
 
@@ -63,6 +64,24 @@ export class S3 {
       headers: { 'content-type': contentType },
       body: () => Bun.file(source.path),
     })
+  }
+
+  /**
+   * Uploads a file that is still being written: a file that ends within one part waits for its
+   * end and goes up in one PUT as before; a larger one goes up part by part while it grows.
+   */
+  async putGrowingObject(
+    obj: S3Object,
+    source: GrowingSource,
+    contentType: string,
+    noteLeftover?: (leftover: UpstreamLeftover) => Promise<void>,
+  ): Promise<void> {
+    await source.until(this.partBytes + 1)
+    if (source.total !== null && source.total <= this.partBytes) {
+      await this.putObject(obj, { path: source.path, bytes: source.total }, contentType, noteLeftover)
+      return
+    }
+    await multipartPut(this, obj, source, contentType, noteLeftover)
   }
 
   async getObject(obj: S3Object): Promise<ReadableStream<Uint8Array>> {
