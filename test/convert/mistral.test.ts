@@ -58,6 +58,11 @@ describe('Mistral output line → result', () => {
     expect(none).toMatchObject({ type: 'errored', error: { type: 'server_error', message: 'Internal failure', status: 500, code: 'internal' } })
   })
 
+  test('the lines the gateway writes for requests a cancel or the timeout cut off', () => {
+    expect(parse({ custom_id: 'c-1', response: null, error: { code: 'batch_cancelled', message: 'x' } }, 1)).toEqual({ customId: 'c-1', type: 'canceled' })
+    expect(parse({ custom_id: 'c-2', response: null, error: { code: 'batch_expired', message: 'x' } }, 2)).toEqual({ customId: 'c-2', type: 'expired' })
+  })
+
   test('a line without custom_id is the upstream’s fault, named by line', () => {
     expectGatewayError(() => parse({ response: { status_code: 200, body: {} } }, 7), { message: 'mistral-output result line 7: custom_id', line: 7, kind: 'upstream' })
   })

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { type MistralFake, startMistralFake } from '../fakes/mistral'
 import { loadConfig } from '../../src/config'
@@ -15,7 +16,7 @@ import { mintId } from '../../src/core/ids'
 import { registry } from '../../src/ops/metrics'
 import { buildRegistry } from '../../src/providers/registry'
 import { problemsOf } from '../config/problems'
-import { anthropicSdkSuite, API_KEY } from './anthropic-sdk-workflow'
+import { anthropicSdkSuite, API_KEY, pollToEnded, readResults, request } from './anthropic-sdk-workflow'
 import { type ConfigWorld, instanceToml, startConfigWorld } from './config-world'
 import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, jsonl, uploadBatchFile } from './openai-seed'
 
@@ -118,6 +119,23 @@ describe('OpenAI SDK → mistral instances', () => {
       expect(await retriesOf('mistral', 'get_batch')).toBe(retried + 1)
     } finally {
       await retrying.close()
+    }
+  })
+
+  test('Anthropic dialect: a job cancelled before it ran answers a canceled result for every request', async () => {
+    const fake = fakes['mistral-eu']
+    fake.autoAdvance = false
+    try {
+      const a = new Anthropic({ baseURL: `${world.gw.url}/anthropic`, apiKey: 'x', defaultHeaders: { 'x-model-provider': 'mistral-eu' }, maxRetries: 0 })
+      const created = await a.messages.batches.create({ requests: [request('z-1', 'one', MODEL), request('z-2', 'two', MODEL)] })
+      expect((await a.messages.batches.cancel(created.id)).processing_status).toBe('canceling')
+      fake.autoAdvance = true
+      const { batch } = await pollToEnded(a, created.id, 2)
+      expect(batch.request_counts).toEqual({ processing: 0, succeeded: 0, errored: 0, canceled: 2, expired: 0 })
+      expect(await readResults(a, created.id, false)).toEqual({ 'z-1': 'canceled', 'z-2': 'canceled' })
+      expect(lastJob(fake)?.status).toBe('CANCELLED')
+    } finally {
+      fake.autoAdvance = true
     }
   })
 

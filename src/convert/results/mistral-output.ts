@@ -20,6 +20,10 @@ export function mistralOutputLineToResult(value: unknown, line: number): ChatRes
     const body = r.object(response.body, 'response.body')
     return { customId, type: 'succeeded', reply: chatCompletionToReply(r, asOpenAICompletion(r, body)), requestId: null }
   }
+  // Lines the gateway writes for requests a cancel or the timeout cut off (providers/mistral).
+  const cutOff = response ? null : codeOf(o.error)
+  if (cutOff === 'batch_cancelled') return { customId, type: 'canceled' }
+  if (cutOff === 'batch_expired') return { customId, type: 'expired' }
   const body = response?.body
   const message = messageOf(r, body, 'response.body') ?? messageOf(r, o.error, 'error') ?? `mistral answered ${status}`
   const code = codeOf(body) ?? codeOf(o.error)

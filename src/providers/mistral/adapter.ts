@@ -8,14 +8,15 @@ import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { FileLocation } from '../../core/file'
 import type { MistralConfig } from '../../config'
 import type { ProviderName } from '../../core/provider-name'
+import { iterateLines } from '../../convert/lines'
 import { GatewayError, invalid } from '../../errors'
 import { createWindow, MAX_LISTED } from '../create-window'
-import { streamedMultipart } from '../multipart-body'
+import { iterableToStream, streamedMultipart } from '../multipart-body'
 import { GATEWAY_ID_KEY, taggedMetadata } from '../openai/adapter'
 import type { AdapterOptions, BatchMatch, CreateBatchInput, CreateCheck, CreateProbe, Provider, UploadMeta, UploadSource, UpstreamFile } from '../provider'
 import { upstreamFilename } from '../upload-name'
 import { readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
-import { REQUESTS_KEY, toUpstreamBatch } from './status'
+import { REQUESTS_KEY, toUpstreamBatch, UNRUN_PREFIX, type UnrunRef } from './status'
 import type { MistralFile, MistralJob, MistralJobIn, MistralJobList } from './wire'
 
 type UpstreamLocation = Extract<FileLocation, { kind: 'upstream' }>
@@ -31,6 +32,8 @@ interface Call {
 
 /** Jobs per list page when looking for a create whose answer was lost. */
 const PAGE_SIZE = 100
+/** Input lines are only scanned for their custom_id; a bound so a broken file cannot buffer without end. */
+const INPUT_LINE_BYTES = 256 * 1024 * 1024
 
 export class MistralAdapter implements Provider {
   readonly kind = 'mistral' as const
@@ -132,7 +135,28 @@ export class MistralAdapter implements Provider {
 
   async openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>> {
     if (ref.format !== 'mistral-output') throw new GatewayError('internal', `mistral cannot open ${ref.format} results`)
+    if (ref.ref.startsWith(UNRUN_PREFIX)) return iterableToStream(this.unrunLines(JSON.parse(ref.ref.slice(UNRUN_PREFIX.length)) as UnrunRef))
     return this.fileContent({ kind: 'upstream', upstreamId: ref.ref })
+  }
+
+  /**
+   * One `{custom_id, response: null, error: {code}}` line for each input request with no line in
+   * the job's output or error file: what a cancel or the timeout cut off, as OpenAI reports it.
+   * Memory is bounded by the job's own size, and only cut-short jobs pay for it.
+   */
+  private async *unrunLines(unrun: UnrunRef): AsyncGenerator<Uint8Array> {
+    const customIds = async (fileId: string) =>
+      iterateLines(await this.fileContent({ kind: 'upstream', upstreamId: fileId }), (text) => (JSON.parse(text) as { custom_id?: unknown }).custom_id, {
+        maxLineBytes: INPUT_LINE_BYTES,
+      })
+    const ran = new Set<unknown>()
+    for (const fileId of unrun.ran) for await (const id of await customIds(fileId)) ran.add(id)
+    const encoder = new TextEncoder()
+    for (const fileId of unrun.inputs) {
+      for await (const id of await customIds(fileId)) {
+        if (typeof id === 'string' && !ran.has(id)) yield encoder.encode(`${JSON.stringify({ custom_id: id, response: null, error: { code: unrun.code, message: `${unrun.code === 'batch_cancelled' ? 'The batch was cancelled' : 'The batch timed out'} before this request ran.` } })}\n`)
+      }
+    }
   }
 
   /**

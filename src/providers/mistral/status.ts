@@ -8,6 +8,14 @@ import { GatewayError } from '../../errors'
 import { GATEWAY_ID_KEY } from '../openai/adapter'
 import { MISTRAL_JOB_STATUSES, type MistralJob, type MistralJobStatus } from './wire'
 
+/** The requests of a cancelled or timed-out job that have no line in its output or error file. */
+export interface UnrunRef {
+  inputs: string[]
+  ran: string[]
+  code: 'batch_cancelled' | 'batch_expired'
+}
+export const UNRUN_PREFIX = 'unrun:'
+
 /** Metadata key beside the gateway id: the number of requests the gateway sent in the job. */
 export const REQUESTS_KEY = 'batchgate_requests'
 
@@ -26,6 +34,12 @@ export function toUpstreamBatch(job: MistralJob): UpstreamBatch {
   const resultRefs: ResultRef[] = []
   if (job.output_file) resultRefs.push({ format: 'mistral-output', ref: job.output_file })
   if (job.error_file) resultRefs.push({ format: 'mistral-output', ref: job.error_file })
+  // A job cut short writes lines only for what ran; the rest are read off its input (adapter.ts).
+  const cutOff = status === 'cancelled' ? 'batch_cancelled' : status === 'expired' ? 'batch_expired' : null
+  if (cutOff && job.input_files.length > 0) {
+    const unrun: UnrunRef = { inputs: job.input_files, ran: resultRefs.map((r) => r.ref), code: cutOff }
+    resultRefs.push({ format: 'mistral-output', ref: `${UNRUN_PREFIX}${JSON.stringify(unrun)}` })
+  }
   return {
     upstreamId: job.id,
     status,
