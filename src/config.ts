@@ -19,7 +19,7 @@ import { readReporting, REPORTING_SETTINGS, type ReportingConfig } from './confi
 import { STORE_SETTINGS, type StoreConfig, storeConfig } from './config/store'
 import type { ProviderName } from './core/provider-name'
 
-export type { AnthropicConfig, AzureConfig, BedrockConfig, EmulatedConfig, GeminiConfig, InstanceConfig, InstanceLimits, MistralConfig, OpenAIConfig } from './config/instances'
+export type { AnthropicConfig, AzureConfig, BedrockConfig, EmulatedConfig, GeminiConfig, InstanceConfig, InstanceLimits, MistralConfig, OpenAIConfig, ServiceAccountKey, VertexConfig } from './config/instances'
 export type { TenantConfig } from './config/file'
 export { isBucketName } from './config/instances'
 

@@ -4,6 +4,7 @@
 
 import type { ProviderKind, ProviderName } from '../core/provider-name'
 import type { Section } from './section'
+import { readVertex, vertexBaseUrl } from './vertex'
 
 export interface OpenAIConfig {
   apiKey: string
@@ -31,6 +32,34 @@ export interface AzureConfig {
   /** File holding the current Entra access token, re-read on every call (refreshed outside). */
   tokenFile: string | null
 }
+/** A Google service-account key (the JSON file's fields this gateway uses). */
+export interface ServiceAccountKey {
+  clientEmail: string
+  /** PKCS#8 PEM, as Google issues it. */
+  privateKey: string
+  privateKeyId: string | null
+  /** Where the signed assertion is exchanged for an access token. */
+  tokenUri: string
+}
+
+/** kind = "vertex": Vertex AI batch prediction for Gemini models, input and output in GCS. */
+export interface VertexConfig {
+  project: string
+  location: string
+  /** aiplatform endpoint, e.g. https://us-central1-aiplatform.googleapis.com (calls go under /v1). */
+  baseUrl: string
+  /** Cloud Storage JSON API endpoint (https://storage.googleapis.com). */
+  storageUrl: string
+  /** The service account's own key, or null when an access token is read from `tokenFile`. */
+  serviceAccount: ServiceAccountKey | null
+  /** File holding a current access token (workload identity, a sidecar), re-read on every call. */
+  tokenFile: string | null
+  /** Where uploads go unless `storage_config[gcs][bucket]` names another allowed bucket. */
+  defaultBucket: string
+  /** Buckets callers may name (the default bucket is always one). */
+  buckets: readonly string[]
+}
+
 export interface BedrockConfig {
   accessKeyId: string
   secretAccessKey: string
@@ -90,6 +119,7 @@ export type InstanceConfig =
   | Instance<'openai', OpenAIConfig>
   | Instance<'anthropic', AnthropicConfig>
   | Instance<'gemini', GeminiConfig>
+  | Instance<'vertex', VertexConfig>
   | Instance<'bedrock', BedrockConfig>
   | Instance<'groq', OpenAIConfig>
   | Instance<'azure-openai', AzureConfig>
@@ -107,6 +137,9 @@ export const KIND_LIMITS: Record<ProviderKind, KindLimits> = {
   // Gemini and Bedrock batch sizes are unverified quotas; S3 takes 5 GiB in one PUT.
   gemini: { maxUploadBytes: 2048 * MB, maxBatchRequests: 1_000_000 },
   bedrock: { maxUploadBytes: 5120 * MB, maxBatchRequests: 1_000_000 },
+  // Vertex batch prediction for Gemini: up to 200 000 requests in one job; the input file is a
+  // GCS object (up to 1 GB per batch input per the Vertex quotas page).
+  vertex: { maxUploadBytes: 1024 * MB, maxBatchRequests: 200_000 },
   // groq-sdk: batch input files up to 100 MB; console.groq.com/docs/batch: 50 000 lines.
   groq: { maxUploadBytes: 100 * MB, maxBatchRequests: 50_000 },
   // Azure OpenAI batch: input files up to 200 MB and 100 000 requests.
@@ -125,6 +158,7 @@ export const DEFAULT_BASE_URL: Record<ProviderKind, (region: string) => string> 
   anthropic: () => 'https://api.anthropic.com',
   gemini: () => 'https://generativelanguage.googleapis.com',
   bedrock: (region) => `https://bedrock.${region}.amazonaws.com`,
+  vertex: vertexBaseUrl,
   groq: () => 'https://api.groq.com/openai/v1',
   // Every Azure resource has its own endpoint: base_url is required (readInstance).
   'azure-openai': () => '',
@@ -220,6 +254,8 @@ export function readInstance(s: Section, name: string, kind: ProviderKind, caps:
       if (baseUrl === null) return null
       return { ...common, kind, settings }
     }
+    case 'vertex':
+      return { ...common, kind, settings: readVertex(s) } as InstanceConfig
     case 'bedrock': {
       const accessKeyId = required(s.secret('access_key_id'), 'access_key_id')
       const secretAccessKey = required(s.secret('secret_access_key'), 'secret_access_key')
@@ -263,6 +299,8 @@ export function instanceSecrets(instance: InstanceConfig): Array<string | null> 
       return [instance.settings.accessKeyId, instance.settings.secretAccessKey, instance.settings.sessionToken]
     case 'azure-openai':
       return [instance.settings.apiKey]
+    case 'vertex':
+      return [instance.settings.serviceAccount?.privateKey ?? null]
     default:
       return [instance.settings.apiKey]
   }
@@ -275,6 +313,8 @@ export function instanceUpstreams(instance: InstanceConfig): Array<string | null
       return [instance.settings.baseUrl, instance.settings.s3Endpoint]
     case 'azure-openai':
       return [instance.settings.endpoint]
+    case 'vertex':
+      return [instance.settings.baseUrl, instance.settings.storageUrl, instance.settings.serviceAccount?.tokenUri ?? null]
     default:
       return [instance.settings.baseUrl]
   }

@@ -7,6 +7,7 @@ import type { BatchStatus, RequestCounts } from '../core/batch'
 import type { JobStatus } from '../providers/bedrock/wire'
 import type { GeminiBatchState } from '../providers/gemini/wire'
 import type { MistralJobStatus } from '../providers/mistral/wire'
+import type { VertexJobState } from '../providers/vertex/wire'
 
 // ---------------------------------------------------------------- provider → neutral
 
@@ -41,6 +42,26 @@ export const GEMINI_STATUS: Record<GeminiBatchState, BatchStatus> = {
   JOB_STATE_CANCELLED: 'cancelled',
   // Pending or running for more than 48 h; nothing ran to a result.
   BATCH_STATE_EXPIRED: 'expired',
+  JOB_STATE_EXPIRED: 'expired',
+}
+
+/** Vertex AI BatchPredictionJob `state` → neutral. */
+export const VERTEX_STATUS: Record<VertexJobState, BatchStatus> = {
+  JOB_STATE_UNSPECIFIED: 'validating',
+  JOB_STATE_QUEUED: 'validating',
+  JOB_STATE_PENDING: 'validating',
+  JOB_STATE_RUNNING: 'in_progress',
+  // Paused or being updated: the job is still underway and will go on.
+  JOB_STATE_PAUSED: 'in_progress',
+  JOB_STATE_UPDATING: 'in_progress',
+  // Rows can fail inside a succeeded job (completionStats.failedCount); as for every provider
+  // per-request errors do not fail the batch.
+  JOB_STATE_SUCCEEDED: 'completed',
+  JOB_STATE_PARTIALLY_SUCCEEDED: 'completed',
+  JOB_STATE_FAILED: 'failed',
+  JOB_STATE_CANCELLING: 'cancelling',
+  JOB_STATE_CANCELLED: 'cancelled',
+  // Ran past its time limit; rows not run are expired.
   JOB_STATE_EXPIRED: 'expired',
 }
 

@@ -19,6 +19,7 @@ import { bedrockOutRecordToResult } from './results/bedrock-out'
 import { geminiResponseLineToResult } from './results/gemini-response'
 import { mistralOutputLineToResult } from './results/mistral-output'
 import { openaiOutputLineToResult } from './results/openai-output'
+import { vertexPredictionLineToResult } from './results/vertex-prediction'
 import { type AnthropicResultLine, resultToAnthropicLine } from './results/to-anthropic-line'
 import { type OpenAIOutputLine, openaiLineId, resultToOpenAILine } from './results/to-openai-line'
 
@@ -116,6 +117,7 @@ export const RESULT_PARSERS: { [F in ResultFormat]: (value: unknown, line: numbe
   'openai-output': (value, line) => openaiOutputLineToResult(value, line),
   'anthropic-results': (value, line) => anthropicResultLineToResult(value, line),
   'gemini-responses': (value, line, ctx) => geminiResponseLineToResult(value, line, ctx.model ?? ''),
+  'vertex-predictions': (value, line, ctx) => vertexPredictionLineToResult(value, line, ctx.model ?? ''),
   'bedrock-out': (value, line, ctx) => bedrockOutRecordToResult(value, line, ctx.model ?? ''),
   'mistral-output': (value, line) => mistralOutputLineToResult(value, line),
 }

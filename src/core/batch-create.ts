@@ -49,6 +49,8 @@ const INPUT_TARGET: Record<ProviderKind, RequestTarget> = {
   openai: 'openai-line',
   anthropic: 'anthropic-item',
   gemini: 'gemini-line',
+  // Vertex takes the same `{key, request}` lines; the key passes through to each output line.
+  vertex: 'gemini-line',
   bedrock: 'bedrock-record',
   groq: 'openai-line',
   'azure-openai': 'openai-line',
@@ -60,6 +62,7 @@ const INPUT_FORMAT: Record<ProviderKind, FileFacts['format']> = {
   openai: 'openai-batch',
   anthropic: 'openai-batch',
   gemini: 'gemini-requests',
+  vertex: 'gemini-requests',
   bedrock: 'bedrock-records',
   groq: 'openai-batch',
   'azure-openai': 'openai-batch',
@@ -103,8 +106,8 @@ export class BatchCreator {
     const count = file?.facts.lines ?? (req.input.kind === 'inline' ? req.input.requests.length : 0)
     if (req.input.kind === 'inline') this.checkInline(req.input.requests.length, providerName)
     const requestedModel = req.model ?? instance.defaultModel
-    // Gemini and Bedrock bind one model to a whole batch; the gateway does not guess it.
-    if (file && !requestedModel && (provider.kind === 'gemini' || provider.kind === 'bedrock')) {
+    // Gemini, Vertex and Bedrock bind one model to a whole batch; the gateway does not guess it.
+    if (file && !requestedModel && (provider.kind === 'gemini' || provider.kind === 'vertex' || provider.kind === 'bedrock')) {
       throw invalid(`model is required to create a ${providerName} batch (send it in the body, e.g. extra_body.model).`, {
         param: 'model',
       })

@@ -28,6 +28,7 @@ const TARGET: Record<ProviderKind, { target: RequestTarget; format: FileFacts['f
   // them at batch create; converting here too rejects unconvertible lines at upload time.
   anthropic: { target: 'anthropic-item', format: 'openai-batch' },
   gemini: { target: 'gemini-line', format: 'gemini-requests' },
+  vertex: { target: 'gemini-line', format: 'gemini-requests' },
   bedrock: { target: 'bedrock-record', format: 'bedrock-records' },
   groq: { target: 'openai-line', format: 'openai-batch' },
   // Azure takes OpenAI's lines as they are (`/v1/…` urls included); `model` is a deployment name.

@@ -74,7 +74,7 @@ export interface ResultRef {
   part?: 'output' | 'error'
 }
 
-export type ResultFormat = 'openai-output' | 'anthropic-results' | 'gemini-responses' | 'bedrock-out' | 'mistral-output'
+export type ResultFormat = 'openai-output' | 'anthropic-results' | 'gemini-responses' | 'vertex-predictions' | 'bedrock-out' | 'mistral-output'
 
 export interface StoredBatch {
   id: string

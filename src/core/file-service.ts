@@ -252,9 +252,10 @@ export class FileService {
     await this.store.files.dropPending(id)
   }
 
-  /** BEDROCK_S3_BUCKET under a fixed prefix: where inputs the gateway writes itself go. */
+  /** The instance's default bucket under a fixed prefix: where inputs the gateway writes itself go. */
   defaultStorage(provider: ProviderName): S3Target | null {
     const instance = this.registry.instance(provider)
+    if (instance.kind === 'vertex') return { bucket: instance.settings.defaultBucket, region: null, prefix: 'batchgate-input' }
     if (instance.kind !== 'bedrock' || !instance.settings.defaultBucket) return null
     return { bucket: instance.settings.defaultBucket, region: instance.settings.region, prefix: 'batchgate-input' }
   }

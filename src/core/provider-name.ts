@@ -3,7 +3,7 @@
 // switch on kinds; everything else passes names through.
 
 /** Upstream APIs this build speaks. A kind appears here only once its adapter is complete. */
-export const PROVIDER_KINDS = ['openai', 'azure-openai', 'anthropic', 'gemini', 'bedrock', 'groq', 'mistral', 'emulated'] as const
+export const PROVIDER_KINDS = ['openai', 'azure-openai', 'anthropic', 'gemini', 'vertex', 'bedrock', 'groq', 'mistral', 'emulated'] as const
 export type ProviderKind = (typeof PROVIDER_KINDS)[number]
 
 /**

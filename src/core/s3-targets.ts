@@ -5,6 +5,8 @@
 // send signed requests (and the session token) to a host of their choosing.
 
 import { type InstanceConfig, isBucketName } from '../config'
+import { isGcsBucketName } from '../config/vertex'
+import type { ProviderKind } from './provider-name'
 import { invalid } from '../errors'
 import type { S3Target } from '../providers/provider'
 
@@ -14,7 +16,9 @@ export interface RequestedStorage {
   prefix?: string
 }
 
-const STORAGE_KEYS = ['bucket', 'region', 'prefix'] as const
+type StoreKind = 's3' | 'gcs'
+/** GCS buckets are global: no region to name. */
+const STORAGE_KEYS = { s3: ['bucket', 'region', 'prefix'], gcs: ['bucket', 'prefix'] } as const
 const REGION = /^[a-z]{2}(-[a-z]{1,12}){1,3}-\d{1,2}$/
 const PREFIX = /^[-!_*'().a-zA-Z0-9/]{0,512}$/
 
@@ -22,26 +26,35 @@ const PREFIX = /^[-!_*'().a-zA-Z0-9/]{0,512}$/
  * Reads `storage_config` as a client sent it (bracket fields or one JSON field, already nested):
  * exactly `{s3: {bucket?, region?, prefix?}}` with string values, or a 400 naming the field.
  */
-export function parseStorageConfig(value: unknown): RequestedStorage | null {
+export function parseStorageConfig(value: unknown, store: StoreKind = 's3'): RequestedStorage | null {
   if (value === undefined) return null
   const root = plainObject(value, 'storage_config')
   for (const key of Object.keys(root)) {
-    if (key !== 's3') throw invalid(`storage_config[${key.slice(0, 64)}] is not supported; only storage_config[s3] is.`, { param: 'storage_config' })
+    if (key !== store) {
+      throw invalid(`storage_config[${key.slice(0, 64)}] is not supported here; this provider takes storage_config[${store}].`, { param: 'storage_config' })
+    }
   }
-  const s3 = plainObject(root.s3, 'storage_config[s3]')
+  const keys = STORAGE_KEYS[store]
+  const section = plainObject(root[store], `storage_config[${store}]`)
   const out: RequestedStorage = {}
-  for (const [key, v] of Object.entries(s3)) {
-    const param = `storage_config[s3][${key.slice(0, 64)}]`
-    if (!(STORAGE_KEYS as readonly string[]).includes(key)) {
-      throw invalid(`${param} is not supported; storage_config[s3] takes ${STORAGE_KEYS.join(', ')}.`, { param })
+  for (const [key, v] of Object.entries(section)) {
+    const param = `storage_config[${store}][${key.slice(0, 64)}]`
+    if (!(keys as readonly string[]).includes(key)) {
+      throw invalid(`${param} is not supported; storage_config[${store}] takes ${keys.join(', ')}.`, { param })
     }
     if (typeof v !== 'string') throw invalid(`${param} must be a string.`, { param })
-    out[key as (typeof STORAGE_KEYS)[number]] = v
+    out[key as keyof RequestedStorage] = v
   }
   return out
 }
 
+/** The object store behind a kind's files: S3 for Bedrock, Cloud Storage for Vertex; null elsewhere. */
+export function storeOf(kind: ProviderKind): StoreKind | null {
+  return kind === 'bedrock' ? 's3' : kind === 'vertex' ? 'gcs' : null
+}
+
 export function resolveStorage(instance: InstanceConfig, requested: RequestedStorage | null): S3Target | null {
+  if (instance.kind === 'vertex') return resolveGcsStorage(instance, requested)
   if (instance.kind !== 'bedrock') return null
   const bucket = requested?.bucket ?? instance.settings.defaultBucket
   if (!bucket) {
@@ -60,6 +73,23 @@ export function resolveStorage(instance: InstanceConfig, requested: RequestedSto
   const prefix = (requested?.prefix ?? 'batchgate-input').replace(/^\/+|\/+$/g, '')
   checkPrefix(prefix, 'storage_config[s3][prefix]')
   return { bucket, region, prefix }
+}
+
+/**
+ * A vertex instance's Cloud Storage place (region null: buckets are global). Like S3, a bucket the
+ * caller names must be on the instance's `buckets` list, refused before any upstream call.
+ */
+function resolveGcsStorage(instance: Extract<InstanceConfig, { kind: 'vertex' }>, requested: RequestedStorage | null): S3Target {
+  const bucket = requested?.bucket ?? instance.settings.defaultBucket
+  if (requested?.bucket !== undefined) {
+    if (!isGcsBucketName(bucket)) throw invalid(`'${bucket.slice(0, 80)}' is not a valid Cloud Storage bucket name.`, { param: 'storage_config[gcs][bucket]' })
+    if (!instance.settings.buckets.includes(bucket)) {
+      throw invalid(`Bucket '${bucket}' is not one this gateway may use (providers.${instance.name}.buckets).`, { param: 'storage_config[gcs][bucket]' })
+    }
+  }
+  const prefix = (requested?.prefix ?? 'batchgate-input').replace(/^\/+|\/+$/g, '')
+  checkPrefix(prefix, 'storage_config[gcs][prefix]')
+  return { bucket, region: null, prefix }
 }
 
 /**

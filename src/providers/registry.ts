@@ -14,6 +14,7 @@ import { GeminiAdapter } from './gemini/adapter'
 import { GROQ_SHAPE } from './groq/shape'
 import { MistralAdapter } from './mistral/adapter'
 import { OpenAIAdapter } from './openai/adapter'
+import { VertexAdapter } from './vertex/adapter'
 import type { Provider } from './provider'
 import type { UpstreamPolicy } from './upstream-fetch'
 
@@ -87,6 +88,8 @@ export function buildAdapter(instance: InstanceConfig, policy: UpstreamPolicy): 
       return new AnthropicAdapter(instance.settings, policy, options)
     case 'gemini':
       return new GeminiAdapter(instance.settings, policy, options)
+    case 'vertex':
+      return new VertexAdapter(instance.settings, policy, options)
     case 'bedrock':
       return new BedrockAdapter(instance.settings, policy, options)
     case 'groq':

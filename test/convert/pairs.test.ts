@@ -80,7 +80,7 @@ describe('tables are complete', () => {
   test('every source, target, result format and dialect has an entry', () => {
     expect(Object.keys(REQUEST_PARSERS).sort()).toEqual(['anthropic-request', 'openai-line'])
     expect(Object.keys(REQUEST_SERIALIZERS).sort()).toEqual(['anthropic-item', 'bedrock-record', 'gemini-line', 'mistral-line', 'openai-line'])
-    expect(Object.keys(RESULT_PARSERS).sort()).toEqual(['anthropic-results', 'bedrock-out', 'gemini-responses', 'mistral-output', 'openai-output'])
+    expect(Object.keys(RESULT_PARSERS).sort()).toEqual(['anthropic-results', 'bedrock-out', 'gemini-responses', 'mistral-output', 'openai-output', 'vertex-predictions'])
     expect(Object.keys(RESULT_WRITERS).sort()).toEqual(['anthropic', 'openai'])
   })
   test('chatRequestWriter writes what the serializer writes', () => {

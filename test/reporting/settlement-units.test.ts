@@ -127,7 +127,7 @@ describe('price table', () => {
       }
       expect(error).toBeInstanceOf(ConfigError)
       expect((error as ConfigError).problems).toEqual([
-        "BATCHGATE_PRICES_FILE: unknown provider 'nowhere' (known: openai, azure-openai, anthropic, gemini, bedrock, groq, mistral, emulated)",
+        "BATCHGATE_PRICES_FILE: unknown provider 'nowhere' (known: openai, azure-openai, anthropic, gemini, vertex, bedrock, groq, mistral, emulated)",
         'BATCHGATE_PRICES_FILE: providers.openai.models.m needs non-negative numbers input, output (and cached_input if given)',
       ])
     } finally {

@@ -33,7 +33,7 @@ export function geminiResponseLineToResult(value: unknown, line: number, model: 
   return { customId, type: 'succeeded', reply: geminiReply(r, response, customId, model), requestId: null, raw }
 }
 
-function geminiReply(r: ResultReader, response: JsonObject, customId: string, model: string): ChatReply {
+export function geminiReply(r: ResultReader, response: JsonObject, customId: string, model: string): ChatReply {
   const candidates = response.candidates === undefined ? [] : r.list(response.candidates, 'response.candidates')
   const usage = response.usageMetadata === undefined ? {} : r.object(response.usageMetadata, 'response.usageMetadata')
   const reply: ChatReply = {

@@ -7,7 +7,7 @@ import { streamingCaps } from '../../core/batch-file'
 import type { FilePurpose } from '../../core/file'
 import type { EarlyUpload, PartConverter, StreamedConversion } from '../../core/file-upload'
 import type { ProviderKind } from '../../core/provider-name'
-import { checkOutputUri, parseStorageConfig, type RequestedStorage, resolveStorage } from '../../core/s3-targets'
+import { checkOutputUri, parseStorageConfig, type RequestedStorage, resolveStorage, storeOf } from '../../core/s3-targets'
 import type { Services } from '../../core/services'
 import { CHAT_COMPLETIONS, EMULATED_BATCH_ENDPOINTS, OPENAI_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
 import { type GatewayError, invalid } from '../../errors'
@@ -231,13 +231,13 @@ export function openaiDialect(services: Services, prefix: '/openai' | '/openai/v
 const UPLOAD_FIELDS = ['purpose', 'provider', 'expires_after[anchor]', 'expires_after[seconds]', 'storage_config']
 const STORAGE_FIELD = /^storage_config\[/
 
-/** `storage_config` read and checked; only Bedrock keeps files in S3, so elsewhere it is a 400. */
+/** `storage_config` read and checked: `[s3]` for Bedrock, `[gcs]` for Vertex; elsewhere a 400. */
 function storageFor(kind: ProviderKind, raw: unknown): RequestedStorage | null {
-  const requested = parseStorageConfig(raw)
-  if (requested && kind !== 'bedrock') {
-    throw invalid(`storage_config is only used by bedrock; this provider keeps files itself.`, { param: 'storage_config' })
+  const store = storeOf(kind)
+  if (raw !== undefined && store === null) {
+    throw invalid(`storage_config is only used by bedrock and vertex; this provider keeps files itself.`, { param: 'storage_config' })
   }
-  return requested
+  return parseStorageConfig(raw, store ?? 's3')
 }
 
 function expiresAfter(fields: ReadonlyMap<string, string>): number | null {

@@ -105,12 +105,12 @@ function timesOf(status: BatchStatus, createdAt: number, endedAt: number | null)
   }
 }
 
-function fromRpcStatus(err: GeminiRpcStatus): BatchValidationError {
+export function fromRpcStatus(err: GeminiRpcStatus): BatchValidationError {
   const code = (err.code !== undefined ? RPC_CODE_NAMES[err.code] : undefined) ?? 'batch_failed'
   return { code, message: err.message ?? 'the batch failed', line: null, param: null }
 }
 
-function int64(value: string | undefined): number {
+export function int64(value: string | undefined): number {
   const n = Number(value ?? '0')
   return Number.isSafeInteger(n) && n >= 0 ? n : 0
 }

@@ -174,7 +174,7 @@ function progressed(received: number | null, offset: number, end: number): boole
   return received === null || (received > offset && received <= end)
 }
 
-function isTransient(err: unknown): err is GatewayError {
+export function isTransient(err: unknown): err is GatewayError {
   if (!(err instanceof GatewayError)) return false
   if (err.kind === 'upstream_unreachable' || err.kind === 'upstream_timeout') return true
   return err.kind === 'upstream' && TRANSIENT_STATUSES.has(err.details.upstreamStatus ?? 0)

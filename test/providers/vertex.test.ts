@@ -1,0 +1,118 @@
+// The vertex adapter's parts against the Vertex fake: GCS resumable uploads in several chunks
+// (and resumed after a lost answer), token caching, renewal and token files, result rows mapped
+// by key whatever their order, and the failure-status reading.
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { VertexConfig } from '../../src/config'
+import { vertexPredictionLineToResult } from '../../src/convert/results/vertex-prediction'
+import { GatewayError } from '../../src/errors'
+import { VertexAdapter } from '../../src/providers/vertex/adapter'
+import { startVertexFake, type VertexFake } from '../fakes/vertex'
+
+const POLICY = { timeoutMs: 5000, retries: 2 }
+let fake: VertexFake
+let dir: string
+
+function config(over: Partial<VertexConfig> = {}): VertexConfig {
+  const key = JSON.parse(readFileSync(fake.keyFile, 'utf8')) as Record<string, string>
+  return {
+    project: fake.project,
+    location: fake.location,
+    baseUrl: fake.url,
+    storageUrl: fake.url,
+    serviceAccount: { clientEmail: key.client_email as string, privateKey: key.private_key as string, privateKeyId: key.private_key_id as string, tokenUri: fake.tokenUrl },
+    tokenFile: null,
+    defaultBucket: 'unit-bucket',
+    buckets: ['unit-bucket'],
+    ...over,
+  }
+}
+
+function spool(bytes: number): { path: string; bytes: number } {
+  const path = join(dir, `spool-${bytes}-${Math.random()}`)
+  writeFileSync(path, new Uint8Array(bytes).map((_, i) => 97 + (i % 26)))
+  return { path, bytes }
+}
+
+const meta = (gatewayId: string) => ({ gatewayId, filename: 'in.jsonl', purpose: 'batch' as const, mimeType: 'application/jsonl', dialect: 'openai' as const, storage: null })
+
+beforeAll(async () => {
+  fake = await startVertexFake({ project: 'unit-project', buckets: ['unit-bucket'] })
+  dir = mkdtempSync(join(tmpdir(), 'vertex-unit-'))
+})
+afterAll(async () => {
+  await fake.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('uploads', () => {
+  test('a file larger than a chunk goes up in 256 KiB-multiple chunks and reads back whole', async () => {
+    const adapter = new VertexAdapter(config(), POLICY, { name: 'v', chunkBytes: 256 * 1024 })
+    const source = spool(256 * 1024 * 3 + 17)
+    const puts = fake.gcs.chunkPuts
+    const up = await adapter.uploadFile(source, meta('file-multi'))
+    expect(up.location.upstreamId).toBe('gs://unit-bucket/batchgate-input/file-multi.jsonl')
+    expect(fake.gcs.chunkPuts - puts).toBe(4)
+    const back = new Uint8Array(await new Response(await adapter.fileContent(up.location)).arrayBuffer())
+    expect(back).toEqual(new Uint8Array(readFileSync(source.path)))
+  })
+
+  test('a chunk whose answer is lost is resumed from what the session kept', async () => {
+    const adapter = new VertexAdapter(config(), POLICY, { name: 'v', chunkBytes: 256 * 1024 })
+    fake.faults.add({ afterHandler: true, drop: true, match: (r, u) => r.method === 'PUT' && u.searchParams.has('upload_id') && (r.headers.get('content-range') ?? '').startsWith('bytes 262144-') })
+    const source = spool(256 * 1024 * 2 + 5)
+    const up = await adapter.uploadFile(source, meta('file-resumed'))
+    expect(fake.objectText(up.location.upstreamId)).toBe(readFileSync(source.path, 'utf8'))
+    expect(fake.requests.some((r) => r.headers['content-range'] === `bytes */${source.bytes}`)).toBe(true)
+  })
+})
+
+describe('tokens', () => {
+  test('one exchange serves many calls; a token near its end is renewed first', async () => {
+    const adapter = new VertexAdapter(config(), POLICY, { name: 'v' })
+    const before = fake.issuer.exchanges
+    await Promise.all([1, 2, 3].map((i) => adapter.uploadFile(spool(10), meta(`file-t${i}`))))
+    expect(fake.issuer.exchanges - before).toBe(1)
+    // Tokens that live less than the five-minute margin are used for half their life, then renewed.
+    fake.issuer.lifetimeSeconds = 1
+    const short = new VertexAdapter(config(), POLICY, { name: 'v' })
+    await short.uploadFile(spool(10), meta('file-s1'))
+    await Bun.sleep(600)
+    await short.uploadFile(spool(10), meta('file-s2'))
+    expect(fake.issuer.exchanges - before).toBe(3)
+    fake.issuer.lifetimeSeconds = 3599
+  })
+
+  test('a token file is read on every call, so a refreshed token is used without a restart', async () => {
+    const file = join(dir, 'token')
+    writeFileSync(file, 'ya29.first\n')
+    fake.allowStaticToken('ya29.first')
+    const adapter = new VertexAdapter(config({ serviceAccount: null, tokenFile: file }), POLICY, { name: 'v' })
+    await adapter.uploadFile(spool(10), meta('file-f1'))
+    writeFileSync(file, 'ya29.second')
+    const err = await adapter.uploadFile(spool(10), meta('file-f2')).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(GatewayError)
+    expect((err as GatewayError).message).toContain("refused the gateway's provider credentials")
+    fake.allowStaticToken('ya29.second')
+    await adapter.uploadFile(spool(10), meta('file-f3'))
+    expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer ya29.second')
+  })
+})
+
+describe('prediction rows', () => {
+  test('a failure status with the google.rpc envelope gives its code, message and status', () => {
+    const row = { key: 'k-1', request: {}, status: 'Bad Request: {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}', processed_time: '2026-01-01T00:00:00Z' }
+    const result = vertexPredictionLineToResult(row, 3, 'gemini-2.5-flash')
+    expect(result).toMatchObject({ customId: 'k-1', type: 'errored', error: { status: 429, message: 'Quota exceeded', code: 'RESOURCE_EXHAUSTED', type: 'rate_limit' } })
+    const plain = vertexPredictionLineToResult({ key: 'k-2', status: 'Internal error occurred.' }, 4, 'm')
+    expect(plain).toMatchObject({ type: 'errored', error: { status: 500, message: 'Internal error occurred.' } })
+  })
+
+  test('a row without its key, or with neither response nor status, names its line', () => {
+    expect(() => vertexPredictionLineToResult({ request: {}, status: '', response: { candidates: [] } }, 7, 'm')).toThrow('vertex-predictions result line 7: key')
+    expect(() => vertexPredictionLineToResult({ key: 'k', status: '' }, 8, 'm')).toThrow('result line 8')
+  })
+})
