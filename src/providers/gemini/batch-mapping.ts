@@ -59,7 +59,7 @@ export function toUpstreamBatch(op: GeminiOperation, nowSeconds: number): Upstre
     upstreamId: op.name,
     status,
     counts: countsOf(meta.batchStats),
-    times: timesOf(status, createdAt, unixSeconds(meta.endTime) ?? unixSeconds(meta.updateTime)),
+    times: googleTimes(status, { createdAt, startedAt: null, endedAt: unixSeconds(meta.endTime) ?? unixSeconds(meta.updateTime), expiresAt: createdAt + EXPIRY_SECONDS }),
     resultRefs,
     errors,
     model: meta.model ? meta.model.replace(/^models\//, '') : null,
@@ -87,21 +87,24 @@ function countsOf(stats: GeminiBatchStats | undefined): RequestCounts {
 }
 
 /**
- * Gemini reports only createTime and endTime, so the terminal time goes to the field of the
- * terminal status; there is no start-of-run time to put in inProgressAt.
+ * Google batches (Gemini, Vertex) report creation, maybe a start, and an end time: the end goes to
+ * the field of the terminal status. Gemini has no start-of-run time (inProgressAt stays null).
  */
-function timesOf(status: BatchStatus, createdAt: number, endedAt: number | null): BatchTimes {
-  const at = (s: BatchStatus): number | null => (status === s ? endedAt : null)
+export function googleTimes(
+  status: BatchStatus,
+  t: { createdAt: number; startedAt: number | null; endedAt: number | null; expiresAt: number },
+): BatchTimes {
+  const at = (s: BatchStatus): number | null => (status === s ? t.endedAt : null)
   return {
-    createdAt,
-    inProgressAt: null,
+    createdAt: t.createdAt,
+    inProgressAt: t.startedAt,
     finalizingAt: null,
     completedAt: at('completed'),
     failedAt: at('failed'),
     expiredAt: at('expired'),
     cancellingAt: null,
     cancelledAt: at('cancelled'),
-    expiresAt: createdAt + EXPIRY_SECONDS,
+    expiresAt: t.expiresAt,
   }
 }
 

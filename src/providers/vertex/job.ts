@@ -2,9 +2,9 @@
 // (convert/batch-status.ts, docs/conversions.md); counts come from completionStats; results are
 // every predictions file Vertex wrote under outputInfo.gcsOutputDirectory.
 
-import type { BatchStatus, BatchTimes, ResultRef, UpstreamBatch } from '../../core/batch'
+import type { BatchStatus, ResultRef, UpstreamBatch } from '../../core/batch'
 import { VERTEX_STATUS } from '../../convert/batch-status'
-import { fromRpcStatus, int64, unixSeconds } from '../gemini/batch-mapping'
+import { fromRpcStatus, googleTimes, int64, unixSeconds } from '../gemini/batch-mapping'
 import type { VertexBatchJob, VertexJobState } from './wire'
 
 /** The model path Vertex wants for a Google model; callers may already send it whole. */
@@ -34,7 +34,13 @@ export function toUpstreamBatch(job: VertexBatchJob, nowSeconds: number): Upstre
     status,
     // Rows never run stay unaccounted here; settledCounts makes them canceled/expired once ended.
     counts: { total: succeeded + errored + incomplete, succeeded, errored, canceled: 0, expired: 0 },
-    times: timesOf(status, createdAt, unixSeconds(job.startTime), unixSeconds(job.endTime) ?? unixSeconds(job.updateTime)),
+    times: googleTimes(status, {
+      createdAt,
+      startedAt: unixSeconds(job.startTime),
+      endedAt: unixSeconds(job.endTime) ?? unixSeconds(job.updateTime),
+      // Jobs still running 24 hours after they were created are cut off (Vertex batch docs).
+      expiresAt: createdAt + 24 * 3600,
+    }),
     resultRefs,
     errors: job.error && status === 'failed' ? [fromRpcStatus(job.error)] : [],
     model: bareModel(job.model),
@@ -48,19 +54,3 @@ function statusOf(job: VertexBatchJob): BatchStatus {
   return 'in_progress'
 }
 
-/** Vertex reports start and end times; the end goes to the field of the terminal status. */
-function timesOf(status: BatchStatus, createdAt: number, startedAt: number | null, endedAt: number | null): BatchTimes {
-  const at = (s: BatchStatus): number | null => (status === s ? endedAt : null)
-  return {
-    createdAt,
-    inProgressAt: startedAt,
-    finalizingAt: null,
-    completedAt: at('completed'),
-    failedAt: at('failed'),
-    expiredAt: at('expired'),
-    cancellingAt: null,
-    cancelledAt: at('cancelled'),
-    // Jobs that have not finished after 24 hours of running are cut off (Vertex batch docs).
-    expiresAt: createdAt + 24 * 3600,
-  }
-}

@@ -1,6 +1,8 @@
 // Small shared helpers for the Gemini fake: Google-style error envelopes, RFC 3339 timestamps,
 // int64-as-string encoding and resource ids.
 
+import { type FakeServer, serveFake } from '../harness'
+
 /** Canonical status names and their HTTP codes (google.rpc.Code mapping used by Google REST APIs). */
 const HTTP_FOR_STATUS = {
   INVALID_ARGUMENT: 400,
@@ -133,4 +135,16 @@ export async function readJsonBody(req: Request, allowEmpty: boolean): Promise<J
   }
   if (!isObject(parsed)) throw new GoogleError('INVALID_ARGUMENT', 'Invalid JSON payload received. Expected an object at the top level.')
   return parsed
+}
+
+/** A fake whose handlers throw GoogleError: each becomes the Google error envelope. */
+export function serveGoogleFake(route: (req: Request, url: URL) => Promise<Response>): FakeServer {
+  return serveFake(async (req, url) => {
+    try {
+      return await route(req, url)
+    } catch (err) {
+      if (err instanceof GoogleError) return errorResponse(err)
+      throw err
+    }
+  })
 }

@@ -3,9 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { serveFake } from '../harness'
 import type { FakeServer } from '../harness'
-import { GoogleError, errorResponse, normaliseKeys, readJsonBody } from './common'
+import { GoogleError, normaliseKeys, readJsonBody, serveGoogleFake } from './common'
 import type { JsonObject } from './common'
 import { BatchStore } from './batches'
 import type { BatchRecord } from './batches'
@@ -144,14 +143,7 @@ export function startGeminiFake(opts: GeminiFakeOptions = {}): GeminiFake {
     throw notFoundRoute(method, path)
   }
 
-  const server = serveFake(async (req, url) => {
-    try {
-      return await route(req, url)
-    } catch (err) {
-      if (err instanceof GoogleError) return errorResponse(err)
-      throw err
-    }
-  })
+  const server = serveGoogleFake(route)
   baseUrl = server.url
 
   const mustBatch = (name: string): BatchRecord => {

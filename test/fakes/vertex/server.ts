@@ -7,8 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { errorResponse, GoogleError, readJsonBody } from '../gemini/common'
-import { serveFake } from '../harness'
+import { GoogleError, readJsonBody, serveGoogleFake } from '../gemini/common'
 import type { FakeServer } from '../harness'
 import { GcsStore, gcsError } from './gcs'
 import { type Job, JobStore } from './jobs'
@@ -107,14 +106,7 @@ export async function startVertexFake(opts: VertexFakeOptions = {}): Promise<Ver
     return new Response('Not Found', { status: 404 })
   }
 
-  const server = serveFake(async (req, url) => {
-    try {
-      return await route(req, url)
-    } catch (err) {
-      if (err instanceof GoogleError) return errorResponse(err)
-      throw err
-    }
-  })
+  const server = serveGoogleFake(route)
   base = server.url
   const email = opts.email ?? `batchgate@${project}.iam.gserviceaccount.com`
   const account = await makeServiceAccount({ email, projectId: project, tokenUri: `${base}/token` })
