@@ -9,69 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
-import { startVertexFake, type VertexFake } from '../fakes/vertex'
 import { problemsOf } from '../config/problems'
 import { anthropicSdkSuite, API_KEY } from './anthropic-sdk-workflow'
 import { type ConfigWorld, startConfigWorld } from './config-world'
+import { closeFakes, EU_TOKEN, expectOwnTokensOnly, type Fakes, MODEL, startFakes, vertexToml } from './vertex-world'
 import { chatLine, errorOf, expectCancelledBeforeRunning, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
-
-const MODEL = 'gemini-2.5-flash'
-const EU_TOKEN = 'ya29.workload-identity-token-eu'
-
-interface Fakes {
-  us: VertexFake
-  eu: VertexFake
-  tokenDir: string
-}
-
-async function startFakes(): Promise<Fakes> {
-  const us = await startVertexFake({ project: 'acme-prod', buckets: ['acme-batches', 'acme-extra', 'acme-private'] })
-  const eu = await startVertexFake({ project: 'acme-eu', location: 'europe-west4', buckets: ['acme-eu-batches'] })
-  eu.allowStaticToken(EU_TOKEN)
-  const tokenDir = mkdtempSync(join(tmpdir(), 'vertex-token-'))
-  writeFileSync(join(tokenDir, 'token'), `${EU_TOKEN}\n`)
-  return { us, eu, tokenDir }
-}
-
-async function closeFakes(f: Fakes): Promise<void> {
-  await Promise.all([f.us.close(), f.eu.close()])
-  rmSync(f.tokenDir, { recursive: true, force: true })
-}
-
-function vertexToml(f: Fakes): string {
-  return `
-[providers.vertex]
-kind = "vertex"
-project = "acme-prod"
-location = "us-central1"
-bucket = "acme-batches"
-buckets = ["acme-extra"]
-credentials_file = "${f.us.keyFile}"
-base_url = "${f.us.url}"
-storage_url = "${f.us.url}"
-default_model = "${MODEL}"
-
-[providers.vertex-eu]
-kind = "vertex"
-project = "acme-eu"
-location = "europe-west4"
-bucket = "acme-eu-batches"
-token_file = "${join(f.tokenDir, 'token')}"
-base_url = "${f.eu.url}"
-storage_url = "${f.eu.url}"
-default_model = "${MODEL}"
-`
-}
-
-/** Every authenticated call a fake received carried a token that fake itself accepts. */
-function expectOwnTokensOnly(fake: VertexFake): void {
-  const authed = fake.requests.filter((r) => r.path !== '/token' && !r.query.includes('upload_id='))
-  expect(authed.length).toBeGreaterThan(0)
-  for (const r of authed) {
-    const token = (r.headers.authorization ?? '').replace(/^Bearer /, '')
-    expect(fake.issuer.valid(token)).toBe(true)
-  }
-}
 
 describe('OpenAI SDK → vertex instances', () => {
   let f: Fakes

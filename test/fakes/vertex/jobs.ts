@@ -80,6 +80,8 @@ export class JobStore {
     private readonly gcs: GcsStore,
     readonly parent: string,
     private readonly autoAdvance: () => boolean,
+    /** Rows per predictions file: Vertex may split a job's output over several files. */
+    private readonly rowsPerFile = Number.POSITIVE_INFINITY,
   ) {}
 
   async create(req: Request): Promise<Response> {
@@ -243,9 +245,14 @@ export class JobStore {
     job.stats = { successfulCount: ok, failedCount: failed, incompleteCount: lines.length - rows.length }
     if (rows.length === 0 || !job.outputDir) return
     // Vertex does not keep input order: the fake writes rows back to front.
-    const text = rows.reverse().map((r) => JSON.stringify(r)).join('\n') + '\n'
+    rows.reverse()
     const [outBucket, ...outPath] = job.outputDir.slice('gs://'.length).split('/')
-    this.gcs.put(outBucket as string, `${outPath.join('/')}/predictions.jsonl`, new TextEncoder().encode(text), 'application/jsonl')
+    const files = Math.max(1, Math.ceil(rows.length / this.rowsPerFile))
+    for (let i = 0; i < files; i++) {
+      const text = `${rows.slice(i * this.rowsPerFile, (i + 1) * this.rowsPerFile).map((r) => JSON.stringify(r)).join('\n')}\n`
+      const name = files === 1 ? 'predictions.jsonl' : `predictions_${String(i + 1).padStart(5, '0')}-of-${String(files).padStart(5, '0')}.jsonl`
+      this.gcs.put(outBucket as string, `${outPath.join('/')}/${name}`, new TextEncoder().encode(text), 'application/jsonl')
+    }
   }
 
   private row(line: string, job: Job): JsonObject {

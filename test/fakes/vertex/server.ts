@@ -20,6 +20,8 @@ export interface VertexFakeOptions {
   /** The service account whose key file the fake writes (default batchgate@{project}.iam…). */
   email?: string
   autoAdvance?: boolean
+  /** Split each job's predictions over files of this many rows (default: one file). */
+  rowsPerFile?: number
 }
 
 export interface VertexFake extends FakeServer {
@@ -54,7 +56,7 @@ export async function startVertexFake(opts: VertexFakeOptions = {}): Promise<Ver
   const issuer = new TokenIssuer(() => `${base}/token`)
   const gcs = new GcsStore(opts.buckets ?? [`${project}-batches`], () => base)
   const parent = `projects/${project}/locations/${location}`
-  const jobs = new JobStore(gcs, parent, () => state.autoAdvance)
+  const jobs = new JobStore(gcs, parent, () => state.autoAdvance, opts.rowsPerFile)
 
   const bearer = (req: Request): 'missing' | 'invalid' | 'ok' => {
     const header = req.headers.get('authorization')
