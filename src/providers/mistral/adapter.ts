@@ -52,15 +52,14 @@ export class MistralAdapter implements Provider {
     this.baseUrl = config.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')
   }
 
-  /** Mistral keeps files for fine-tuning, batch and OCR only: a gateway file has no home there but batch input. */
-  async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
-    if (meta.purpose !== 'batch') {
-      throw invalid(`Provider '${this.name}' (mistral) stores only batch input files; upload a JSONL file with purpose 'batch'.`, {
-        param: 'purpose',
-      })
-    }
-    const file = await this.upload(source, upstreamFilename(meta.gatewayId, meta.filename, 'batch'))
-    return { location: { kind: 'upstream', upstreamId: file.id }, bytes: file.bytes, createdAt: file.created_at, expiresAt: file.expires_at ?? null }
+  /**
+   * Mistral keeps files for fine-tuning, batch and OCR only, and batch input stays with the gateway
+   * until create (batchInput): any other gateway file has no home there.
+   */
+  async uploadFile(_source: UploadSource, _meta: UploadMeta): Promise<UpstreamFile> {
+    throw invalid(`Provider '${this.name}' (mistral) stores only batch input files; upload a JSONL file with purpose 'batch'.`, {
+      param: 'purpose',
+    })
   }
 
   async fileContent(location: UpstreamLocation): Promise<ReadableStream<Uint8Array>> {
