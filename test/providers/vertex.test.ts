@@ -7,9 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { VertexConfig } from '../../src/config'
+import { settledCounts, VERTEX_STATUS } from '../../src/convert/batch-status'
 import { vertexPredictionLineToResult } from '../../src/convert/results/vertex-prediction'
 import { GatewayError } from '../../src/errors'
 import { VertexAdapter } from '../../src/providers/vertex/adapter'
+import { publisherModel, toUpstreamBatch } from '../../src/providers/vertex/job'
 import { startVertexFake, type VertexFake } from '../fakes/vertex'
 
 const POLICY = { timeoutMs: 5000, retries: 2 }
@@ -114,5 +116,54 @@ describe('prediction rows', () => {
   test('a row without its key, or with neither response nor status, names its line', () => {
     expect(() => vertexPredictionLineToResult({ request: {}, status: '', response: { candidates: [] } }, 7, 'm')).toThrow('vertex-predictions result line 7: key')
     expect(() => vertexPredictionLineToResult({ key: 'k', status: '' }, 8, 'm')).toThrow('result line 8')
+  })
+})
+
+describe('jobs → neutral batches (docs/conversions.md, Vertex columns)', () => {
+  const job = (state: string, stats: Record<string, string> = {}, extra: Record<string, unknown> = {}) =>
+    toUpstreamBatch({ name: 'projects/p/locations/l/batchPredictionJobs/1', state, completionStats: stats, createTime: '2026-01-01T00:00:00Z', ...extra }, 0)
+
+  test.each([
+    ['JOB_STATE_QUEUED', 'validating'],
+    ['JOB_STATE_PENDING', 'validating'],
+    ['JOB_STATE_UNSPECIFIED', 'validating'],
+    ['JOB_STATE_RUNNING', 'in_progress'],
+    ['JOB_STATE_PAUSED', 'in_progress'],
+    ['JOB_STATE_UPDATING', 'in_progress'],
+    ['JOB_STATE_CANCELLING', 'cancelling'],
+    ['JOB_STATE_SUCCEEDED', 'completed'],
+    ['JOB_STATE_PARTIALLY_SUCCEEDED', 'completed'],
+    ['JOB_STATE_FAILED', 'failed'],
+    ['JOB_STATE_CANCELLED', 'cancelled'],
+    ['JOB_STATE_EXPIRED', 'expired'],
+    ['JOB_STATE_SOMETHING_NEW', 'in_progress'],
+  ] as const)('%s → %s', (state, want) => {
+    expect(job(state).status).toBe(want)
+    if (state in VERTEX_STATUS) expect(VERTEX_STATUS[state as keyof typeof VERTEX_STATUS]).toBe(want)
+  })
+
+  test('completionStats: rows never run settle as canceled or expired by the terminal state', () => {
+    const stats = { successfulCount: '2', failedCount: '1', incompleteCount: '3' }
+    const cancelled = job('JOB_STATE_CANCELLED', stats)
+    expect(cancelled.counts).toEqual({ total: 6, succeeded: 2, errored: 1, canceled: 0, expired: 0 })
+    expect(settledCounts(cancelled.status, cancelled.counts)).toEqual({ total: 6, succeeded: 2, errored: 1, canceled: 3, expired: 0 })
+    const expired = job('JOB_STATE_EXPIRED', stats)
+    expect(settledCounts(expired.status, expired.counts)).toEqual({ total: 6, succeeded: 2, errored: 1, canceled: 0, expired: 3 })
+  })
+
+  test('times, results directory, model and a failed job\'s error', () => {
+    const done = job('JOB_STATE_SUCCEEDED', {}, {
+      startTime: '2026-01-01T00:01:00Z',
+      endTime: '2026-01-01T00:05:00Z',
+      outputInfo: { gcsOutputDirectory: 'gs://b/out/prediction-model-1' },
+      model: 'publishers/google/models/gemini-2.5-flash',
+    })
+    expect(done.times).toMatchObject({ createdAt: 1767225600, inProgressAt: 1767225660, completedAt: 1767225900, expiresAt: 1767225600 + 86400 })
+    expect(done.resultRefs).toEqual([{ format: 'vertex-predictions', ref: 'gs://b/out/prediction-model-1' }])
+    expect(done.model).toBe('gemini-2.5-flash')
+    const failed = job('JOB_STATE_FAILED', {}, { error: { code: 7, message: 'The service agent cannot read the bucket.' } })
+    expect(failed.errors).toEqual([{ code: 'permission_denied', message: 'The service agent cannot read the bucket.', line: null, param: null }])
+    expect(publisherModel('gemini-2.5-flash')).toBe('publishers/google/models/gemini-2.5-flash')
+    expect(publisherModel('projects/p/locations/l/models/123')).toBe('projects/p/locations/l/models/123')
   })
 })
