@@ -113,6 +113,18 @@ describe('prediction rows', () => {
     expect(plain).toMatchObject({ type: 'errored', error: { status: 500, message: 'Internal error occurred.' } })
   })
 
+  test('a reply is read with the Gemini mapping; its createTime becomes the creation time', () => {
+    const row = {
+      key: 'k-3',
+      status: '',
+      processed_time: '2026-01-01T00:00:09Z',
+      request: { contents: [] },
+      response: { candidates: [{ content: { role: 'model', parts: [{ text: 'hi' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 1 }, modelVersion: 'gemini-2.5-flash-001', createTime: '2026-01-01T00:00:08.123456Z', responseId: 'r-1' },
+    }
+    const result = vertexPredictionLineToResult(row, 1, 'gemini-2.5-flash')
+    expect(result).toMatchObject({ customId: 'k-3', type: 'succeeded', reply: { id: 'r-1', model: 'gemini-2.5-flash-001', createdAt: 1767225608, stopReason: 'end_turn', content: [{ type: 'text', text: 'hi' }], usage: { inputTokens: 3, outputTokens: 1 } } })
+  })
+
   test('a row without its key, or with neither response nor status, names its line', () => {
     expect(() => vertexPredictionLineToResult({ request: {}, status: '', response: { candidates: [] } }, 7, 'm')).toThrow('vertex-predictions result line 7: key')
     expect(() => vertexPredictionLineToResult({ key: 'k', status: '' }, 8, 'm')).toThrow('result line 8')

@@ -53,7 +53,8 @@ export function geminiReply(r: ResultReader, response: JsonObject, customId: str
         r.count(usage.thoughtsTokenCount, 'usageMetadata.thoughtsTokenCount'),
       ),
     },
-    createdAt: null,
+    // Vertex replies carry createTime (RFC 3339); AI Studio batch lines do not.
+    createdAt: createdAtOf(r.optionalString(response.createTime, 'response.createTime')),
   }
   const candidate = candidates[0]
   if (candidate === undefined) return reply
@@ -100,4 +101,9 @@ export function geminiStopReason(finish: string | null, hasCalls: boolean): Stop
       // LANGUAGE, OTHER, MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, TOO_MANY_TOOL_CALLS, unset…
       return 'other'
   }
+}
+
+function createdAtOf(value: string | null): number | null {
+  const ms = value === null ? Number.NaN : Date.parse(value)
+  return Number.isNaN(ms) ? null : Math.floor(ms / 1000)
 }

@@ -270,7 +270,8 @@ export class JobStore {
     try {
       const checked = checkRequest(parsed.request as Json, 'request')
       const result = answer(checked, `${(job.model.split('/').pop() as string)}-001`)
-      if (result.ok) return { ...echo, status: '', processed_time, response: result.response }
+      // Vertex replies name their creation time and an id of their own.
+      if (result.ok) return { ...echo, status: '', processed_time, response: { ...result.response, createTime: processed_time, responseId: `vx-${job.id}-${processed_time.length}${Math.random().toString(36).slice(2, 10)}` } }
       return { ...echo, status: `Bad Request: ${JSON.stringify({ error: result.error })}`, processed_time }
     } catch (err) {
       if (!(err instanceof GoogleError)) throw err
