@@ -18,7 +18,7 @@ import { buildRegistry } from '../../src/providers/registry'
 import { problemsOf } from '../config/problems'
 import { anthropicSdkSuite, API_KEY, pollToEnded, readResults, request } from './anthropic-sdk-workflow'
 import { type ConfigWorld, instanceToml, startConfigWorld } from './config-world'
-import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, jsonl, uploadBatchFile } from './openai-seed'
+import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, expectTenantsApart, jsonl, pollToEnd, uploadBatchFile } from './openai-seed'
 
 const MODEL = 'mistral-small-latest'
 const INSTANCES = ['mistral', 'mistral-eu'] as const
@@ -171,7 +171,7 @@ describe('OpenAI SDK → mistral instances', () => {
     const job = lastJob(fakes['mistral-eu'])
     expect((await world.gw.store.batches.get(batch.id, 'default'))?.snapshot.upstreamId).toBe(job?.id as string)
     expect(fakes['mistral-eu'].requests.some((r) => r.method === 'GET' && r.path === '/v1/batch/jobs' && r.query.includes('page=0'))).toBe(true)
-    const { batch: done } = await import('./openai-seed').then((m) => m.pollToEnd(client, batch.id))
+    const { batch: done } = await pollToEnd(client, batch.id)
     expect(done.request_counts).toEqual({ total: 1, completed: 1, failed: 0 })
   })
 
@@ -228,7 +228,7 @@ describe('a create interrupted by a crash', () => {
 
       expect((await world.gw.store.batches.get(id, 'default'))?.snapshot.upstreamId).toBe(made.upstreamId)
       const c = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
-      const { batch } = await import('./openai-seed').then((m) => m.pollToEnd(c, id))
+      const { batch } = await pollToEnd(c, id)
       expect(batch.request_counts).toEqual({ total: 2, completed: 2, failed: 0 })
       expect(fakes.mistral.jobs.size).toBe(0)
     } finally {
@@ -243,14 +243,7 @@ describe('tenants on a mistral instance', () => {
     const fakes = startFakes()
     const world = await mistralWorld(fakes, { BATCHGATE_KEYS: 'alpha=key-alpha,beta=key-beta' })
     try {
-      const alpha = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'key-alpha', maxRetries: 0 })
-      const beta = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'key-beta', maxRetries: 0 })
-      const file = await uploadBatchFile(alpha, jsonl(chatLine('t-1', 'mine', MODEL)), { provider: 'mistral' })
-      const batch = await alpha.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
-      expect((await errorOf(beta.batches.retrieve(batch.id))).status).toBe(404)
-      expect((await errorOf(beta.files.content(file.id))).status).toBe(404)
-      expect((await errorOf(beta.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }))).status).toBe(404)
-      expect((await beta.batches.list()).data.map((b) => b.id)).not.toContain(batch.id)
+      await expectTenantsApart(world.gw.url, 'mistral', MODEL)
       expect(fakes.mistral.jobs.size).toBe(1)
     } finally {
       await world.close()

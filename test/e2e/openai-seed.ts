@@ -125,3 +125,18 @@ export async function expectCancelledBeforeRunning(
     fake.autoAdvance = true
   }
 }
+
+/**
+ * Two tenants on one named instance (keys `key-alpha`, `key-beta` in BATCHGATE_KEYS): what alpha
+ * uploads and creates, beta can neither read, use nor list.
+ */
+export async function expectTenantsApart(gatewayUrl: string, provider: string, model: string): Promise<void> {
+  const alpha = new OpenAI({ baseURL: `${gatewayUrl}/openai`, apiKey: 'key-alpha', maxRetries: 0 })
+  const beta = new OpenAI({ baseURL: `${gatewayUrl}/openai`, apiKey: 'key-beta', maxRetries: 0 })
+  const file = await uploadBatchFile(alpha, jsonl(chatLine('t-1', 'mine', model)), { provider })
+  const batch = await alpha.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+  expect((await errorOf(beta.batches.retrieve(batch.id))).status).toBe(404)
+  expect((await errorOf(beta.files.content(file.id))).status).toBe(404)
+  expect((await errorOf(beta.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }))).status).toBe(404)
+  expect((await beta.batches.list()).data.map((b) => b.id)).not.toContain(batch.id)
+}

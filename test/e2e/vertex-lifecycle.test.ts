@@ -10,7 +10,7 @@ import { mintId } from '../../src/core/ids'
 import { buildRegistry } from '../../src/providers/registry'
 import { scrape, series } from '../ops/scrape'
 import type { ConfigWorld } from './config-world'
-import { chatLine, errorOf, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
+import { chatLine, expectTenantsApart, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
 import { closeFakes, type Fakes, MODEL, startFakes, vertexWorld } from './vertex-world'
 
 const lastJob = (f: Fakes) => [...f.us.jobs.jobs.values()].at(-1)
@@ -145,14 +145,7 @@ describe('tenants on a vertex instance', () => {
     const f = await startFakes()
     const world = await vertexWorld(f, { BATCHGATE_KEYS: 'alpha=key-alpha,beta=key-beta' })
     try {
-      const alpha = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'key-alpha', maxRetries: 0 })
-      const beta = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'key-beta', maxRetries: 0 })
-      const file = await uploadBatchFile(alpha, jsonl(chatLine('t-1', 'mine', MODEL)), { provider: 'vertex' })
-      const batch = await alpha.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
-      expect((await errorOf(beta.batches.retrieve(batch.id))).status).toBe(404)
-      expect((await errorOf(beta.files.content(file.id))).status).toBe(404)
-      expect((await errorOf(beta.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }))).status).toBe(404)
-      expect((await beta.batches.list()).data.map((b) => b.id)).not.toContain(batch.id)
+      await expectTenantsApart(world.gw.url, 'vertex', MODEL)
       expect(f.us.jobs.jobs.size).toBe(1)
     } finally {
       await world.close()
