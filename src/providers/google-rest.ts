@@ -41,8 +41,14 @@ export abstract class GoogleRest {
   /** Headers that authenticate one request (resolved once per request, before its attempts). */
   protected abstract authHeaders(): Promise<Record<string, string>>
 
-  /** Told about a 401 answer to a request sent with `headers` (a cached token may be stale). */
-  protected refused(_headers: Record<string, string>): void {}
+  /**
+   * Told about a 401 answer to a request sent with `headers`. True when other credentials may now
+   * be had (a cached token was dropped, a token file was rewritten): the request is then sent
+   * once more, which is safe even for a create, since a refused request did nothing.
+   */
+  protected async refused(_headers: Record<string, string>): Promise<boolean> {
+    return false
+  }
 
   /** `path` starts with `/`; absolute URLs are passed as they are (upload sessions). */
   url(path: string): string {
@@ -50,9 +56,18 @@ export abstract class GoogleRest {
   }
 
   async request(path: string, call: GoogleCall): Promise<Response> {
+    const auth = await this.authHeaders()
+    try {
+      return await this.send(path, call, auth)
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.details.upstreamStatus !== 401 || !(await this.refused(auth))) throw err
+      return this.send(path, call, await this.authHeaders())
+    }
+  }
+
+  private async send(path: string, call: GoogleCall, auth: Record<string, string>): Promise<Response> {
     // Written by readError, read in the catch below (an object so TS does not narrow it away).
     const seen: { info?: GoogleErrorInfo } = {}
-    const auth = await this.authHeaders()
     const init = (): RequestInit => {
       seen.info = undefined
       const headers: Record<string, string> = { ...auth }
@@ -69,7 +84,6 @@ export abstract class GoogleRest {
       const fetchCall = { provider: this.provider, what, idempotent, okStatuses, readError, init }
       return await upstreamFetch(this.url(path), fetchCall, this.policy)
     } catch (err) {
-      if (err instanceof GatewayError && err.details.upstreamStatus === 401) this.refused(auth)
       throw withGoogleCode(this.provider, err, seen.info)
     }
   }

@@ -88,6 +88,19 @@ describe('tokens', () => {
     fake.issuer.lifetimeSeconds = 3599
   })
 
+  test('a cached token the upstream stops accepting is renewed and the refused call sent once more', async () => {
+    const adapter = new VertexAdapter(config(), POLICY, { name: 'v' })
+    await adapter.uploadFile(spool(10), meta('file-r1'))
+    const before = fake.issuer.exchanges
+    // Revoked (or expired early) upstream: every token issued so far is refused from now on.
+    fake.issuer.tokens.clear()
+    const up = await adapter.uploadFile(spool(10), meta('file-r2'))
+    expect(fake.objectText(up.location.upstreamId)).toBe('abcdefghij')
+    expect(fake.issuer.exchanges).toBe(before + 1)
+    const refused = fake.requests.filter((r) => r.path.startsWith('/upload/storage/v1/b/unit-bucket/o') && r.method === 'POST').slice(-2)
+    expect(refused.map((r) => r.headers.authorization === refused[1]?.headers.authorization)).toEqual([false, true])
+  })
+
   test('a token file is read on every call, so a refreshed token is used without a restart', async () => {
     const file = join(dir, 'token')
     writeFileSync(file, 'ya29.first\n')

@@ -22,7 +22,7 @@ const RENEW_BEFORE_SECONDS = 300
 
 export interface AccessTokens {
   token(): Promise<string>
-  /** Forgets a cached token the upstream refused, so the next call fetches a new one. */
+  /** Forgets a cached token the upstream refused (revoked, or expired early), so the next call fetches a new one. */
   invalidate(token: string): void
 }
 
