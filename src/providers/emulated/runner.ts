@@ -82,13 +82,19 @@ export class EmulatedRunner {
   private readonly active = new Set<string>()
   private timer: ReturnType<typeof setInterval> | null = null
   private stopped = false
+  /** The same headers on every request (fetch does not change them). */
+  private readonly headers: Record<string, string>
+  private readonly urls = new Map<string, string>()
 
   constructor(
     private readonly provider: string,
     private readonly settings: EmulatedConfig,
     private readonly store: Store,
     private readonly scanMs = Math.max(200, Math.floor(store.instances.ttlMs / 2)),
-  ) {}
+  ) {
+    this.headers = { 'content-type': 'application/json' }
+    if (settings.apiKey) this.headers.authorization = `Bearer ${settings.apiKey}`
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.scan(), this.scanMs)
@@ -178,6 +184,17 @@ export class EmulatedRunner {
       w?.()
     }
     const slotFree = () => new Promise<void>((resolve) => (wake = resolve))
+    // One request from send to recorded answer; its slot frees only after the row is written.
+    const send = async (line: InputLine, at: number): Promise<void> => {
+      try {
+        const result = await this.answer(line, halted)
+        if (result) await recorder.record({ line: at, outcome: result.outcome, part: result.part, body: result.body })
+      } catch (err) {
+        failure ??= err
+      } finally {
+        release()
+      }
+    }
     if (status === 'in_progress') {
       let index = -1
       for await (const line of this.lines(id)) {
@@ -186,16 +203,8 @@ export class EmulatedRunner {
         while (running >= this.settings.concurrency) await slotFree()
         if (failure !== null || (await halted())) break
         if (paced) await limiter.admit(estimateTokens(JSON.stringify(line.body), line.body.max_tokens ?? line.body.max_completion_tokens))
-        const at = index
         running++
-        this.answer(line, halted)
-          .then(async (result) => {
-            if (result) await recorder.record({ ...result, line: at })
-          })
-          .catch((err) => {
-            failure ??= err
-          })
-          .finally(release)
+        void send(line, index)
       }
       while (running > 0) await slotFree()
       // A write that failed stops the run (kick's catch logs it); the next scan resumes it.
@@ -243,6 +252,16 @@ export class EmulatedRunner {
     yield* iterateLines(blob, (text) => JSON.parse(text) as InputLine, { maxLineBytes: MAX_LINE_BYTES })
   }
 
+  /** The endpoint URL a line's url maps to (`/v1/…` under base_url); one string per distinct url. */
+  private urlOf(lineUrl: string): string {
+    let url = this.urls.get(lineUrl)
+    if (url === undefined) {
+      url = `${this.settings.baseUrl}${lineUrl.replace(/^\/v1(?=\/)/, '')}`
+      this.urls.set(lineUrl, url)
+    }
+    return url
+  }
+
   /**
    * Sends one request until it is answered; null when the batch halted before an answer came
    * (the line then ends cancelled or expired, never half-recorded).
@@ -253,7 +272,7 @@ export class EmulatedRunner {
       const body = { error: { message: `model '${model}' is not served by this provider`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }
       return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, { status: 404, requestId: lineId(), body }, null) }
     }
-    const url = `${this.settings.baseUrl}${line.url.replace(/^\/v1(?=\/)/, '')}`
+    const url = this.urlOf(line.url)
     const payload = JSON.stringify(line.body)
     let failure = 'no attempt made'
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -261,9 +280,7 @@ export class EmulatedRunner {
       const timer = setTimeout(() => controller.abort(), this.settings.requestTimeoutMs)
       let retryAfter: number | undefined
       try {
-        const headers: Record<string, string> = { 'content-type': 'application/json' }
-        if (this.settings.apiKey) headers.authorization = `Bearer ${this.settings.apiKey}`
-        const res = await fetch(url, { method: 'POST', headers, body: payload, signal: controller.signal })
+        const res = await fetch(url, { method: 'POST', headers: this.headers, body: payload, signal: controller.signal })
         const text = await res.text()
         const requestId = res.headers.get('x-request-id') ?? lineId()
         if (!RETRYABLE.has(res.status)) {
