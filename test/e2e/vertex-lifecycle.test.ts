@@ -10,7 +10,7 @@ import { mintId } from '../../src/core/ids'
 import { buildRegistry } from '../../src/providers/registry'
 import { scrape, series } from '../ops/scrape'
 import type { ConfigWorld } from './config-world'
-import { chatLine, expectTenantsApart, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
+import { chatLine, errorOf, expectTenantsApart, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
 import { closeFakes, type Fakes, MODEL, startFakes, vertexWorld } from './vertex-world'
 
 const lastJob = (f: Fakes) => [...f.us.jobs.jobs.values()].at(-1)
@@ -80,6 +80,15 @@ describe('vertex job lifecycle through the OpenAI SDK', () => {
     expect(batch.status).toBe('failed')
     expect(batch.errors?.data?.[0]?.message).toContain('Failed to read the input file')
     expect(batch.errors?.data?.[0]?.code).toBe('invalid_argument')
+  })
+
+  test('a partner model (other input lines than Gemini) is refused before anything reaches Vertex', async () => {
+    const file = await upload('x')
+    const jobs = f.us.jobs.jobs.size
+    const err = await errorOf(client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', model: 'publishers/meta/models/llama-3.3-70b-instruct-maas' } as never))
+    expect(err.status).toBe(400)
+    expect(err.message).toContain('vertex instances run Gemini models')
+    expect(f.us.jobs.jobs.size).toBe(jobs)
   })
 
   test('a 503 on a job read is retried, counted per instance and operation, and never seen by the client', async () => {

@@ -81,6 +81,11 @@ export class VertexAdapter implements Provider {
     if (!input.model) {
       throw invalid('vertex batches run one model: every request must name the same model, or send model with the create.', { param: 'model' })
     }
+    // Partner models (Llama, Claude, Mistral on Vertex) take other input lines than Gemini's.
+    const publisher = /^publishers\/([^/]+)\//.exec(input.model)?.[1]
+    if (publisher !== undefined && publisher !== 'google') {
+      throw invalid(`vertex instances run Gemini models (publishers/google/… or a tuned model); '${input.model.slice(0, 200)}' is a ${publisher.slice(0, 40)} model.`, { param: 'model' })
+    }
     return input.model
   }
 
