@@ -139,6 +139,15 @@ describe('OpenAI SDK → mistral instances', () => {
     }
   })
 
+  test('Anthropic dialect: requests naming two models are refused at create; nothing reaches Mistral', async () => {
+    const before = fakes['mistral-eu'].requests.length
+    const a = new Anthropic({ baseURL: `${world.gw.url}/anthropic`, apiKey: 'x', defaultHeaders: { 'x-model-provider': 'mistral-eu' }, maxRetries: 0 })
+    const err = await a.messages.batches.create({ requests: [request('y-1', 'one', MODEL), request('y-2', 'two', 'mistral-large-latest')] }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError)
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).toContain('mistral-eu batches run one model')
+    expect(fakes['mistral-eu'].requests.length).toBe(before)
+  })
+
   test('a file naming two models is refused at upload with the line that differs; nothing reaches Mistral', async () => {
     const before = fakes.mistral.requests.length
     const err = await errorOf(uploadBatchFile(client, jsonl(chatLine('x-1', 'a', MODEL), chatLine('x-2', 'b', MODEL), chatLine('x-3', 'c', 'mistral-large-latest')), { provider: 'mistral' }))
