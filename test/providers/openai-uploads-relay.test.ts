@@ -105,6 +105,20 @@ describe('uploads over the per-POST limit', () => {
     expect(fake.countFiles()).toBe(filesBefore)
   })
 
+  test('a failed part lets the parts already sending finish before the Upload is cancelled (nothing left in flight)', async () => {
+    const isPart = (req: Request, url: URL) => req.method === 'POST' && url.pathname.endsWith('/parts')
+    let handled = 0
+    fake.faults.add({ match: isPart, status: 400, body: { error: { message: 'Part is too large', type: 'invalid_request_error', param: 'data', code: null } } })
+    // The two parts sent beside it are answered late; an after-handler hook that never fires counts them.
+    fake.faults.add({ match: isPart, delayMs: 300, times: 2 })
+    fake.faults.add({ afterHandler: true, times: 1000, match: (req, url) => (isPart(req, url) && handled++, false) })
+    const error = await adapter().uploadFile(spool(2 * 1024 * KiB), meta('file-relay6')).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(GatewayError)
+    expect(posts(/\/parts$/)).toBe(3)
+    expect(handled).toBe(2)
+    expect(fake.uploads().at(-1)?.status).toBe('cancelled')
+  })
+
   test('a purpose the Uploads API does not take is refused before any upstream call', async () => {
     const error = await adapter().uploadFile(spool(1.5 * 1024 * KiB), meta('file-relay5', 'user_data')).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(GatewayError)

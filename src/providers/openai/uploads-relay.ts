@@ -94,7 +94,11 @@ async function sendParts(deps: RelayDeps, sizes: RelaySizes, uploadId: string, s
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(sizes.inFlight, count) }, worker))
+  // Every worker settles before the first failure is thrown: no part is still sending when the
+  // caller cancels the Upload (or, in a test, stops the server under it).
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(sizes.inFlight, count) }, worker))
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failure) throw failure.reason
   return ids
 }
 
