@@ -7,7 +7,6 @@ import { GatewayError } from '../errors'
 export const ANTHROPIC_CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/
 
 const ESCAPE = 'Z'
-const KEPT = /^[A-Ya-z0-9]$/ // every ASCII letter and digit except the escape letter `Z`
 const ALL_KEPT = /^[A-Ya-z0-9]*$/
 const HEX = '0123456789ABCDEF'
 const utf8 = new TextEncoder()
@@ -20,11 +19,16 @@ export function encodeRecordId(customId: string): string {
   // The usual id needs no escape: one regex test instead of one per character.
   if (ALL_KEPT.test(customId)) return customId
   let out = ''
-  for (const ch of customId) {
-    if (KEPT.test(ch)) {
-      out += ch
+  for (let i = 0; i < customId.length; i++) {
+    const c = customId.charCodeAt(i)
+    if (c < 0x80) {
+      // ASCII (the usual `request-1`): its one byte, from its char code.
+      out += isKept(c) ? customId.charAt(i) : ESCAPE + HEX[c >> 4] + HEX[c & 15]
       continue
     }
+    // A wider character, a surrogate pair counted as one: its UTF-8 bytes.
+    const ch = String.fromCodePoint(customId.codePointAt(i) as number)
+    i += ch.length - 1
     for (const byte of utf8.encode(ch)) out += ESCAPE + HEX[byte >> 4] + HEX[byte & 15]
   }
   return out
@@ -69,7 +73,7 @@ export function decodeRecordId(recordId: string): string {
 const Z = 0x5a
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** A-Y, a-z, 0-9: KEPT as char codes. */
+/** Every ASCII letter and digit except the escape letter `Z` (A-Y, a-z, 0-9), as char codes. */
 function isKept(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x59) || (c >= 0x61 && c <= 0x7a)
 }

@@ -7,6 +7,7 @@ import type { ChatRequest, ChatResult } from '../core/chat'
 import type { Dialect } from '../core/provider-name'
 import { countConverted } from '../ops/metrics'
 import type { JsonObject } from './guards'
+import { parseJsonLine } from './lines'
 import { anthropicRequestToChat, validateAnthropicRequest } from './requests/anthropic-request'
 import { type OpenAIBatchLine, openaiCheckedLineToChat, openaiLineToChat } from './requests/openai-line'
 import { type AnthropicBatchItem, chatToAnthropicItem } from './requests/to-anthropic-item'
@@ -16,6 +17,7 @@ import { chatToMistralLine, type MistralInputLine } from './requests/to-mistral-
 import { chatToOpenAILine, type OpenAIInputLine } from './requests/to-openai-line'
 import { anthropicResultLineToResult } from './results/anthropic-result'
 import { bedrockOutRecordToResult } from './results/bedrock-out'
+import { parseBedrockOutLine } from './results/bedrock-out-text'
 import { geminiResponseLineToResult } from './results/gemini-response'
 import { mistralOutputLineToResult } from './results/mistral-output'
 import { openaiOutputLineToResult } from './results/openai-output'
@@ -120,6 +122,21 @@ export const RESULT_PARSERS: { [F in ResultFormat]: (value: unknown, line: numbe
   'vertex-predictions': (value, line, ctx) => vertexPredictionLineToResult(value, line, ctx.model ?? ''),
   'bedrock-out': (value, line, ctx) => bedrockOutRecordToResult(value, line, ctx.model ?? ''),
   'mistral-output': (value, line) => mistralOutputLineToResult(value, line),
+}
+
+/** How a result line's text becomes a value: whole, except where a format has a cheaper reading. */
+const RESULT_TEXT_READERS: { [F in ResultFormat]: (text: string, line: number) => unknown } = {
+  'openai-output': parseJsonLine,
+  'anthropic-results': parseJsonLine,
+  'gemini-responses': parseJsonLine,
+  'bedrock-out': parseBedrockOutLine,
+}
+
+/** A result line's text → ChatResult (parse errors and shape errors both name `line`). */
+export function resultLineReader(format: ResultFormat, ctx: ResultContext): (text: string, line: number) => ChatResult {
+  const read = RESULT_TEXT_READERS[format]
+  const parse = resultLineParser(format, ctx)
+  return (text, line) => parse(read(text, line), line)
 }
 
 export function resultLineParser(format: ResultFormat, ctx: ResultContext): (value: unknown, line: number) => ChatResult {

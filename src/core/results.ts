@@ -7,8 +7,8 @@
 
 import type { Limits } from '../config'
 import { GatewayError } from '../errors'
-import { iterateLineBatches, LinePacker, parseJsonLine } from '../convert/lines'
-import { resultLineParser, resultLineWriter } from '../convert/pairs'
+import { iterateLineBatches, LinePacker } from '../convert/lines'
+import { resultLineReader, resultLineWriter } from '../convert/pairs'
 import type { Provider } from '../providers/provider'
 import { brokenOffAs } from '../providers/upstream-fetch'
 import type { ResultRef, StoredBatch } from './batch'
@@ -30,8 +30,7 @@ export async function* chatResultBatches(
   onBadLine?: (err: GatewayError) => void,
 ): AsyncGenerator<ChatResult[]> {
   for (const ref of refs) {
-    const parse = resultLineParser(ref.format, { model: batch.snapshot.model })
-    const read = (text: string, line: number) => parse(parseJsonLine(text, line), line)
+    const read = resultLineReader(ref.format, { model: batch.snapshot.model })
     const body = brokenOffAs(provider.name, await provider.openResults(ref))
     const opts = { maxLineBytes: limits.maxLineBytes }
     if (!onBadLine) {

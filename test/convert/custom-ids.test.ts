@@ -34,6 +34,11 @@ describe('encodeRecordId / decodeRecordId', () => {
     }
   })
 
+  test('a lone surrogate is escaped as the replacement character, as TextEncoder writes it', () => {
+    expect(encodeRecordId('a\ud800b')).toBe('aZEFZBFZBDb')
+    expect(encodeRecordId('🚀-x')).toBe('ZF0Z9FZ9AZ80Z2Dx')
+  })
+
   const BAD: Array<{ name: string; recordId: string; message: string }> = [
     { name: 'dangling escape', recordId: 'abZ', message: "'Z' at offset 2 is not followed by two hex digits" },
     { name: 'short escape', recordId: 'aZ4', message: 'not followed by two hex digits' },
