@@ -143,11 +143,14 @@ export async function* iterateLines<T>(
   for await (const values of iterateLineBatches(source, fn, opts)) yield* values
 }
 
+const SLICE_BYTES = 16 * 1024
+
 /**
  * Iterates the lines of a byte stream through `fn`, one source chunk at a time: `fn` runs
  * synchronously for every line of a chunk and the chunk's values come out as one array (empty
- * when the chunk completed no line). Consumers that handle a chunk's values in one go pay one
- * promise turn per chunk instead of one per line per async layer (the results path, issue 12).
+ * when the chunk completed no line; a large chunk comes as several slices). Consumers that handle
+ * a chunk's values in one go pay one promise turn per chunk instead of one per line per async
+ * layer (the results path, issue 12).
  */
 export async function* iterateLineBatches<T>(
   source: ReadableStream<Uint8Array>,
@@ -161,14 +164,24 @@ export async function* iterateLineBatches<T>(
   try {
     for (;;) {
       const { done, value } = await reader.read()
-      if (done) splitter.end()
-      else splitter.push(value)
-      const ready = values
-      values = []
-      yield ready
       if (done) {
+        splitter.end()
+        yield values
         finished = true
         return
+      }
+      // Large source chunks (a file stream hands out 512 KiB) go in ~16 KiB slices cut after a
+      // newline: the values of one slice are consumed before the next is made, so fewer of them
+      // live long enough to be promoted by the collector. Measured on 200 000 Gemini result lines
+      // (CPU time): ~25 % less than one array per 512 KiB chunk; 16 and 64 KiB within noise.
+      for (let start = 0; start < value.length; ) {
+        const cut = start + SLICE_BYTES >= value.length ? -1 : value.indexOf(LF, start + SLICE_BYTES)
+        const end = cut === -1 ? value.length : cut + 1
+        splitter.push(start === 0 && end === value.length ? value : value.subarray(start, end))
+        start = end
+        const ready = values
+        values = []
+        yield ready
       }
     }
   } finally {

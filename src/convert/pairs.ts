@@ -159,8 +159,10 @@ export interface DialectLines {
 }
 
 export const RESULT_WRITERS: { [D in Dialect]: (result: ChatResult, ctx: WriterContext) => DialectLines[D] } = {
-  openai: (result, ctx) =>
-    resultToOpenAILine(result, { lineId: openaiLineId(result.customId), ...(ctx.created === undefined ? {} : { created: ctx.created }) }),
+  openai: (result, ctx) => {
+    const lineId = openaiLineId(result.customId)
+    return resultToOpenAILine(result, ctx.created === undefined ? { lineId } : { lineId, created: ctx.created })
+  },
   anthropic: (result) => resultToAnthropicLine(result),
 }
 

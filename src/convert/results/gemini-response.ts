@@ -5,7 +5,7 @@ import type { ChatReply, ChatResult, StopReason } from '../../core/chat'
 import type { JsonObject } from '../guards'
 import { encodeRecordId } from '../custom-ids'
 import { errorTypeFromStatus } from './error-types'
-import { type RawResultLine, ResultReader, usageDetails } from './read'
+import { type RawResultLine, ResultReader, usageOf } from './read'
 
 /** `model` is the batch's model, used when the response has no `modelVersion`. */
 export function geminiResponseLineToResult(value: unknown, line: number, model: string): ChatResult {
@@ -44,15 +44,13 @@ export function geminiReply(r: ResultReader, response: JsonObject, customId: str
     // No candidate means the prompt itself was blocked (promptFeedback.blockReason).
     stopReason: 'refusal',
     stopSequence: null,
-    usage: {
-      inputTokens: r.count(usage.promptTokenCount, 'usageMetadata.promptTokenCount'),
+    usage: usageOf(
+      r.count(usage.promptTokenCount, 'usageMetadata.promptTokenCount'),
       // Thinking tokens are billed as output.
-      outputTokens: r.count(usage.candidatesTokenCount, 'usageMetadata.candidatesTokenCount') + r.count(usage.thoughtsTokenCount, 'usageMetadata.thoughtsTokenCount'),
-      ...usageDetails(
-        r.count(usage.cachedContentTokenCount, 'usageMetadata.cachedContentTokenCount'),
-        r.count(usage.thoughtsTokenCount, 'usageMetadata.thoughtsTokenCount'),
-      ),
-    },
+      r.count(usage.candidatesTokenCount, 'usageMetadata.candidatesTokenCount') + r.count(usage.thoughtsTokenCount, 'usageMetadata.thoughtsTokenCount'),
+      r.count(usage.cachedContentTokenCount, 'usageMetadata.cachedContentTokenCount'),
+      r.count(usage.thoughtsTokenCount, 'usageMetadata.thoughtsTokenCount'),
+    ),
     // Vertex replies carry createTime (RFC 3339); AI Studio batch lines do not.
     createdAt: createdAtOf(r.optionalString(response.createTime, 'response.createTime')),
   }

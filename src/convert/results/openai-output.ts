@@ -6,7 +6,7 @@ import type { ChatReply, ChatResult, StopReason } from '../../core/chat'
 import type { JsonObject } from '../guards'
 import { parseJsonBounded } from '../json-depth'
 import { errorTypeFromStatus } from './error-types'
-import { type RawResultLine, ResultReader, usageDetails } from './read'
+import { type RawResultLine, ResultReader, usageOf } from './read'
 
 export function openaiOutputLineToResult(value: unknown, line: number): ChatResult {
   const r = new ResultReader('openai-output', line)
@@ -69,14 +69,12 @@ export function chatCompletionToReply(r: ResultReader, body: JsonObject): ChatRe
     stopReason: refusal !== null ? 'refusal' : stopReason(r.optionalString(choice.finish_reason, 'finish_reason')),
     // OpenAI does not say which stop sequence matched.
     stopSequence: null,
-    usage: {
-      inputTokens: r.count(usage.prompt_tokens, 'usage.prompt_tokens'),
-      outputTokens: r.count(usage.completion_tokens, 'usage.completion_tokens'),
-      ...usageDetails(
-        r.count(detail(r, usage.prompt_tokens_details, 'prompt_tokens_details').cached_tokens, 'usage.prompt_tokens_details.cached_tokens'),
-        r.count(detail(r, usage.completion_tokens_details, 'completion_tokens_details').reasoning_tokens, 'usage.completion_tokens_details.reasoning_tokens'),
-      ),
-    },
+    usage: usageOf(
+      r.count(usage.prompt_tokens, 'usage.prompt_tokens'),
+      r.count(usage.completion_tokens, 'usage.completion_tokens'),
+      r.count(detail(r, usage.prompt_tokens_details, 'prompt_tokens_details').cached_tokens, 'usage.prompt_tokens_details.cached_tokens'),
+      r.count(detail(r, usage.completion_tokens_details, 'completion_tokens_details').reasoning_tokens, 'usage.completion_tokens_details.reasoning_tokens'),
+    ),
     createdAt: typeof body.created === 'number' ? body.created : null,
   }
 }

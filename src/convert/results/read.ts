@@ -3,6 +3,7 @@
 // code `malformed_result_line` naming the format, the line and the path.
 
 import type { ResultFormat } from '../../core/batch'
+import type { ChatUsage } from '../../core/chat'
 import { GatewayError } from '../../errors'
 import { isObject, type JsonObject } from '../guards'
 
@@ -55,12 +56,15 @@ export class ResultReader {
   }
 }
 
-/** Cache and reasoning detail counts, present only when non-zero (most lines have neither). */
-export function usageDetails(cachedInputTokens: number, reasoningTokens = 0): { cachedInputTokens?: number; reasoningTokens?: number } {
-  return {
-    ...(cachedInputTokens > 0 ? { cachedInputTokens } : {}),
-    ...(reasoningTokens > 0 ? { reasoningTokens } : {}),
-  }
+/**
+ * A neutral usage; cache and reasoning counts present only when non-zero (most lines have
+ * neither). Built in place: object spreads per line showed in a results download's profile.
+ */
+export function usageOf(inputTokens: number, outputTokens: number, cachedInputTokens = 0, reasoningTokens = 0): ChatUsage {
+  const usage: ChatUsage = { inputTokens, outputTokens }
+  if (cachedInputTokens > 0) usage.cachedInputTokens = cachedInputTokens
+  if (reasoningTokens > 0) usage.reasoningTokens = reasoningTokens
+  return usage
 }
 
 /**
@@ -68,13 +72,8 @@ export function usageDetails(cachedInputTokens: number, reasoningTokens = 0): { 
  * (Anthropic, Bedrock Nova): the neutral input count includes both, as OpenAI's prompt_tokens
  * does, and the reads are also the cached part.
  */
-export function usageWithCache(
-  input: number,
-  cacheRead: number,
-  cacheWrite: number,
-  output: number,
-): { inputTokens: number; outputTokens: number; cachedInputTokens?: number; reasoningTokens?: number } {
-  return { inputTokens: input + cacheRead + cacheWrite, outputTokens: output, ...usageDetails(cacheRead) }
+export function usageWithCache(input: number, cacheRead: number, cacheWrite: number, output: number): ChatUsage {
+  return usageOf(input + cacheRead + cacheWrite, output, cacheRead)
 }
 
 /**

@@ -80,15 +80,19 @@ export function resultToOpenAILine(result: ChatResult, ids: OpenAILineIds): Open
 
 function replyToChatCompletion(reply: ChatReply, created: number): OpenAIChatCompletion {
   // Anthropic splits text into blocks (e.g. around citations); OpenAI has one string, so concatenate.
-  const texts = reply.content.flatMap((p) => (p.type === 'text' ? [p.text] : []))
-  const calls = reply.content.flatMap((p) =>
-    p.type === 'tool_use'
-      ? [{ id: p.id, type: 'function' as const, function: { name: p.name, arguments: typeof p.input === 'string' ? p.input : JSON.stringify(p.input ?? {}) } }]
-      : [],
-  )
-  const content = texts.length > 0 ? texts.join('') : calls.length > 0 ? null : ''
+  // One loop, no arrays for the usual reply of one text block.
+  let text: string | null = null
+  let calls: NonNullable<OpenAIChatCompletion['choices'][number]['message']['tool_calls']> | null = null
+  for (const p of reply.content) {
+    if (p.type === 'text') text = text === null ? p.text : text + p.text
+    else {
+      const args = typeof p.input === 'string' ? p.input : JSON.stringify(p.input ?? {})
+      ;(calls ??= []).push({ id: p.id, type: 'function', function: { name: p.name, arguments: args } })
+    }
+  }
+  const content = text ?? (calls ? null : '')
   const message: OpenAIChatCompletion['choices'][number]['message'] = { role: 'assistant', content, refusal: null }
-  if (calls.length > 0) message.tool_calls = calls
+  if (calls) message.tool_calls = calls
   const { inputTokens, outputTokens } = reply.usage
   return {
     id: reply.id,
