@@ -9,6 +9,7 @@ import type { ResultFormat, StoredBatch } from '../../src/core/batch'
 import type { ChatResult } from '../../src/core/chat'
 import { completeResults } from '../../src/core/result-completion'
 import { chatResultBatches, chatResults, dialectResults, type ResultFilter } from '../../src/core/results'
+import { iterateLineBatches } from '../../src/convert/lines'
 import { resultLineParser, resultLineWriter } from '../../src/convert/pairs'
 import type { Dialect } from '../../src/core/provider-name'
 import type { GatewayError } from '../../src/errors'
@@ -74,6 +75,21 @@ function lineByLine(format: ResultFormat, lines: string[], dialect: Dialect, fil
 async function download(stream: ReadableStream<Uint8Array>): Promise<string> {
   return new TextDecoder('utf-8', { fatal: true }).decode(await new Response(stream).arrayBuffer())
 }
+
+describe('iterateLineBatches', () => {
+  test('one large chunk comes as several newline-aligned slices, every line whole and numbered', async () => {
+    const lines = Array.from({ length: 3000 }, (_, k) => JSON.stringify({ n: k + 1, pad: 'x'.repeat(k % 97), w: k % 5 === 0 ? '日本🙂' : 'é' }))
+    // A line longer than a slice in the middle: it must not be cut either.
+    lines[1500] = JSON.stringify({ n: 1501, pad: 'y'.repeat(40_000) })
+    const bytes = new TextEncoder().encode(`${lines.join('\n')}\n`)
+    const batches: Array<Array<[number, string]>> = []
+    for await (const values of iterateLineBatches(cut(bytes, bytes.length + 1), (text, line) => [line, text] as [number, string], { maxLineBytes: 1 << 20 })) {
+      batches.push(values)
+    }
+    expect(batches.length).toBeGreaterThan(bytes.length / (64 * 1024))
+    expect(batches.flat()).toEqual(lines.map((l, k) => [k + 1, l]))
+  })
+})
 
 describe('results, one upstream chunk at a time', () => {
   const lines = geminiLines(40)
