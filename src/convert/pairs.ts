@@ -129,7 +129,9 @@ const RESULT_TEXT_READERS: { [F in ResultFormat]: (text: string, line: number) =
   'openai-output': parseJsonLine,
   'anthropic-results': parseJsonLine,
   'gemini-responses': parseJsonLine,
+  'vertex-predictions': parseJsonLine,
   'bedrock-out': parseBedrockOutLine,
+  'mistral-output': parseJsonLine,
 }
 
 /** A result line's text → ChatResult (parse errors and shape errors both name `line`). */
