@@ -6,22 +6,21 @@ import { GatewayError, invalid, naming, notFound } from '../errors'
 import { idsOf } from '../upstream-ids'
 import { brokenOffAs } from '../providers/upstream-fetch'
 import { GrowingSource } from '../providers/growing-source'
-import type { Provider, S3Target, UploadProbe, UploadSource, UpstreamLeftover } from '../providers/provider'
+import type { Provider, S3Target, UploadSource } from '../providers/provider'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
-import { log } from '../log'
-import { isLostAnswer } from './adoption'
 import { isTerminal } from './batch'
 import { convertBatchFile } from './batch-file'
 import { convertWhileUploading, streamingPart, uploadsWhileConverting } from './streamed-upload'
 import { DEFAULT_POOL } from './convert-pool'
-import { type EarlyUpload, type PartConverter, type UploadRequest, uploadProbe } from './file-upload'
-import type { FileFacts, FileLocation, FilePurpose, StoredFile } from './file'
+import type { EarlyUpload, PartConverter, UploadRequest } from './file-upload'
+import type { FileFacts, FilePurpose, StoredFile } from './file'
 import { type IdKind, mintId } from './ids'
 import { filteredPage } from './filtered-page'
 import type { Dialect, ProviderName } from './provider-name'
 import { traced } from '../ops/tracing'
+import { UploadRecorder } from './upload-recorder'
 
 /** Opens a derived file's bytes (batch results); provided by the batch side to avoid a cycle. */
 export type DerivedContent = (file: StoredFile) => Promise<ReadableStream<Uint8Array>>
@@ -33,11 +32,16 @@ export class FileService {
     throw new GatewayError('internal', 'derived content is not wired')
   }
 
+  /** The two halves of recording an upload (pending row + bytes placed, then the row completed). */
+  private readonly recorder: UploadRecorder
+
   constructor(
     private readonly config: Config,
     private readonly store: Store,
     private readonly registry: Registry,
-  ) {}
+  ) {
+    this.recorder = new UploadRecorder(store)
+  }
 
   /** The largest file the provider instance takes (throws for an unconfigured one), in one POST or through Uploads. */
   maxUploadBytes(provider: ProviderName, via: UploadRequest['via'] = 'post'): number {
@@ -75,7 +79,7 @@ export class FileService {
         }
         const { placed } = req.converted
         if (placed?.fits(req.storage)) {
-          const file = await this.completeRecorded(provider, placed.id, req, await placed.claim(), result.facts)
+          const file = await this.recorder.completeRecorded(provider, placed.id, req, await placed.claim(), result.facts)
           if (result.idsWritten) await this.store.blobs.put(idsPath, file.id, 'ids')
           return file
         }
@@ -95,7 +99,7 @@ export class FileService {
             convertBatchFile(body, provider, out, { ...this.config.limits, maxBatchRequests }, idsPath, DEFAULT_POOL, onWritten),
           )
         if (uploadsWhileConverting(provider)) {
-          const { file, idsWritten } = await convertWhileUploading(this, provider, id, req, out, convert)
+          const { file, idsWritten } = await convertWhileUploading(this.recorder, provider, id, req, out, convert)
           if (idsWritten) await this.store.blobs.put(idsPath, file.id, 'ids')
           return file
         }
@@ -136,7 +140,7 @@ export class FileService {
             } satisfies UploadRequest,
           }
         : null
-    return streamingPart(this, {
+    return streamingPart(this.recorder, {
       provider,
       providerName,
       limits: { ...this.config.limits, maxBatchRequests },
@@ -174,7 +178,7 @@ export class FileService {
 
   /** Removes a gateway-made input (its create was refused): upstream object, sidecar, row. */
   async removeInternal(file: StoredFile): Promise<void> {
-    await this.removeBytes(this.registry.get(file.provider), file.id, file.location)
+    await this.recorder.removeBytes(this.registry.get(file.provider), file.id, file.location)
     await this.store.files.delete(file.id, file.tenant)
     await this.store.blobs.delete(file.id, 'ids')
   }
@@ -192,64 +196,8 @@ export class FileService {
     facts: FileFacts | Promise<FileFacts>,
     state: 'ready' | 'internal' = 'ready',
   ): Promise<StoredFile> {
-    const location = await this.placeRecorded(provider, id, req, body)
-    return this.completeRecorded(provider, id, req, location, await facts, state)
-  }
-
-  /** The first half of record(): the pending row, then the bytes placed (or a lost answer adopted). */
-  async placeRecorded(provider: Provider, id: string, req: UploadRequest, body: UploadSource | GrowingSource): Promise<FileLocation> {
-    const { filename, mimeType } = req.raw
-    const pending = { id, tenant: req.tenant, provider: req.provider, dialect: req.dialect, purpose: req.purpose }
-    const startedAt = Math.floor(Date.now() / 1000)
-    // A file still being converted has no size yet: the pending row notes the caller's.
-    const bytes = body instanceof GrowingSource ? req.raw.bytes : body.bytes
-    await this.store.files.recordPending({ ...pending, filename, mimeType, bytes, startedAt, storage: req.storage })
-    try {
-      return await this.place(provider, id, req, body)
-    } catch (err) {
-      return this.adoptLostUpload(provider, uploadProbe({ id, storage: req.storage, startedAt, filename, purpose: req.purpose }), err)
-    }
-  }
-
-  /** The second half of record(): the row completed from the final request (or everything dropped). */
-  async completeRecorded(
-    provider: Provider,
-    id: string,
-    req: UploadRequest,
-    location: FileLocation,
-    facts: FileFacts,
-    state: 'ready' | 'internal' = 'ready',
-  ): Promise<StoredFile> {
-    const now = Math.floor(Date.now() / 1000)
-    const file: StoredFile = {
-      id,
-      tenant: req.tenant,
-      provider: req.provider,
-      dialect: req.dialect,
-      location,
-      purpose: req.purpose,
-      filename: req.raw.filename,
-      // What the caller sent, not what the provider keeps (converted records differ in size).
-      bytes: req.raw.bytes,
-      mimeType: req.raw.mimeType,
-      createdAt: now,
-      expiresAt: req.expiresAfterSeconds === null ? null : now + req.expiresAfterSeconds,
-      facts,
-    }
-    try {
-      await this.store.files.complete(file, state)
-    } catch (err) {
-      await this.removeBytes(provider, id, location).catch(() => undefined)
-      await this.store.files.dropPending(id)
-      throw err
-    }
-    return file
-  }
-
-  /** Undoes placeRecorded() for an upload that will not complete: the bytes, then the row. */
-  async dropPlaced(provider: Provider, id: string, location: FileLocation): Promise<void> {
-    await this.removeBytes(provider, id, location).catch(() => undefined)
-    await this.store.files.dropPending(id)
+    const location = await this.recorder.placeRecorded(provider, id, req, body)
+    return this.recorder.completeRecorded(provider, id, req, location, await facts, state)
   }
 
   /** The instance's default bucket under a fixed prefix: where inputs the gateway writes itself go. */
@@ -258,58 +206,6 @@ export class FileService {
     if (instance.kind === 'vertex') return { bucket: instance.settings.defaultBucket, region: null, prefix: 'batchgate-input' }
     if (instance.kind !== 'bedrock' || !instance.settings.defaultBucket) return null
     return { bucket: instance.settings.defaultBucket, region: instance.settings.region, prefix: 'batchgate-input' }
-  }
-
-  /** Puts the bytes where they will live: the provider, or our blob store for inline providers. */
-  /**
-   * An upload whose answer was lost may have been stored upstream: found (by the name derived from
-   * the gateway id), it is adopted as if the answer had come. Otherwise the error stands and the
-   * pending row goes — unless the lookup itself failed: then start-up looks again and deletes
-   * whatever the upload left (reconcile.ts).
-   */
-  private async adoptLostUpload(provider: Provider, probe: UploadProbe, err: unknown): Promise<FileLocation> {
-    if (!isLostAnswer(err) || !provider.findUpload) {
-      await this.store.files.dropPending(probe.gatewayId)
-      throw err
-    }
-    let found: FileLocation | null
-    try {
-      found = await provider.findUpload(probe)
-    } catch (lookupErr) {
-      log('warn', 'lost upload answer: lookup failed, kept for the next start', { id: probe.gatewayId, err: String(lookupErr) })
-      throw err
-    }
-    if (!found) {
-      await this.store.files.dropPending(probe.gatewayId)
-      throw err
-    }
-    log('info', 'lost upload answer: file adopted', { id: probe.gatewayId, provider: provider.name })
-    return found
-  }
-
-  private async place(
-    provider: Provider,
-    id: string,
-    req: UploadRequest,
-    body: UploadSource | GrowingSource,
-  ): Promise<FileLocation> {
-    if (req.purpose === 'batch' && provider.batchInput === 'inline') {
-      if (body instanceof GrowingSource) await body.done()
-      return { kind: 'blob', blobPath: await this.store.blobs.put(body.path, id, 'content') }
-    }
-    const meta = {
-      gatewayId: id,
-      filename: req.raw.filename,
-      purpose: req.purpose,
-      mimeType: req.purpose === 'batch' ? 'application/jsonl' : req.raw.mimeType,
-      dialect: req.dialect,
-      storage: req.storage,
-      expiresAfterSeconds: req.expiresAfterSeconds,
-      noteLeftover: (leftover: UpstreamLeftover) => this.store.files.notePendingLeftover(id, leftover),
-    }
-    if (!(body instanceof GrowingSource)) return (await provider.uploadFile(body, meta)).location
-    if (provider.uploadGrowingFile) return (await provider.uploadGrowingFile(body, meta)).location
-    return (await provider.uploadFile({ path: body.path, bytes: await body.done() }, meta)).location
   }
 
   async get(tenant: string, id: string, providerHint?: ProviderName): Promise<StoredFile> {
@@ -384,7 +280,7 @@ export class FileService {
       await this.store.files.retire(file.id)
       return
     }
-    await this.removeBytes(this.registry.get(file.provider), file.id, file.location)
+    await this.recorder.removeBytes(this.registry.get(file.provider), file.id, file.location)
     await this.store.files.delete(file.id, file.tenant)
     await this.store.blobs.delete(file.id, 'ids')
   }
@@ -400,22 +296,10 @@ export class FileService {
     if (!file || (state !== 'retired' && state !== 'internal')) return
     const users = await this.store.batches.usersOfInput(fileId)
     if (users.some((b) => b.status === null || !isTerminal(b.status))) return
-    await this.removeBytes(this.registry.get(file.provider), file.id, file.location)
+    await this.recorder.removeBytes(this.registry.get(file.provider), file.id, file.location)
     await this.store.files.release(file.id)
   }
 
-  private async removeBytes(provider: Provider, id: string, location: FileLocation): Promise<void> {
-    if (location.kind === 'upstream') {
-      try {
-        await provider.deleteFile(location)
-      } catch (err) {
-        // Already gone upstream (expired, deleted elsewhere): the mapping can still go.
-        if (!(err instanceof GatewayError && err.details.upstreamStatus === 404)) naming(idsOf(location.upstreamId, id))(err)
-      }
-    } else if (location.kind === 'blob') {
-      await this.store.blobs.delete(id, 'content')
-    }
-  }
 }
 
 const BOM = new Uint8Array([0xef, 0xbb, 0xbf])
