@@ -3,13 +3,14 @@
 // by key whatever their order, and the failure-status reading.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { VertexConfig } from '../../src/config'
 import { settledCounts, VERTEX_STATUS } from '../../src/convert/batch-status'
 import { vertexPredictionLineToResult } from '../../src/convert/results/vertex-prediction'
 import { GatewayError } from '../../src/errors'
+import { GrowingSource } from '../../src/providers/growing-source'
 import { VertexAdapter } from '../../src/providers/vertex/adapter'
 import { publisherModel, toUpstreamBatch } from '../../src/providers/vertex/job'
 import { startVertexFake, type VertexFake } from '../fakes/vertex'
@@ -69,6 +70,61 @@ describe('uploads', () => {
     const up = await adapter.uploadFile(source, meta('file-resumed'))
     expect(fake.objectText(up.location.upstreamId)).toBe(readFileSync(source.path, 'utf8'))
     expect(fake.requests.some((r) => r.headers['content-range'] === `bytes */${source.bytes}`)).toBe(true)
+  })
+})
+
+describe('uploads while the file is written', () => {
+  const QUANTUM = 256 * 1024
+  /** Appends `sizes` to a fresh file, reporting each flush to a GrowingSource, then its end (or `fail`). */
+  async function grow(sizes: number[], fail?: Error): Promise<{ source: GrowingSource; text: () => string; writer: Promise<void> }> {
+    const path = join(dir, `grow-${Math.random()}`)
+    writeFileSync(path, '')
+    const source = new GrowingSource(path)
+    const writer = (async () => {
+      let written = 0
+      for (const [i, n] of sizes.entries()) {
+        await Bun.sleep(20)
+        appendFileSync(path, String.fromCharCode(97 + i).repeat(n))
+        written += n
+        source.grow(written)
+      }
+      // The end is known a moment after the last bytes, as a converter's close comes after its last flush.
+      await Bun.sleep(40)
+      if (fail) source.fail(fail)
+      else source.finish(written)
+    })()
+    return { source, text: () => readFileSync(path, 'utf8'), writer }
+  }
+
+  test('chunks go up before the size is known (bytes a-b/*), the last one names it', async () => {
+    const adapter = new VertexAdapter(config(), POLICY, { name: 'v', chunkBytes: QUANTUM })
+    const { source, text, writer } = await grow([QUANTUM - 10, QUANTUM + 30, 500])
+    const seen = fake.requests.length
+    const up = await adapter.uploadGrowingFile(source, meta('file-grow'))
+    await writer
+    expect(up.bytes).toBe(2 * QUANTUM + 520)
+    expect(fake.objectText(up.location.upstreamId)).toBe(text())
+    const ranges = fake.requests.slice(seen).map((r) => r.headers['content-range']).filter(Boolean)
+    expect(ranges).toEqual([`bytes 0-${QUANTUM - 1}/*`, `bytes ${QUANTUM}-${2 * QUANTUM - 1}/*`, `bytes ${2 * QUANTUM}-${2 * QUANTUM + 519}/${2 * QUANTUM + 520}`])
+  })
+
+  test('a file that ends on a chunk boundary is completed by naming its size alone', async () => {
+    const adapter = new VertexAdapter(config(), POLICY, { name: 'v', chunkBytes: QUANTUM })
+    const { source, writer } = await grow([QUANTUM])
+    const seen = fake.requests.length
+    const up = await adapter.uploadGrowingFile(source, meta('file-boundary'))
+    await writer
+    expect(up.bytes).toBe(QUANTUM)
+    const ranges = fake.requests.slice(seen).map((r) => r.headers['content-range']).filter(Boolean)
+    expect(ranges).toEqual([`bytes 0-${QUANTUM - 1}/*`, `bytes */${QUANTUM}`])
+  })
+
+  test("the writer's error (a bad line) fails the upload and no object is made", async () => {
+    const adapter = new VertexAdapter(config(), POLICY, { name: 'v', chunkBytes: QUANTUM })
+    const { source, writer } = await grow([QUANTUM + 5], new Error('line 9: bad'))
+    await expect(adapter.uploadGrowingFile(source, meta('file-bad'))).rejects.toThrow('line 9: bad')
+    await writer
+    expect(fake.gcs.get('unit-bucket', 'batchgate-input/file-bad.jsonl')).toBeUndefined()
   })
 })
 

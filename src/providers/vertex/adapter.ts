@@ -11,6 +11,7 @@ import type { ProviderName } from '../../core/provider-name'
 import type { VertexConfig } from '../../config'
 import { GatewayError, invalid } from '../../errors'
 import type { AdapterOptions, BatchMatch, CreateBatchInput, CreateCheck, CreateProbe, Provider, S3Target, UploadMeta, UploadProbe, UploadSource, UpstreamFile } from '../provider'
+import type { GrowingSource } from '../growing-source'
 import { upstreamFilename } from '../upload-name'
 import type { UpstreamPolicy } from '../upstream-fetch'
 import { accessTokens } from './auth'
@@ -51,14 +52,23 @@ export class VertexAdapter implements Provider {
     this.gcs = new GcsClient(new BearerRest(this.name, config.storageUrl, policy, tokens), options.chunkBytes)
   }
 
-  async uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
+  uploadFile(source: UploadSource, meta: UploadMeta): Promise<UpstreamFile> {
+    return this.upload(source, meta, () => source.bytes)
+  }
+
+  /** A resumable session takes chunks before the size is known: they go up as the file grows. */
+  uploadGrowingFile(source: GrowingSource, meta: UploadMeta): Promise<UpstreamFile> {
+    return this.upload(source, meta, () => source.total ?? -1)
+  }
+
+  private async upload(source: UploadSource | GrowingSource, meta: UploadMeta, sent: () => number): Promise<UpstreamFile> {
     const place = this.placeFor(meta.storage, meta.gatewayId, meta.filename, meta.purpose)
     // Batch input is converted Gemini JSONL whatever type the caller declared.
     const contentType = meta.purpose === 'batch' ? 'application/jsonl' : meta.mimeType || 'application/octet-stream'
     const object = await this.gcs.upload(place, source, contentType)
     const bytes = Number(object.size ?? '-1')
-    if (bytes !== source.bytes) {
-      throw new GatewayError('upstream', `cloud storage kept ${bytes} of ${source.bytes} uploaded bytes`, { upstreamStatus: 502 })
+    if (bytes !== sent()) {
+      throw new GatewayError('upstream', `cloud storage kept ${bytes} of ${sent()} uploaded bytes`, { upstreamStatus: 502 })
     }
     return {
       location: { kind: 'upstream', upstreamId: gsUri(place), bucket: place.bucket, key: place.object },

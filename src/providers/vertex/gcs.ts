@@ -10,6 +10,7 @@
 
 import { GatewayError } from '../../errors'
 import { isTransient, sessionUrlOnBase } from '../gemini/resumable-upload'
+import { GrowingSource } from '../growing-source'
 import type { UploadSource } from '../provider'
 import { backoff, brokenOffAs } from '../upstream-fetch'
 import type { BearerRest } from './rest'
@@ -46,21 +47,31 @@ export class GcsClient {
     this.chunkBytes = Math.max(CHUNK_QUANTUM, Math.ceil(chunkBytes / CHUNK_QUANTUM) * CHUNK_QUANTUM)
   }
 
-  async upload(place: GcsPlace, source: UploadSource, contentType: string): Promise<GcsObject> {
-    const session = await this.startSession(place, source.bytes, contentType)
+  /**
+   * Uploads a spool file, or one still being written (a GrowingSource: chunks go up as the
+   * converter fills them, the total named only with the last one, `bytes a-b/*` before).
+   */
+  async upload(place: GcsPlace, source: UploadSource | GrowingSource, contentType: string): Promise<GcsObject> {
+    const growing = source instanceof GrowingSource ? source : null
+    const totalNow = (): number | null => (growing ? growing.total : (source as UploadSource).bytes)
+    const session = await this.startSession(place, totalNow(), contentType)
     let offset = 0
     let misses = 0
     for (;;) {
-      const end = Math.min(offset + this.chunkBytes, source.bytes)
+      // Waits for a whole chunk on disk (or the writer's end); throws the writer's error.
+      if (growing) await growing.until(offset + this.chunkBytes)
+      const total = totalNow()
+      const end = Math.min(offset + this.chunkBytes, total ?? Number.POSITIVE_INFINITY)
       let answer: ChunkAnswer
       try {
-        answer = await this.sendChunk(session, source, offset, end)
+        // A growing file can end right on a chunk boundary: the total then goes up alone.
+        answer = end === offset && total !== null && total > 0 ? await this.query(session, total) : await this.sendChunk(session, source.path, offset, end, total)
       } catch (err) {
         if (!isTransient(err)) throw err
         answer = { kind: 'unknown', cause: err }
       }
       if (answer.kind === 'done') return answer.object
-      if (answer.kind === 'incomplete' && answer.persisted === end && end < source.bytes) {
+      if (answer.kind === 'incomplete' && answer.persisted === end && (total === null || end < total)) {
         offset = end
         misses = 0
         continue
@@ -70,9 +81,9 @@ export class GcsClient {
       const cause = answer.kind === 'unknown' ? answer.cause : unexpected('cloud storage kept fewer bytes than were sent')
       if (misses > this.rest.policy.retries) throw cause
       await Bun.sleep(backoff(misses, cause.details.retryAfter))
-      const state = await this.query(session, source.bytes)
+      const state = await this.query(session, total)
       if (state.kind === 'done') return state.object
-      if (state.kind !== 'incomplete' || state.persisted > source.bytes) throw unexpected('cloud storage lost track of the upload session')
+      if (state.kind !== 'incomplete' || state.persisted > (total ?? Number.POSITIVE_INFINITY)) throw unexpected('cloud storage lost track of the upload session')
       offset = state.persisted
     }
   }
@@ -119,14 +130,14 @@ export class GcsClient {
     } while (token)
   }
 
-  private async startSession(place: GcsPlace, bytes: number, contentType: string): Promise<string> {
+  private async startSession(place: GcsPlace, bytes: number | null, contentType: string): Promise<string> {
     const query = new URLSearchParams({ uploadType: 'resumable', name: place.object })
     const res = await this.rest.request(`/upload/storage/v1/b/${encodeURIComponent(place.bucket)}/o?${query}`, {
       what: 'start upload',
       // Repeating only opens another session; an abandoned one expires upstream after a week.
       idempotent: true,
       method: 'POST',
-      headers: { 'x-upload-content-type': contentType, 'x-upload-content-length': String(bytes) },
+      headers: { 'x-upload-content-type': contentType, ...(bytes === null ? {} : { 'x-upload-content-length': String(bytes) }) },
       json: { contentType },
     })
     await res.body?.cancel()
@@ -136,8 +147,9 @@ export class GcsClient {
     return sessionUrlOnBase(location, this.rest.baseUrl)
   }
 
-  private async sendChunk(session: string, source: UploadSource, offset: number, end: number): Promise<ChunkAnswer> {
-    const range = source.bytes === 0 ? 'bytes */0' : `bytes ${offset}-${end - 1}/${source.bytes}`
+  /** Bytes [offset, end) of the file; `total` null while a growing file's size is unknown. */
+  private async sendChunk(session: string, path: string, offset: number, end: number, total: number | null): Promise<ChunkAnswer> {
+    const range = total === 0 ? 'bytes */0' : `bytes ${offset}-${end - 1}/${total ?? '*'}`
     const res = await this.rest.request(session, {
       what: 'upload object chunk',
       // Never repeated blindly: after a lost answer the session may hold part of the chunk.
@@ -145,19 +157,20 @@ export class GcsClient {
       method: 'PUT',
       headers: { 'content-range': range, 'content-type': 'application/octet-stream' },
       // A lazy slice of the spool file: Bun streams it from disk with its exact length.
-      body: () => Bun.file(source.path).slice(offset, end),
+      body: () => Bun.file(path).slice(offset, end),
       okStatuses: [308],
       manualRedirect: true,
     })
     return readAnswer(res)
   }
 
-  private async query(session: string, total: number): Promise<ChunkAnswer> {
+  /** Where the session stands; with the total known, a session holding every byte completes. */
+  private async query(session: string, total: number | null): Promise<ChunkAnswer> {
     const res = await this.rest.request(session, {
       what: 'query upload',
       idempotent: true,
       method: 'PUT',
-      headers: { 'content-range': `bytes */${total}` },
+      headers: { 'content-range': `bytes */${total ?? '*'}` },
       okStatuses: [308],
       manualRedirect: true,
     })

@@ -146,7 +146,10 @@ export class GcsStore {
     if (status) {
       if (body.length > 0) return gcsError(400, 'invalid', 'Content-Range bytes */N carries no bytes.')
       if (session.done) return Response.json(this.resource(session.done))
-      if (status[1] !== '*' && Number(status[1]) === 0) return this.finish(session, 0)
+      // A size named here with every byte already sent completes the upload (a stream's end).
+      if (status[1] !== '*' && Number(status[1]) === session.persisted && (session.total === null || session.total === session.persisted)) {
+        return this.finish(session, session.persisted)
+      }
       return this.incomplete(session)
     }
     const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range)
