@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { startChatFake } from '../test/fakes/chat-completions'
 import { createBatch, uploadBatchFile, waitForBatch } from './client'
 import { spawnGateway } from './gateway-process'
-import { mib, watchPeak } from './rss'
+import { cpuSeconds, mib, watchPeak } from './rss'
 
 const CONCURRENCY = 64
 const MODEL = 'bench-model'
@@ -24,6 +24,8 @@ function writeInput(path: string, from: number, count: number): void {
   for (let i = from; i < from + count; i++) lines.push(line(i))
   writeFileSync(path, `${lines.join('\n')}\n`)
 }
+
+const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system
 
 /** The bare loop: CONCURRENCY workers sending the requests one after another. */
 async function bareLoop(url: string, apiKey: string, from: number, count: number): Promise<number> {
@@ -53,23 +55,34 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
   const out: string[] = []
   try {
     note(`emulated: bare loop, ${args.requests} requests at concurrency ${CONCURRENCY}`)
+    // CPU per request beside the rates: on a loaded machine the wall-clock ratio follows the CPU
+    // each side spends (bare: this process as client and server; emulated: gateway + server).
+    const bareCpu = process.cpuUsage()
     const bareSeconds = await bareLoop(fake.url, fake.apiKey, 0, args.requests)
     const bareRate = args.requests / bareSeconds
+    const bareUs = cpuMicros(process.cpuUsage(bareCpu)) / args.requests
 
     note(`emulated: one batch of ${args.requests} requests`)
     const input = join(runDir, 'emulated-input.jsonl')
     writeInput(input, 0, args.requests)
     const file = await uploadBatchFile(gw.url, 'local', input)
     const started = performance.now()
+    const benchCpu = process.cpuUsage()
+    const gatewayCpu = cpuSeconds(gw.pid)
     const batch = await createBatch(gw.url, 'local', file.id, MODEL)
     note(`emulated: create answered after ${((performance.now() - started) / 1000).toFixed(2)} s`)
     // Polled every 20 ms: the batch takes about a second, so 200 ms steps would swamp the ratio.
     const done = await waitForBatch(gw.url, batch.id, 30 * 60_000, 20)
     const batchSeconds = (performance.now() - started) / 1000
+    const gatewayUs = ((cpuSeconds(gw.pid) - gatewayCpu) * 1e6) / args.requests
+    const serverUs = cpuMicros(process.cpuUsage(benchCpu)) / args.requests
     if (done.status !== 'completed') throw new Error(`emulated batch ended ${done.status}`)
     const batchRate = args.requests / batchSeconds
     const ratio = batchRate / bareRate
     out.push(`| emulated batch, ${args.requests} requests, concurrency ${CONCURRENCY} | ${batchRate.toFixed(0)} req/s | bare loop ${bareRate.toFixed(0)} req/s | ${ratio.toFixed(2)}× | goal ≥ ${GOAL_RATIO}× | ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'} |`)
+    out.push(
+      `| CPU per request (all threads) | gateway ${gatewayUs.toFixed(1)} µs + server and polls ${serverUs.toFixed(1)} µs | bare loop, client and server ${bareUs.toFixed(1)} µs | ${(bareUs / (gatewayUs + serverUs)).toFixed(2)}× | | |`,
+    )
 
     note(`emulated: RSS during a ${args.rssRequests}-request batch`)
     const big = join(runDir, 'emulated-big.jsonl')
