@@ -11,13 +11,11 @@ import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { type MistralFake, startMistralFake } from '../fakes/mistral'
-import { loadConfig } from '../../src/config'
 import { mintId } from '../../src/core/ids'
 import { registry } from '../../src/ops/metrics'
-import { buildRegistry } from '../../src/providers/registry'
 import { problemsOf } from '../config/problems'
 import { anthropicSdkSuite, API_KEY, pollToEnded, readResults, request } from './anthropic-sdk-workflow'
-import { type ConfigWorld, instanceToml, startConfigWorld } from './config-world'
+import { type ConfigWorld, createInterruptedByCrash, instanceToml, startConfigWorld } from './config-world'
 import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, expectTenantsApart, jsonl, pollToEnd, uploadBatchFile } from './openai-seed'
 
 const MODEL = 'mistral-small-latest'
@@ -215,28 +213,13 @@ describe('a create interrupted by a crash', () => {
     const world = await mistralWorld(fakes)
     try {
       const id = mintId('openaiBatch')
-      const createdAt = Math.floor(Date.now() / 1000)
-      const intent = { model: MODEL, requests: 2, inputUpstreamId: null }
-      await world.gw.store.batches.recordIntent({ id, tenant: 'default', provider: 'mistral-eu', dialect: 'openai', endpoint: '/v1/chat/completions', inputFileId: null, completionWindow: '24h', metadata: null, createdAt, idScheme: 'identity', intent })
       // What the create sent before the crash: the adapter's own upload and job, under the intent's id.
       const path = join(world.gw.dataDir, `${id}.mistral.jsonl`)
       writeFileSync(path, `${JSON.stringify({ custom_id: 'c-1', body: { messages: [{ role: 'user', content: 'one' }] } })}\n${JSON.stringify({ custom_id: 'c-2', body: { messages: [{ role: 'user', content: 'two' }] } })}\n`)
-      const adapters = buildRegistry(loadConfig({ ...world.env, BATCHGATE_UPSTREAM_RETRIES: '0' }))
-      const made = await adapters.get('mistral-eu').createBatch({
-        gatewayId: id,
-        endpoint: '/v1/chat/completions',
-        model: MODEL,
-        completionWindowHours: 24,
-        metadata: null,
-        input: { kind: 'inline', source: { path, bytes: Bun.file(path).size }, count: 2 },
-        outputS3Uri: null,
-        roleArn: null,
-      })
-
-      await world.gw.restart()
+      const input = { kind: 'inline' as const, source: { path, bytes: Bun.file(path).size }, count: 2 }
+      const { made, client: c } = await createInterruptedByCrash(world, { id, provider: 'mistral-eu', model: MODEL, requests: 2, input, inputFileId: null })
 
       expect((await world.gw.store.batches.get(id, 'default'))?.snapshot.upstreamId).toBe(made.upstreamId)
-      const c = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
       const { batch } = await pollToEnd(c, id)
       expect(batch.request_counts).toEqual({ total: 2, completed: 2, failed: 0 })
       expect(fakes.mistral.jobs.size).toBe(0)

@@ -5,11 +5,9 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import OpenAI from 'openai'
-import { loadConfig } from '../../src/config'
 import { mintId } from '../../src/core/ids'
-import { buildRegistry } from '../../src/providers/registry'
 import { scrape, series } from '../ops/scrape'
-import type { ConfigWorld } from './config-world'
+import { type ConfigWorld, createInterruptedByCrash } from './config-world'
 import { chatLine, errorOf, expectTenantsApart, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
 import { closeFakes, type Fakes, MODEL, startFakes, vertexWorld } from './vertex-world'
 
@@ -121,24 +119,10 @@ describe('vertex: a create interrupted by a crash', () => {
       const stored = await world.gw.store.files.get(file.id, 'default')
       if (stored?.location.kind !== 'upstream') throw new Error('not an upstream file')
       const id = mintId('openaiBatch')
-      const intent = { model: MODEL, requests: 2, inputUpstreamId: stored.location.upstreamId }
-      await world.gw.store.batches.recordIntent({ id, tenant: 'default', provider: 'vertex-eu', dialect: 'openai', endpoint: '/v1/chat/completions', inputFileId: file.id, completionWindow: '24h', metadata: null, createdAt: Math.floor(Date.now() / 1000), idScheme: 'identity', intent })
-      // The create the crash interrupted: it reached Vertex, its answer never reached the store.
-      const made = await buildRegistry(loadConfig(world.env)).get('vertex-eu').createBatch({
-        gatewayId: id,
-        endpoint: '/v1/chat/completions',
-        model: MODEL,
-        completionWindowHours: 24,
-        metadata: null,
-        input: { kind: 'file', location: stored.location },
-        outputS3Uri: null,
-        roleArn: null,
-      })
-
-      await world.gw.restart()
+      const input = { kind: 'file' as const, location: stored.location }
+      const { made, client: after } = await createInterruptedByCrash(world, { id, provider: 'vertex-eu', model: MODEL, requests: 2, input, inputFileId: file.id })
 
       expect((await world.gw.store.batches.get(id, 'default'))?.snapshot.upstreamId).toBe(made.upstreamId)
-      const after = new OpenAI({ baseURL: `${world.gw.url}/openai`, apiKey: 'x', maxRetries: 0 })
       const { batch } = await pollToEnd(after, id)
       expect(batch.request_counts).toEqual({ total: 2, completed: 2, failed: 0 })
       expect(f.eu.jobs.jobs.size).toBe(1)
