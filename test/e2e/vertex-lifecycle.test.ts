@@ -44,6 +44,20 @@ describe('vertex job lifecycle through the OpenAI SDK', () => {
     expect(Object.keys(errors)).toEqual(['r-4'])
   })
 
+  test('an upload larger than a chunk goes up while it is converted, chunk by chunk, and runs', async () => {
+    // ~10 MiB of OpenAI lines: more than one 8 MiB chunk of converted Gemini lines.
+    const pad = 'x'.repeat(4000)
+    const lines = Array.from({ length: 2600 }, (_, i) => chatLine(`big-${i}`, `${i} ${pad}`, MODEL))
+    const seen = f.us.requests.length
+    const file = await uploadBatchFile(client, jsonl(...lines), { provider: 'vertex' })
+    const ranges = f.us.requests.slice(seen).map((r) => r.headers['content-range']).filter(Boolean)
+    // The first chunk went up before the converter knew the size; the last one names it.
+    expect(ranges[0]).toBe(`bytes 0-${8 * 1024 * 1024 - 1}/*`)
+    expect(ranges.at(-1)).toMatch(/^bytes \d+-\d+\/\d+$/)
+    const { batch } = await pollToEnd(client, (await create(file.id)).id)
+    expect(batch.request_counts).toEqual({ total: 2600, completed: 2600, failed: 0 })
+  })
+
   test('cancelled while running: the rows it ran are results, the others batch_cancelled', async () => {
     f.us.autoAdvance = false
     try {
