@@ -157,3 +157,40 @@ test('two instances on PostgreSQL: runs are leased, a killed instance’s batch 
     expect(ids).toEqual(Array.from({ length: TOTAL }, (_, i) => `${tag}-${i}`))
   }
 }, 240_000)
+
+test('a cancel sent to the instance not running the batch stops the runner on the other one', async () => {
+  // A fresh instance beside the survivor of the previous test.
+  const fresh = await spawnInstance()
+  const running = [...live].filter((gw) => gw !== fresh.gw)
+  expect(running).toHaveLength(1)
+  const other = { gw: running[0] as SpawnedGateway, client: new OpenAI({ baseURL: `${(running[0] as SpawnedGateway).url}/openai/v1`, apiKey: 'x', maxRetries: 0 }) }
+  const total = 1000
+  const tag = 'c'
+  const file = await uploadBatchFile(fresh.client, input(tag).split('\n').slice(0, total).join('\n') + '\n', { provider: 'local' })
+  const batch = await fresh.client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+  await waitFor('the run to be leased and under way', async () => (await holderOf(batch.id)) !== null && (await recordedIds(batch.id)).length >= 50, 30_000)
+  // Cancel through whichever instance does not hold the run.
+  const canceller = (await holderOf(batch.id)) === fresh.id ? other.client : fresh.client
+  expect((await canceller.batches.cancel(batch.id)).status).toBe('cancelling')
+  let done: OpenAI.Batch | undefined
+  await waitFor(
+    'the batch to end cancelled',
+    async () => {
+      done = await canceller.batches.retrieve(batch.id)
+      return done.status === 'cancelled'
+    },
+    30_000,
+  )
+  const sentAtEnd = Array.from({ length: total }, (_, i) => fake.counts.get(prompt(tag, i)) ?? 0)
+  const sent = sentAtEnd.filter((n) => n > 0).length
+  expect(sent).toBeLessThan(total)
+  expect(sentAtEnd.every((n) => n <= 1)).toBe(true)
+  // Every request sent was let finish and recorded; the rest end batch_cancelled.
+  expect(done?.request_counts).toEqual({ total, completed: sent, failed: total - sent })
+  const errors = (await (await canceller.files.content(done?.error_file_id as string)).text()).trim().split('\n').map((l) => JSON.parse(l))
+  expect(errors).toHaveLength(total - sent)
+  expect(errors.every((e) => e.error.code === 'batch_cancelled' && e.response === null)).toBe(true)
+  // Nothing goes out after the end.
+  await Bun.sleep(300)
+  expect(Array.from({ length: total }, (_, i) => fake.counts.get(prompt(tag, i)) ?? 0)).toEqual(sentAtEnd)
+}, 120_000)
