@@ -140,6 +140,30 @@ describe('emulated provider: completion window', () => {
   })
 })
 
+describe('emulated provider: request timeout', () => {
+  test('an attempt with no answer within request_timeout_seconds is abandoned and sent again', async () => {
+    const fake = startChatFake({ slowMs: 5_000 })
+    const w = await world(fake, { request_timeout_seconds: 1 })
+    try {
+      const client = new OpenAI({ baseURL: `${w.gw.url}/openai/v1`, apiKey: 'x', maxRetries: 0 })
+      const file = await uploadBatchFile(client, jsonl(chatLine('t-1', 'STALL1 hangs once', MODEL), chatLine('t-2', 'answers at once', MODEL)), { provider: 'local' })
+      const started = Date.now()
+      const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      const done = await waitEnd(client, batch.id, 20_000)
+      // Well before the stalled attempt would have answered (5 s): it was cut at 1 s and retried.
+      expect(Date.now() - started).toBeLessThan(4_500)
+      expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 })
+      const results = await readResults(client, done)
+      expect(results.answers).toEqual({ 't-1': 'Reply to: STALL1 hangs once', 't-2': 'Reply to: answers at once' })
+      expect(fake.counts.get('STALL1 hangs once')).toBe(2)
+      expect(fake.counts.get('answers at once')).toBe(1)
+    } finally {
+      await w.close()
+      await fake.close()
+    }
+  })
+})
+
 describe('emulated provider: scale and durability', () => {
   test('10 000 requests at concurrency 64 complete with exact results', async () => {
     const fake = startChatFake()

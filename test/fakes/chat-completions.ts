@@ -1,7 +1,7 @@
 // An OpenAI-compatible server (vLLM / Ollama / llama.cpp shape) for emulated batches: chat
 // completions, embeddings and responses. Strict: a wrong or missing Bearer key is 401, a body
 // without `model` (or without non-empty `messages` / `input` for its endpoint) is 400. Prompts steer it: FAIL → 400 for that request, SLOW → answers after
-// `slowMs`, RATE<n> → the first n attempts get 429 with retry-after. It counts every request it
+// `slowMs`, STALL<n> → the first n attempts answer after `slowMs`, RATE<n> → the first n attempts get 429 with retry-after. It counts every request it
 // receives by the prompt (our tests put the custom_id in it), so repeats are visible.
 
 import { countTokens, modelReply } from './harness'
@@ -158,7 +158,9 @@ export function startChatFake(opts: { apiKey?: string; slowMs?: number; keepBodi
       if (opts.keepBodies) fake.bodies.set(prompt, body)
       const rate = /RATE(\d+)/.exec(prompt)
       if (rate && seen <= Number(rate[1])) return json(429, { error: { message: 'Rate limit reached, retry shortly.', type: 'rate_limit_error', param: null, code: null } }, { 'retry-after': '1' })
-      if (prompt.includes('SLOW')) await Bun.sleep(fake.slowMs)
+      // STALL<n>: the first n attempts answer only after slowMs (a server that hangs, then recovers).
+      const stall = /STALL(\d+)/.exec(prompt)
+      if (prompt.includes('SLOW') || (stall && seen <= Number(stall[1]))) await Bun.sleep(fake.slowMs)
       return route.answer(body.model, prompt)
     },
   })
