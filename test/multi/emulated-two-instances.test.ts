@@ -55,7 +55,8 @@ const prompt = (tag: string, i: number) => `SLOW ${tag}-${i}`
 const input = (tag: string) => jsonl(...Array.from({ length: TOTAL }, (_, i) => chatLine(`${tag}-${i}`, prompt(tag, i), 'm')))
 
 beforeAll(async () => {
-  fake = startChatFake({ slowMs: 8 })
+  // 2000 requests at 8 in flight and 25 ms each: about 6 s per batch, so both still run at the kill.
+  fake = startChatFake({ slowMs: 25 })
   s3 = startS3Fake({ buckets: [BUCKET] })
   const dbUrl = await (await sharedPostgres()).freshDatabase('emulated_multi')
   db = new SQL(dbUrl, { max: 2 })
