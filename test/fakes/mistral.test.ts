@@ -54,8 +54,11 @@ async function runToEnd(id: string) {
 describe('Mistral fake, through @mistralai/mistralai', () => {
   test('a wrong key is a 401 with the gateway body on every route', async () => {
     const wrong = new Mistral({ apiKey: 'not-the-key', serverURL: fake.url, retryConfig: { strategy: 'none' } })
-    for (const call of [wrong.batch.jobs.list(), wrong.files.list(), wrong.batch.jobs.get({ jobId: crypto.randomUUID() })]) {
-      const err = await failure(call)
+    // One call at a time: a call started before its turn could reject while the previous one is
+    // awaited, which the test runner reports as an unhandled rejection.
+    const calls = [() => wrong.batch.jobs.list(), () => wrong.files.list(), () => wrong.batch.jobs.get({ jobId: crypto.randomUUID() })]
+    for (const call of calls) {
+      const err = await failure(call())
       expect(err.status).toBe(401)
       expect(err.body.message).toBe('Unauthorized')
       expect(typeof err.body.request_id).toBe('string')
