@@ -15,7 +15,9 @@ import { DEFAULT_AWS_CREDENTIALS, type S3Fake, startS3Fake } from '../fakes/s3'
 import { sharedPostgres } from '../pg/server'
 import { type SpawnedGateway, spawnGateway, waitFor } from '../resilience/spawned-gateway'
 
-const TTL_MS = 1500
+// Long enough that a gateway starved of CPU by parallel test suites still renews its leases in
+// time (at 1.5 s a stalled heartbeat let the other instance take a live run over: a flaky repeat).
+const TTL_MS = 3000
 const CONCURRENCY = 8
 const TOTAL = 2000
 const BUCKET = 'batchgate-emulated'
@@ -55,8 +57,9 @@ const prompt = (tag: string, i: number) => `SLOW ${tag}-${i}`
 const input = (tag: string) => jsonl(...Array.from({ length: TOTAL }, (_, i) => chatLine(`${tag}-${i}`, prompt(tag, i), 'm')))
 
 beforeAll(async () => {
-  // 2000 requests at 8 in flight and 25 ms each: about 6 s per batch, so both still run at the kill.
-  fake = startChatFake({ slowMs: 25 })
+  // 2000 requests at 8 in flight and 40 ms each: about 10 s per batch, so both still run at the kill
+  // (30 % sent, then one TTL).
+  fake = startChatFake({ slowMs: 40 })
   s3 = startS3Fake({ buckets: [BUCKET] })
   const dbUrl = await (await sharedPostgres()).freshDatabase('emulated_multi')
   db = new SQL(dbUrl, { max: 2 })
@@ -95,7 +98,7 @@ test('two instances on PostgreSQL: runs are leased, a killed instance’s batch 
   const batchB = await b.client.batches.create({ input_file_id: fileB.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
 
   await waitFor('30 % of both batches sent', () => fake.received() >= TOTAL * 2 * 0.3, 60_000)
-  // Several scans of both instances have passed (TTL/2 = 750 ms each): still nothing sent twice.
+  // Several scans of both instances have passed (one every TTL/2): still nothing sent twice.
   await Bun.sleep(TTL_MS)
   expect(Math.max(...fake.counts.values())).toBe(1)
   const holderA = await holderOf(batchA.id)
