@@ -13,10 +13,8 @@ import { type Gateway, startGateway } from '../e2e/gateway'
 import { chatLine, errorOf, jsonl, uploadBatchFile } from '../e2e/openai-seed'
 import { type ChatFake, startChatFake } from '../fakes/chat-completions'
 import { eventually, type Receiver, startReceiver } from './receiver'
+import { ALPHA_KEY, ADMIN_KEY, BETA_KEY, fileSums, orgGet as orgGetAt, reportingEnv, runBatch as runOn, tenantsToml } from './tenants-world'
 
-const ALPHA_KEY = 'alpha-key-0123456789'
-const BETA_KEY = 'beta-key-0123456789'
-const ADMIN_KEY = 'admin-key-0123456789abcdef'
 const MODEL = 'llama3.2:1b'
 // USD per 1M tokens.
 const PRICE = { input: 0.5, output: 1.5 }
@@ -33,32 +31,10 @@ let startTime = 0
 
 const client = (key: string) => new OpenAI({ baseURL: `${gw.url}/openai/v1`, apiKey: key, maxRetries: 0 })
 
-async function runBatch(c: OpenAI, tag: string): Promise<string> {
-  const file = await uploadBatchFile(c, jsonl(chatLine(`${tag}-1`, 'What is 2+2?', MODEL), chatLine(`${tag}-2`, 'FAIL this', MODEL), chatLine(`${tag}-3`, 'Say hello to the world', MODEL)), {
-    provider: 'local',
-  })
-  const b = await c.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
-  return b.id
-}
+/** Emulated instances take the model from the lines: create names none. */
+const runBatch = (c: OpenAI, tag: string) => runOn(c, 'local', MODEL, tag, false)
 
-async function orgGet(path: string, key: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${gw.url}/openai/v1/organization/${path}`, { headers: { authorization: `Bearer ${key}` } })
-  return { status: res.status, body: await res.json() }
-}
-
-/** Token sums straight from a batch's output file, as the client downloads it. */
-async function fileSums(c: OpenAI, id: string) {
-  const batch = await c.batches.retrieve(id)
-  const out = { input: 0, output: 0, succeeded: 0 }
-  const text = batch.output_file_id ? await (await c.files.content(batch.output_file_id)).text() : ''
-  for (const line of text.split('\n').filter(Boolean)) {
-    const u = JSON.parse(line).response.body.usage
-    out.input += u.prompt_tokens
-    out.output += u.completion_tokens
-    out.succeeded++
-  }
-  return out
-}
+const orgGet = (path: string, key: string) => orgGetAt(gw.url, path, key)
 
 beforeAll(async () => {
   fake = startChatFake()
@@ -69,14 +45,7 @@ beforeAll(async () => {
   writeFileSync(
     configFile,
     [
-      '[tenants.alpha]',
-      'key_env = "ALPHA_KEY"',
-      'budget_usd = 0.0000001',
-      `webhook_url = "${alphaHooks.url}"`,
-      'webhook_secret_env = "ALPHA_HOOK_SECRET"',
-      '[tenants.beta]',
-      'key_env = "BETA_KEY"',
-      'budget_usd = 1000',
+      ...tenantsToml(alphaHooks),
       '[providers.local]',
       'kind = "emulated"',
       `base_url = "${fake.url}"`,
@@ -86,19 +55,7 @@ beforeAll(async () => {
   const prices = join(dir, 'prices.json')
   writeFileSync(prices, JSON.stringify({ providers: { emulated: { models: { [MODEL]: PRICE } } } }))
   startTime = Math.floor(Date.now() / 1000) - 5
-  gw = await startGateway({
-    BATCHGATE_CONFIG: configFile,
-    BATCHGATE_PRICES_FILE: prices,
-    LOCAL_KEY: fake.apiKey,
-    ALPHA_KEY,
-    BETA_KEY,
-    ALPHA_HOOK_SECRET: alphaHooks.secret,
-    BATCHGATE_ADMIN_KEY: ADMIN_KEY,
-    BATCHGATE_WATCH_INTERVAL_MS: '20',
-    BATCHGATE_WEBHOOK_URL: global.url,
-    BATCHGATE_WEBHOOK_SECRET: global.secret,
-    BATCHGATE_WEBHOOK_RETRY_BASE_MS: '20',
-  })
+  gw = await startGateway({ ...reportingEnv(configFile, { global, alpha: alphaHooks }), BATCHGATE_PRICES_FILE: prices, LOCAL_KEY: fake.apiKey })
   alpha = client(ALPHA_KEY)
   beta = client(BETA_KEY)
   ids.alpha = await runBatch(alpha, 'a')

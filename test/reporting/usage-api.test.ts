@@ -12,10 +12,7 @@ import { chatLine, errorOf, jsonl, uploadBatchFile } from '../e2e/openai-seed'
 import { type Gateway, startGateway } from '../e2e/gateway'
 import { type AllFakes, startAllFakes } from '../fakes/start'
 import { eventually, type Receiver, startReceiver } from './receiver'
-
-const ALPHA_KEY = 'alpha-key-0123456789'
-const BETA_KEY = 'beta-key-0123456789'
-const ADMIN_KEY = 'admin-key-0123456789abcdef'
+import { ALPHA_KEY, ADMIN_KEY, BETA_KEY, fileSums, orgGet as orgGetAt, reportingEnv, runBatch, tenantsToml } from './tenants-world'
 
 let fakes: AllFakes
 let gw: Gateway
@@ -29,16 +26,7 @@ let startTime = 0
 
 const client = (key: string) => new OpenAI({ baseURL: `${gw.url}/openai/v1`, apiKey: key, maxRetries: 0 })
 
-async function runBatch(c: OpenAI, provider: string, model: string, tag: string): Promise<string> {
-  const file = await uploadBatchFile(c, jsonl(chatLine(`${tag}-1`, 'What is 2+2?', model), chatLine(`${tag}-2`, 'FAIL this', model), chatLine(`${tag}-3`, 'Say hello to the world', model)), { provider })
-  const b = await c.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', provider, model } as never)
-  return b.id
-}
-
-async function orgGet(path: string, key: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${gw.url}/openai/v1/organization/${path}`, { headers: { authorization: `Bearer ${key}` } })
-  return { status: res.status, body: await res.json() }
-}
+const orgGet = (path: string, key: string) => orgGetAt(gw.url, path, key)
 
 beforeAll(async () => {
   fakes = startAllFakes()
@@ -46,32 +34,9 @@ beforeAll(async () => {
   alphaHooks = startReceiver()
   dir = mkdtempSync(join(tmpdir(), 'batchgate-usage-'))
   const configFile = join(dir, 'batchgate.toml')
-  writeFileSync(
-    configFile,
-    [
-      '[tenants.alpha]',
-      'key_env = "ALPHA_KEY"',
-      'budget_usd = 0.0000001',
-      `webhook_url = "${alphaHooks.url}"`,
-      'webhook_secret_env = "ALPHA_HOOK_SECRET"',
-      '[tenants.beta]',
-      'key_env = "BETA_KEY"',
-      'budget_usd = 1000',
-    ].join('\n'),
-  )
+  writeFileSync(configFile, tenantsToml(alphaHooks).join('\n'))
   startTime = Math.floor(Date.now() / 1000) - 5
-  gw = await startGateway({
-    ...fakes.env,
-    BATCHGATE_CONFIG: configFile,
-    ALPHA_KEY,
-    BETA_KEY,
-    ALPHA_HOOK_SECRET: alphaHooks.secret,
-    BATCHGATE_ADMIN_KEY: ADMIN_KEY,
-    BATCHGATE_WATCH_INTERVAL_MS: '20',
-    BATCHGATE_WEBHOOK_URL: global.url,
-    BATCHGATE_WEBHOOK_SECRET: global.secret,
-    BATCHGATE_WEBHOOK_RETRY_BASE_MS: '20',
-  })
+  gw = await startGateway({ ...fakes.env, ...reportingEnv(configFile, { global, alpha: alphaHooks }) })
   alpha = client(ALPHA_KEY)
   beta = client(BETA_KEY)
   ids.alpha = await runBatch(alpha, 'openai', 'gpt-4o-mini', 'a')
@@ -94,20 +59,6 @@ afterAll(async () => {
   alphaHooks.close()
   rmSync(dir, { recursive: true, force: true })
 })
-
-/** Token sums straight from a batch's output file, as the client downloads it. */
-async function fileSums(c: OpenAI, id: string) {
-  const batch = await c.batches.retrieve(id)
-  const out = { input: 0, output: 0, requests: 0 }
-  const text = batch.output_file_id ? await (await c.files.content(batch.output_file_id)).text() : ''
-  for (const line of text.split('\n').filter(Boolean)) {
-    const u = JSON.parse(line).response.body.usage
-    out.input += u.prompt_tokens
-    out.output += u.completion_tokens
-    out.requests++
-  }
-  return out
-}
 
 describe('GET /organization/usage/completions', () => {
   test("a tenant sees its own project only, with totals equal to its result files", async () => {
