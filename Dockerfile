@@ -24,10 +24,13 @@ FROM scratch
 COPY --from=build /rootfs/ /
 COPY --from=build --chown=65532:65532 /data-dir/ /data/
 # Bun trusts its built-in Mozilla roots plus the bundle SSL_CERT_FILE names (docs/deploy.md, "TLS").
+# BUN_JSC_forceRAMSize: the collector works against a 512 MiB budget instead of the host's RAM,
+# which keeps peak RSS of large uploads under 150 MiB (docs/deploy.md, "Memory").
 ENV BATCHGATE_HOST=0.0.0.0 \
     BATCHGATE_PORT=8080 \
     BATCHGATE_DATA_DIR=/data \
-    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    BUN_JSC_forceRAMSize=536870912
 USER 65532:65532
 VOLUME ["/data"]
 EXPOSE 8080

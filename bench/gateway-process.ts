@@ -13,12 +13,14 @@ export interface GatewayProcess {
 
 const REPO = join(import.meta.dir, '..')
 const LISTENING = /listening on (http:\/\/\S+)/
+const GATEWAY_RAM_BUDGET = String(512 * 1024 * 1024)
 
 export async function spawnGateway(env: Record<string, string>, logPath: string, cpuProfDir?: string | null): Promise<GatewayProcess> {
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []
   const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([process.execPath, ...profile, join(REPO, 'src/main.ts')], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', ...env, BATCHGATE_HOST: '127.0.0.1', BATCHGATE_PORT: '0' },
+    // The heap budget `npm start` and the image set (docs/deploy.md, "Memory"); --gateway-env overrides it.
+    env: { PATH: process.env.PATH ?? '', BUN_JSC_forceRAMSize: GATEWAY_RAM_BUDGET, ...env, BATCHGATE_HOST: '127.0.0.1', BATCHGATE_PORT: '0' },
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
