@@ -16,7 +16,7 @@ import { registry } from '../../src/ops/metrics'
 import { problemsOf } from '../config/problems'
 import { anthropicSdkSuite, API_KEY, pollToEnded, readResults, request } from './anthropic-sdk-workflow'
 import { type ConfigWorld, createInterruptedByCrash, instanceToml, startConfigWorld } from './config-world'
-import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, expectTenantsApart, jsonl, pollToEnd, uploadBatchFile } from './openai-seed'
+import { chatLine, errorOf, expectCancelledBeforeRunning, expectSeedCompleted, expectTenantsApart, jsonl, pollToEnd, readResults as readOpenAIResults, uploadBatchFile, uploadThroughUploads } from './openai-seed'
 
 const MODEL = 'mistral-small-latest'
 const INSTANCES = ['mistral', 'mistral-eu'] as const
@@ -79,6 +79,19 @@ describe('OpenAI SDK → mistral instances', () => {
       for (const r of fakes[other].requests) expect(r.headers.authorization).not.toBe(`Bearer ${fakes[name].apiKey}`)
     })
   }
+
+  test('Uploads API: three parts completed in order become a Mistral batch input that runs', async () => {
+    const input = jsonl(...Array.from({ length: 6 }, (_, i) => chatLine(`u-${i}`, `question ${i} ${'é'.repeat(i)}`, MODEL)))
+    const file = await uploadThroughUploads(client, input, 'mistral')
+    // The gateway keeps the caller's bytes: reading the file back gives them exactly.
+    expect(await (await client.files.content(file.id)).text()).toBe(input)
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+    const { batch: done } = await pollToEnd(client, batch.id)
+    expect(done.request_counts).toEqual({ total: 6, completed: 6, failed: 0 })
+    const results = await readOpenAIResults(client, done)
+    expect(results.answers).toEqual(Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`u-${i}`, `Reply to: question ${i} ${'é'.repeat(i)}`])))
+    expect(lastJob(fakes.mistral)?.model).toBe(MODEL)
+  })
 
   test('cancel: the batch ends cancelled with every request in the error file', async () => {
     await expectCancelledBeforeRunning(client, fakes.mistral, 'mistral', MODEL)

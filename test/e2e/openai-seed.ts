@@ -22,6 +22,23 @@ export async function uploadBatchFile(client: OpenAI, content: string, extra: Re
   return client.files.create({ file: await toFile(Buffer.from(content), 'batch_e2e.jsonl'), purpose: 'batch', ...extra } as never)
 }
 
+/**
+ * The same batch file through the Uploads API instead of POST /files: three byte slices (cut inside
+ * lines on purpose: parts are bytes, not lines) sent at once, completed in order with their md5.
+ */
+export async function uploadThroughUploads(client: OpenAI, content: string, provider: string): Promise<OpenAI.FileObject> {
+  const bytes = Buffer.from(content)
+  const upload = await client.uploads.create({ filename: 'batch_e2e.jsonl', purpose: 'batch', bytes: bytes.length, mime_type: 'application/jsonl', provider } as never)
+  const size = Math.ceil(bytes.length / 3)
+  const parts = await Promise.all(
+    [0, 1, 2].map(async (i) => client.uploads.parts.create(upload.id, { data: await toFile(bytes.subarray(i * size, (i + 1) * size), `p${i}`) })),
+  )
+  const md5 = new Bun.CryptoHasher('md5').update(bytes).digest('hex')
+  const done = await client.uploads.complete(upload.id, { part_ids: parts.map((p) => p.id), md5 })
+  expect(done.status).toBe('completed')
+  return done.file as OpenAI.FileObject
+}
+
 export async function pollToEnd(client: OpenAI, id: string, query: Record<string, string> = {}) {
   const seen: string[] = []
   for (let i = 0; i < 30; i++) {

@@ -13,7 +13,7 @@ import { problemsOf } from '../config/problems'
 import { anthropicSdkSuite, API_KEY } from './anthropic-sdk-workflow'
 import { type ConfigWorld, startConfigWorld } from './config-world'
 import { closeFakes, EU_TOKEN, expectOwnTokensOnly, type Fakes, MODEL, startFakes, vertexToml } from './vertex-world'
-import { chatLine, errorOf, expectCancelledBeforeRunning, jsonl, pollToEnd, readResults, uploadBatchFile } from './openai-seed'
+import { chatLine, errorOf, expectCancelledBeforeRunning, jsonl, pollToEnd, readResults, uploadBatchFile, uploadThroughUploads } from './openai-seed'
 
 describe('OpenAI SDK → vertex instances', () => {
   let f: Fakes
@@ -60,6 +60,17 @@ describe('OpenAI SDK → vertex instances', () => {
       expectOwnTokensOnly(fake)
     })
   }
+
+  test('Uploads API: three parts completed in order become a Vertex batch input that runs', async () => {
+    const input = jsonl(...Array.from({ length: 6 }, (_, i) => chatLine(`u-${i}`, `question ${i} ${'é'.repeat(i)}`, MODEL)))
+    const file = await uploadThroughUploads(client, input, 'vertex-eu')
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', model: MODEL } as never)
+    const { batch: done } = await pollToEnd(client, batch.id)
+    expect(done.request_counts).toEqual({ total: 6, completed: 6, failed: 0 })
+    const results = await readResults(client, done)
+    expect(results.answers).toEqual(Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`u-${i}`, `Reply to: question ${i} ${'é'.repeat(i)}`])))
+    expectOwnTokensOnly(f.eu)
+  })
 
   test('the key file is exchanged once and its token cached; the other project never sees it', () => {
     expect(f.us.issuer.exchanges).toBe(1)
