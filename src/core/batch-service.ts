@@ -9,7 +9,7 @@ import { log } from '../log'
 import type { Registry } from '../providers/registry'
 import type { Page, PageRequest } from '../store/page-query'
 import type { Store } from '../store/store'
-import { isTerminal, settledCounts, type StoredBatch } from './batch'
+import { endedAt, isTerminal, settledCounts, type StoredBatch } from './batch'
 import type { ChatResult } from './chat'
 import type { StoredFile } from './file'
 import type { FileService } from './file-service'
@@ -121,7 +121,7 @@ export class BatchService {
     const stream =
       batch.snapshot.resultRefs.length === 1 && only?.format === 'anthropic-results' && dialect === 'anthropic'
         ? brokenOffAs(provider.name, await provider.openResults(only))
-        : tracedStream('convert results', { 'batchgate.provider': batch.provider, 'batchgate.to': dialect }, dialectResults(this.resultBatches(batch), dialect, 'all'))
+        : tracedStream('convert results', { 'batchgate.provider': batch.provider, 'batchgate.to': dialect }, dialectResults(this.resultBatches(batch), dialect, 'all', { created: endedAt(batch) }))
     return this.reached(batch, stream)
   }
 
@@ -239,7 +239,8 @@ export class BatchService {
     if (file.location.kind !== 'derived') throw new GatewayError('internal', `${file.id} is not derived`)
     const batch = await this.find(file.tenant, file.location.batchId)
     const filter = file.location.part === 'output' ? 'succeeded' : file.location.part === 'error' ? 'failed' : 'all'
-    const converted = dialectResults(this.resultBatches(batch), 'openai', filter)
+    // OpenAI lines carry a unix `created`; replies that report none (Anthropic, Gemini, Bedrock) get the batch's end.
+    const converted = dialectResults(this.resultBatches(batch), 'openai', filter, { created: endedAt(batch) })
     return this.reached(batch, tracedStream('convert results', { 'batchgate.provider': batch.provider, 'batchgate.to': 'openai' }, converted))
   }
 }

@@ -106,3 +106,9 @@ export type CustomIdScheme = 'identity' | 'bedrock-escaped'
 
 /** The one status and count mapping lives in convert/batch-status.ts. */
 export { settledCounts } from '../convert/batch-status'
+
+/** When the batch ended (unix s), or when it was created while it has not. */
+export function endedAt(batch: StoredBatch): number {
+  const t = batch.snapshot.times
+  return t.completedAt ?? t.failedAt ?? t.expiredAt ?? t.cancelledAt ?? batch.createdAt
+}

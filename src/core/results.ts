@@ -8,7 +8,7 @@
 import type { Limits } from '../config'
 import { GatewayError } from '../errors'
 import { iterateLineBatches, LinePacker } from '../convert/lines'
-import { resultLineReader, resultLineWriter } from '../convert/pairs'
+import { resultLineReader, resultLineWriter, type WriterContext } from '../convert/pairs'
 import type { Provider } from '../providers/provider'
 import { brokenOffAs } from '../providers/upstream-fetch'
 import type { ResultRef, StoredBatch } from './batch'
@@ -63,8 +63,9 @@ export function dialectResults(
   batches: AsyncIterable<ChatResult[]>,
   dialect: Dialect,
   filter: ResultFilter,
+  ctx: WriterContext = {},
 ): ReadableStream<Uint8Array> {
-  const write = resultLineWriter(dialect)
+  const write = resultLineWriter(dialect, ctx)
   const source = batches[Symbol.asyncIterator]()
   // ~64 KB chunks: fewer, larger writes without holding more than one chunk.
   const packer = new LinePacker()

@@ -8,18 +8,13 @@ import { log } from '../log'
 import { costOf } from '../prices/price-table'
 import type { Store } from '../store/store'
 import type { OutboxEvent } from '../store/webhook-outbox'
-import { isTerminal, settledCounts, type StoredBatch } from './batch'
+import { endedAt, isTerminal, settledCounts, type StoredBatch } from './batch'
 import type { BatchService } from './batch-service'
 import { batchEvent, webhookTargets } from './webhook-events'
 import { type BatchUsage, tallyResults } from './usage'
 
 /** How long after a batch ended its results may stay unreadable before it is settled without them. */
 export const RESULTS_GRACE_S = 24 * 3600
-
-function endedAt(batch: StoredBatch): number {
-  const t = batch.snapshot.times
-  return t.completedAt ?? t.failedAt ?? t.expiredAt ?? t.cancelledAt ?? batch.createdAt
-}
 
 /** Called once per batch, by the instance whose transaction won (metrics). */
 export type OnSettled = (batch: StoredBatch, usage: BatchUsage) => void
