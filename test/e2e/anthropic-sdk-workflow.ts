@@ -92,13 +92,20 @@ export async function readResults(client: Client, id: string, beta = true): Prom
     expect(out[line.custom_id]).toBeUndefined()
     const r = line.result
     if (r.type === 'succeeded') {
+      // The Message object as Anthropic's own results carry it, whichever provider answered.
+      expect(r.message).toMatchObject({ type: 'message', role: 'assistant' })
+      expect(r.message.id.length).toBeGreaterThan(0)
+      expect(r.message.model.length).toBeGreaterThan(0)
+      expect(['end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal']).toContain(r.message.stop_reason as string)
+      expect(r.message.usage.input_tokens).toBeGreaterThan(0)
+      expect(r.message.usage.output_tokens).toBeGreaterThan(0)
       const block = r.message.content[0]
       out[line.custom_id] = block?.type === 'text' ? block.text : `non-text ${block?.type}`
     } else {
       if (r.type === 'errored') {
         // Anthropic nests a whole error envelope in `result.error`.
         expect(r.error.type).toBe('error')
-        expect(typeof r.error.error.type).toBe('string')
+        expect(['invalid_request_error', 'authentication_error', 'billing_error', 'permission_error', 'not_found_error', 'request_too_large', 'rate_limit_error', 'timeout_error', 'api_error', 'overloaded_error']).toContain(r.error.error.type)
         expect(r.error.error.message.length).toBeGreaterThan(0)
       }
       out[line.custom_id] = r.type

@@ -76,6 +76,15 @@ export async function readResults(client: OpenAI, batch: OpenAI.Batch): Promise<
     const text = await (await client.files.content(batch.error_file_id)).text()
     for (const l of text.trim().split('\n')) {
       const o = JSON.parse(l)
+      expect(o.id).toMatch(/^batch_req_/)
+      // Either the request ran and failed (an error response), or it never ran (a line error).
+      if (o.response) {
+        expect(o.error).toBeNull()
+        expect(o.response.status_code).toBeGreaterThanOrEqual(400)
+        expect(o.response.body.error.message.length).toBeGreaterThan(0)
+      } else {
+        expect(['batch_expired', 'batch_cancelled']).toContain(o.error?.code)
+      }
       errors[o.custom_id] = { status_code: o.response?.status_code ?? null, code: o.error?.code ?? null }
     }
   }
