@@ -240,7 +240,29 @@ export class FileService {
   async content(tenant: string, id: string, providerHint?: ProviderName): Promise<ReadableStream<Uint8Array>> {
     const file = await this.get(tenant, id, providerHint)
     const stream = await this.storedContent(file)
-    return file.facts.bom ? withBom(stream) : stream
+    const content = file.facts.bom ? withBom(stream) : stream
+    return file.purpose === 'batch_output' ? this.sizedOnceRead(file, content) : content
+  }
+
+  /**
+   * A result file's size is not known when it is minted (derived files are produced on each read,
+   * adopted ones are not fetched): the first download read to its end records it, so every later
+   * retrieve and list says the real `bytes`. Results of an ended batch do not change between reads.
+   */
+  private sizedOnceRead(file: StoredFile, content: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+    let bytes = 0
+    const files = this.store.files
+    return content.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          bytes += chunk.byteLength
+          controller.enqueue(chunk)
+        },
+        async flush() {
+          if (bytes !== file.bytes) await files.updateBytes(file.id, bytes).catch(() => undefined)
+        },
+      }),
+    )
   }
 
   private async storedContent(file: StoredFile): Promise<ReadableStream<Uint8Array>> {
