@@ -79,11 +79,14 @@ test('every row and blob moves from SQLite to PostgreSQL + bucket, and every id 
   let msgEnded = msg
   while (msgEnded.processing_status !== 'ended') msgEnded = await an.messages.batches.retrieve(msg.id)
 
+  const keptBytes = await (await oa.files.content(kept.id)).text()
+  const output = await (await oa.files.content(keptBatch.output_file_id as string)).text()
   const before = {
+    // Listed after the downloads: a result file's first full download records its size.
     files: (await oa.files.list()).data,
     batches: (await oa.batches.list()).data,
-    keptBytes: await (await oa.files.content(kept.id)).text(),
-    output: await (await oa.files.content(keptBatch.output_file_id as string)).text(),
+    keptBytes,
+    output,
     msg: await an.messages.batches.retrieve(msg.id),
   }
   expect(before.files.length).toBeGreaterThanOrEqual(4)
