@@ -43,6 +43,8 @@ export async function pollToEnd(client: OpenAI, id: string, query: Record<string
   const seen: string[] = []
   for (let i = 0; i < 30; i++) {
     const b = await client.batches.retrieve(id, { query } as never)
+    // OpenAI's Batch has an optional string `model`: present as a string, or absent — never null.
+    if ('model' in b) expect(typeof b.model).toBe('string')
     seen.push(b.status)
     if (['completed', 'failed', 'expired', 'cancelled'].includes(b.status)) return { batch: b, seen }
   }

@@ -44,7 +44,7 @@ export const BatchObject = t.Object({
   id: t.String(),
   object: t.Literal('batch'),
   endpoint: t.String(),
-  model: t.Optional(t.Union([t.String(), t.Null()])),
+  model: t.Optional(t.String()),
   errors: t.Union([
     t.Object({
       object: t.Literal('list'),

@@ -29,7 +29,8 @@ export function batchToWire(batch: StoredBatch): BatchObject {
     id: batch.id,
     object: 'batch',
     endpoint: batch.endpoint,
-    model: s.model,
+    // A string when known; left out, not null, when it is not (OpenAI's schema has no null model).
+    ...(s.model ? { model: s.model } : {}),
     errors:
       s.errors.length === 0
         ? null
