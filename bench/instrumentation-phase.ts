@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { createBatch, uploadBatchFile, waitForBatch } from './client'
 import { type GatewayProcess, spawnGateway } from './gateway-process'
 import { generateBatchFile } from './generate'
+import { pct } from './stats'
 import { mib } from './rss'
 
 const GETS = 2000
@@ -101,9 +102,4 @@ async function interleavedLatencies(onUrl: string, offUrl: string): Promise<{ on
     }
   }
   return out
-}
-
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
 }

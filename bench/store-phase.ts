@@ -12,6 +12,7 @@ import { type AllFakes, TEST_BUCKET } from '../test/fakes/start'
 import { createBatch, uploadBatchFile, waitForBatch } from './client'
 import { type GatewayProcess, spawnGateway } from './gateway-process'
 import { generateBatchFile } from './generate'
+import { median, pct } from './stats'
 import { cpuSeconds, mib } from './rss'
 
 const GETS = 400
@@ -129,15 +130,4 @@ async function latencies(url: string): Promise<number[]> {
     if (i >= WARMUP) out.push(performance.now() - started)
   }
   return out
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
-
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
 }

@@ -4,11 +4,10 @@
 // (validated and converted like POST /files), and an expired or cancelled one keeps no bytes.
 
 import { describe, expect, test } from 'bun:test'
-import { createHash } from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import OpenAI, { toFile } from 'openai'
-import { chatLine, errorOf, jsonl, openaiWorld, pollToEnd, readResults } from './openai-seed'
+import { chatLine, errorOf, jsonl, md5, openaiWorld, pollToEnd, readResults, slices } from './openai-seed'
 
 const world = openaiWorld()
 
@@ -19,15 +18,6 @@ const MODELS = {
   bedrock: 'anthropic.claude-3-haiku-20240307-v1:0',
 } as const
 type Provider = keyof typeof MODELS
-
-const md5 = (s: string) => createHash('md5').update(s).digest('hex')
-
-/** Splits `text` into `n` byte slices (cut inside lines on purpose: parts are bytes, not lines). */
-function slices(text: string, n: number): Buffer[] {
-  const bytes = Buffer.from(text)
-  const size = Math.ceil(bytes.length / n)
-  return Array.from({ length: n }, (_, i) => bytes.subarray(i * size, (i + 1) * size))
-}
 
 async function createUpload(bytes: number, provider: Provider, extra: Record<string, unknown> = {}) {
   return world.client.uploads.create({

@@ -3,6 +3,7 @@
 // and error files back as OpenAI lines keyed by custom_id.
 
 import { afterAll, beforeAll, expect } from 'bun:test'
+import { createHash } from 'node:crypto'
 import OpenAI, { toFile } from 'openai'
 import { type AllFakes, startAllFakes } from '../fakes/start'
 import { type Gateway, startGateway } from './gateway'
@@ -22,19 +23,23 @@ export async function uploadBatchFile(client: OpenAI, content: string, extra: Re
   return client.files.create({ file: await toFile(Buffer.from(content), 'batch_e2e.jsonl'), purpose: 'batch', ...extra } as never)
 }
 
+export const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex')
+
+/** Splits `text` into `n` byte slices (cut inside lines on purpose: parts are bytes, not lines). */
+export function slices(text: string, n: number): Buffer[] {
+  const bytes = Buffer.from(text)
+  const size = Math.ceil(bytes.length / n)
+  return Array.from({ length: n }, (_, i) => bytes.subarray(i * size, (i + 1) * size))
+}
+
 /**
- * The same batch file through the Uploads API instead of POST /files: three byte slices (cut inside
- * lines on purpose: parts are bytes, not lines) sent at once, completed in order with their md5.
+ * The same batch file through the Uploads API instead of POST /files: three byte slices sent at
+ * once, completed in order with their md5.
  */
 export async function uploadThroughUploads(client: OpenAI, content: string, provider: string): Promise<OpenAI.FileObject> {
-  const bytes = Buffer.from(content)
-  const upload = await client.uploads.create({ filename: 'batch_e2e.jsonl', purpose: 'batch', bytes: bytes.length, mime_type: 'application/jsonl', provider } as never)
-  const size = Math.ceil(bytes.length / 3)
-  const parts = await Promise.all(
-    [0, 1, 2].map(async (i) => client.uploads.parts.create(upload.id, { data: await toFile(bytes.subarray(i * size, (i + 1) * size), `p${i}`) })),
-  )
-  const md5 = new Bun.CryptoHasher('md5').update(bytes).digest('hex')
-  const done = await client.uploads.complete(upload.id, { part_ids: parts.map((p) => p.id), md5 })
+  const upload = await client.uploads.create({ filename: 'batch_e2e.jsonl', purpose: 'batch', bytes: Buffer.byteLength(content), mime_type: 'application/jsonl', provider } as never)
+  const parts = await Promise.all(slices(content, 3).map(async (piece, i) => client.uploads.parts.create(upload.id, { data: await toFile(piece, `p${i}`) })))
+  const done = await client.uploads.complete(upload.id, { part_ids: parts.map((p) => p.id), md5: md5(content) })
   expect(done.status).toBe('completed')
   return done.file as OpenAI.FileObject
 }
