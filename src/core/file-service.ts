@@ -241,7 +241,8 @@ export class FileService {
     const file = await this.get(tenant, id, providerHint)
     const stream = await this.storedContent(file)
     const content = file.facts.bom ? withBom(stream) : stream
-    return file.purpose === 'batch_output' ? this.sizedOnceRead(file, content) : content
+    // Counted only while the size is unknown: once recorded, downloads pass through untouched.
+    return file.purpose === 'batch_output' && file.bytes === 0 ? this.sizedOnceRead(file, content) : content
   }
 
   /**
@@ -259,7 +260,7 @@ export class FileService {
           controller.enqueue(chunk)
         },
         async flush() {
-          if (bytes !== file.bytes) await files.updateBytes(file.id, bytes).catch(() => undefined)
+          await files.updateBytes(file.id, bytes).catch(() => undefined)
         },
       }),
     )
