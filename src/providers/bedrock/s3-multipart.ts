@@ -5,6 +5,7 @@
 
 import { GatewayError } from '../../errors'
 import { GrowingSource } from '../growing-source'
+import { inLanes } from '../lanes'
 import type { UploadSource, UpstreamLeftover } from '../provider'
 import type { S3, S3Object } from './s3'
 import { completeMultipartBody, isErrorDocument, s3ErrorOf, xmlText } from './s3-xml'
@@ -55,28 +56,17 @@ export async function multipartPut(
       if (!etag) throw new GatewayError('upstream', 'S3 answered an upload part without an ETag', { upstreamStatus: 502 })
       parts.push({ partNumber, etag })
     }
-    // PARTS_IN_FLIGHT parts at a time (issue 12): one part at a time left the link idle during
-    // each round trip. Each is a lazy file slice streamed by Bun, so memory stays at a few socket
-    // buffers; the first failure stops handing out parts and aborts the upload below. Part
-    // numbers go out in order, and a lane sends its part before taking the next, so when every
-    // lane has stopped at the end of the file, parts 1..n are all there.
-    let next = 1
-    let failure: unknown = null
-    let ended = false
-    const lane = async (): Promise<void> => {
-      while (failure === null && !ended) {
-        const partNumber = next++
-        try {
-          const range = await rangeOf(partNumber)
-          if (range === null) ended = true
-          else if (failure === null) await sendPart(partNumber, range)
-        } catch (err) {
-          failure ??= err
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: PARTS_IN_FLIGHT }, lane))
-    if (failure !== null) throw failure
+    // PARTS_IN_FLIGHT parts at a time (issue 12, providers/lanes.ts). Each is a lazy file slice
+    // streamed by Bun, so memory stays at a few socket buffers. Part numbers go out in order and
+    // a lane sends its part before taking the next, so when every lane has stopped at the end of
+    // the file, parts 1..n are all there.
+    await inLanes(PARTS_IN_FLIGHT, async (index, stopped) => {
+      const partNumber = index + 1
+      const range = await rangeOf(partNumber)
+      if (range === null) return false
+      if (!stopped()) await sendPart(partNumber, range)
+      return true
+    })
     parts.sort((a, b) => a.partNumber - b.partNumber)
     const done = await s3.send(obj, idQuery, {
       what: 'complete multipart upload',

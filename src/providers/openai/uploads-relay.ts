@@ -7,6 +7,7 @@
 import type OpenAI from 'openai'
 import type { ProviderName } from '../../core/provider-name'
 import { GatewayError } from '../../errors'
+import { inLanes } from '../lanes'
 import { streamedMultipart } from '../multipart-body'
 import type { UploadSource } from '../provider'
 import { readJsonErrorMessage, type UpstreamPolicy, upstreamFetch } from '../upstream-fetch'
@@ -79,26 +80,12 @@ export async function relayUpload(deps: RelayDeps, sizes: RelaySizes, source: Up
 async function sendParts(deps: RelayDeps, sizes: RelaySizes, uploadId: string, source: UploadSource): Promise<string[]> {
   const count = Math.ceil(source.bytes / sizes.partBytes)
   const ids: string[] = new Array(count)
-  let next = 0
-  let failed = false
-  const worker = async (): Promise<void> => {
-    // After one part fails the others finish what they send but start no new part.
-    while (!failed && next < count) {
-      const index = next++
-      const offset = index * sizes.partBytes
-      try {
-        ids[index] = await sendPart(deps, uploadId, source, offset, Math.min(sizes.partBytes, source.bytes - offset))
-      } catch (err) {
-        failed = true
-        throw err
-      }
-    }
-  }
-  // Every worker settles before the first failure is thrown: no part is still sending when the
-  // caller cancels the Upload (or, in a test, stops the server under it).
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(sizes.inFlight, count) }, worker))
-  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-  if (failure) throw failure.reason
+  await inLanes(Math.min(sizes.inFlight, count), async (index) => {
+    if (index >= count) return false
+    const offset = index * sizes.partBytes
+    ids[index] = await sendPart(deps, uploadId, source, offset, Math.min(sizes.partBytes, source.bytes - offset))
+    return true
+  })
   return ids
 }
 
