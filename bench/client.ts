@@ -70,6 +70,8 @@ function orderedMultipart(
     headers: {
       'content-type': `multipart/form-data; boundary=${boundary}`,
       'content-length': String(fieldBytes.length + head.length + file.bytes + afterFile.length + tail.length),
+      // Read only by the bench's bare relay (ceiling-relay.ts); the gateway ignores it.
+      'x-bench-file-bytes': String(file.bytes),
     },
   }
 }

@@ -15,9 +15,15 @@ const REPO = join(import.meta.dir, '..')
 const LISTENING = /listening on (http:\/\/\S+)/
 const GATEWAY_RAM_BUDGET = String(512 * 1024 * 1024)
 
-export async function spawnGateway(env: Record<string, string>, logPath: string, cpuProfDir?: string | null): Promise<GatewayProcess> {
+export async function spawnGateway(
+  env: Record<string, string>,
+  logPath: string,
+  cpuProfDir?: string | null,
+  /** The script to run: the gateway, or the bench's bare relay (bench/ceiling-relay.ts). */
+  script = 'src/main.ts',
+): Promise<GatewayProcess> {
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []
-  const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([process.execPath, ...profile, join(REPO, 'src/main.ts')], {
+  const child: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([process.execPath, ...profile, join(REPO, script)], {
     cwd: REPO,
     // The heap budget `npm start` and the image set (docs/deploy.md, "Memory"); --gateway-env overrides it.
     env: { PATH: process.env.PATH ?? '', BUN_JSC_forceRAMSize: GATEWAY_RAM_BUDGET, ...env, BATCHGATE_HOST: '127.0.0.1', BATCHGATE_PORT: '0' },
@@ -31,7 +37,7 @@ export async function spawnGateway(env: Record<string, string>, logPath: string,
   if (!url) {
     await child.exited
     await log.end()
-    throw new Error(`the gateway exited with ${child.exitCode} before listening; see ${logPath}`)
+    throw new Error(`${script} exited with ${child.exitCode} before listening; see ${logPath}`)
   }
   return {
     url,

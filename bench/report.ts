@@ -22,9 +22,15 @@ export interface Row {
   met?: boolean
   skipped?: string
   failed?: string
+  /** MiB/s of the bare relay (bench/ceiling-relay.ts) on the same request, measured beside this row. */
+  ceiling?: number
+  /** A ceiling row: the bare relay itself (its verdict says whether even it reaches the goal). */
+  isCeiling?: boolean
+  /** A ceiling row's upload row. */
+  ceilingOf?: string
 }
 
-const COLUMNS = ['phase', 'MiB', 's', 'MiB/s', 'baseline MiB/s', '× baseline', 'goal', 'met', 'peak RSS MiB'] as const
+const COLUMNS = ['phase', 'MiB', 's', 'MiB/s', 'baseline MiB/s', '× baseline', 'goal', 'met', '× ceiling', 'peak RSS MiB'] as const
 
 export const ratioOf = (row: Row): number | null =>
   row.bytes !== undefined && row.seconds && row.baseline ? mib(row.bytes) / row.seconds / row.baseline : null
@@ -35,12 +41,13 @@ export function formatTable(rows: Row[]): string {
     const skip = row.skipped ? `skipped: ${row.skipped}` : row.failed ? `FAILED: ${row.failed}` : null
     if (skip) {
       notes.push(`[${notes.length + 1}] ${row.name}: ${skip}`)
-      return [`${row.name} [${notes.length}]`, '', '', '', '', row.failed ? 'failed' : 'skipped', '', '', '']
+      return [`${row.name} [${notes.length}]`, '', '', '', '', row.failed ? 'failed' : 'skipped', '', '', '', '']
     }
     const rate = row.bytes !== undefined && row.seconds ? mib(row.bytes) / row.seconds : null
     const ratio = ratioOf(row)
     const rss = row.peakRss === undefined ? '' : `${mib(row.peakRss).toFixed(0)}${mib(row.peakRss) < RSS_GOAL_MIB ? '' : ' (over)'}`
     const met = row.met ?? (ratio !== null && row.goal !== undefined ? ratio >= row.goal : undefined)
+    const verdict = met === undefined ? '' : row.isCeiling ? (met ? 'not ruled out' : 'OUT OF REACH') : met ? 'yes' : 'NO'
     return [
       row.name,
       row.bytes === undefined ? '' : mib(row.bytes).toFixed(0),
@@ -49,7 +56,8 @@ export function formatTable(rows: Row[]): string {
       row.baseline === undefined ? '' : row.baseline.toFixed(1),
       row.note ?? (ratio === null ? '' : `${ratio.toFixed(2)}×`),
       row.goal === undefined ? '' : `≥ ${row.goal}×`,
-      met === undefined ? '' : met ? 'yes' : 'NO',
+      verdict,
+      rate !== null && row.ceiling ? `${(rate / row.ceiling).toFixed(2)}×` : '',
       rss,
     ]
   })

@@ -60,6 +60,8 @@ const note = (text: string): void => console.log(`  … ${text}`)
 let instrumentationTable: string | null = null
 const fakes = startAllFakes({ autoAdvance: true })
 let gateway: GatewayProcess | null = null
+/** The bare relay every upload row is also measured through (bench/ceiling-relay.ts). */
+let relay: GatewayProcess | null = null
 try {
   gateway = await spawnGateway(
     {
@@ -73,6 +75,9 @@ try {
     join(runDir, 'gateway.log'),
     opts.cpuProfDir,
   )
+  if (opts.phases.has('passthrough') || opts.phases.has('convert')) {
+    relay = await spawnGateway({ ...fakes.env, ...opts.gatewayEnv }, join(runDir, 'ceiling-relay.log'), null, 'bench/ceiling-relay.ts')
+  }
   const idle = rssBytes(gateway.pid)
   const extraEnv = Object.entries(opts.gatewayEnv).map(([k, v]) => ` ${k}=${v}`).join('')
   console.log(`batchgate bench: sizes ${opts.sizes.map((b) => `${mib(b)} MiB`).join(', ')}, gateway pid ${gateway.pid}${extraEnv}, idle RSS ${mib(idle).toFixed(0)} MiB`)
@@ -116,6 +121,7 @@ try {
     }
   }
 } finally {
+  await relay?.stop()
   await gateway?.stop()
   await fakes.close()
   if (opts.keep) console.log(`kept ${runDir}`)
@@ -127,15 +133,24 @@ if (cpuNotes.length > 0) console.log(`\n${cpuNotes.join('\n')}`)
 if (storeTable) console.log(`\n${storeTable}`)
 if (instrumentationTable) console.log(`\n${instrumentationTable}`)
 if (emulatedTable) console.log(`\n${emulatedTable}`)
-const peaks = rows.flatMap((r) => (r.peakRss === undefined ? [] : [r.peakRss]))
+for (const r of rows.filter((row) => row.isCeiling && row.goal !== undefined)) {
+  const ratio = ratioOf(r)
+  if (ratio !== null && ratio < (r.goal as number)) {
+    console.log(
+      `ceiling of "${r.ceilingOf}": a bare relay with no validation runs at ${ratio.toFixed(2)}× the baseline, below the goal of ${r.goal}×: ` +
+        'out of reach as specified, for any gateway on this machine with these fakes and this client',
+    )
+  }
+}
+const peaks = rows.flatMap((r) => (r.peakRss === undefined || r.isCeiling ? [] : [r.peakRss]))
 const peak = mib(Math.max(...peaks))
 console.log(`\ngateway peak RSS over the run: ${peak.toFixed(0)} MiB (goal < ${RSS_GOAL_MIB}: ${peak < RSS_GOAL_MIB ? 'met' : 'NOT met'})`)
-const verdicts = rows.filter((r) => r.goal !== undefined || r.met !== undefined)
+const verdicts = rows.filter((r) => !r.isCeiling && (r.goal !== undefined || r.met !== undefined))
 const missed = verdicts.filter((r) => !(r.met ?? (ratioOf(r) ?? 0) >= (r.goal ?? Number.POSITIVE_INFINITY)))
 console.log(`goals met: ${verdicts.length - missed.length} of ${verdicts.length}${missed.length ? `; not met: ${missed.map((r) => r.name.trim()).join('; ')}` : ''}`)
 // Issue 12's second converting goal: the file-first rows convert from the spool in worker slices
 // (files ≥ 64 MiB); the fields-first rows convert on one core while the bytes arrive.
-const bothCores = rows.filter((r) => r.name.includes('convert') && r.name.includes('file first'))
+const bothCores = rows.filter((r) => !r.isCeiling && r.name.includes('convert') && r.name.includes('file first'))
 for (const r of bothCores) {
   const ratio = ratioOf(r)
   if (ratio !== null) console.log(`both cores (≥ 1.5×): ${r.name.trim()}: ${ratio.toFixed(2)}× — ${ratio >= 1.5 ? 'met' : 'NOT met'}`)
@@ -149,7 +164,7 @@ async function passthrough(gw: GatewayProcess): Promise<void> {
     const baseline = await measureBaseline(file.path, 'parse')
     for (const order of ['fields-first', 'file-first'] as const) {
       const name = `upload passthrough → openai, ${file.lines} lines, ${order === 'fields-first' ? 'fields first (one pass)' : 'file first (SDK order)'}`
-      await measure(gw, { name, bytes: file.bytes, baseline, goal: GOALS.passthrough }, () => uploadBatchFile(gw.url, 'openai', file.path, order))
+      await measureUpload(gw, { name, bytes: file.bytes, baseline, goal: GOALS.passthrough }, 'openai', file.path, order)
     }
   } finally {
     rmSync(file.path, { force: true })
@@ -167,7 +182,7 @@ async function converting(gw: GatewayProcess, provider: 'bedrock' | 'gemini', si
     const baseline = await measureBaseline(file.path, 'convert')
     for (const order of ['fields-first', 'file-first'] as const) {
       const name = `upload convert → ${provider}, ${mib(size)} MiB, ${order === 'fields-first' ? 'fields first (one pass)' : 'file first (SDK order)'}`
-      await measure(gw, { name, bytes: file.bytes, baseline, goal: GOALS.convert }, () => uploadBatchFile(gw.url, provider, file.path, order))
+      await measureUpload(gw, { name, bytes: file.bytes, baseline, goal: GOALS.convert }, provider, file.path, order)
     }
   } finally {
     rmSync(file.path, { force: true })
@@ -269,6 +284,39 @@ async function baselineRuns(paths: string | string[], mode: BaselineMode): Promi
     bestCpu = Math.min(bestCpu, (used.user + used.system) / 1e6)
   }
   return { mibPerSecond: mib(bytes) / best, cpuSeconds: bestCpu }
+}
+
+/**
+ * One upload row and its ceiling: the same request (same client, same field order) sent to the
+ * gateway and to the bare relay, alternating which goes first, --repeat times each; the fastest
+ * of each is kept, and each one's peak RSS and least CPU seconds per upload.
+ */
+async function measureUpload(gw: GatewayProcess, row: Row, provider: Provider, path: string, order: 'fields-first' | 'file-first'): Promise<void> {
+  note(`${row.name} (+ ceiling)`)
+  const targets = [
+    { proc: gw, url: gw.url, best: Number.POSITIVE_INFINITY, cpu: Number.POSITIVE_INFINITY, peak: 0 },
+    ...(relay ? [{ proc: relay, url: `${relay.url}/${provider}`, best: Number.POSITIVE_INFINITY, cpu: Number.POSITIVE_INFINITY, peak: 0 }] : []),
+  ]
+  for (let i = 0; i < opts.repeat; i++) {
+    for (const t of i % 2 === 0 ? targets : [...targets].reverse()) {
+      const peak = watchPeak(t.proc.pid)
+      const cpu = cpuSeconds(t.proc.pid)
+      const started = performance.now()
+      try {
+        await uploadBatchFile(t.url, provider, path, order)
+      } finally {
+        t.peak = Math.max(t.peak, peak.stop())
+      }
+      t.best = Math.min(t.best, (performance.now() - started) / 1000)
+      t.cpu = Math.min(t.cpu, cpuSeconds(t.proc.pid) - cpu)
+    }
+  }
+  const [g, r] = targets as [(typeof targets)[0], (typeof targets)[0] | undefined]
+  const bytes = row.bytes as number
+  rows.push({ ...row, seconds: g.best, peakRss: g.peak, ...(r ? { ceiling: mib(bytes) / r.best } : {}) })
+  if (!r) return
+  rows.push({ name: '  ceiling: bare relay, same request, no validation', bytes, seconds: r.best, baseline: row.baseline, goal: row.goal, isCeiling: true, ceilingOf: row.name, peakRss: r.peak })
+  cpuNotes.push(`${row.name}: gateway ${g.cpu.toFixed(2)} CPU-s per upload, bare relay ${r.cpu.toFixed(2)} CPU-s`)
 }
 
 /**
