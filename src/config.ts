@@ -57,6 +57,8 @@ export interface Config {
   metricsToken: string | null
   /** false (BATCHGATE_INSTRUMENTATION=off): no metrics, access log or traces — to measure their cost. */
   instrumentation: boolean
+  /** Worker threads converting one spooled upload (BATCHGATE_CONVERT_WORKERS); 1 = the request's own thread. */
+  convertWorkers: number
 }
 
 export class ConfigError extends Error {
@@ -90,6 +92,7 @@ export const SETTINGS: ReadonlyArray<[name: string, fallback: string, meaning: s
   ['BATCHGATE_MAX_JSON_BODY_BYTES', String(256 * MB), 'max bytes of a JSON request body'],
   ['BATCHGATE_METRICS_TOKEN', '(open)', 'bearer token GET /metrics requires'],
   ['BATCHGATE_INSTRUMENTATION', 'on', 'off turns off metrics, the access log and traces (to measure their cost)'],
+  ['BATCHGATE_CONVERT_WORKERS', '1', 'worker threads converting one spooled upload of ≥ 64 MiB (2–16: only where cores sit idle; docs/benchmark.md)'],
   ['OPENAI_API_KEY', '(provider off)', 'OpenAI key'],
   ['OPENAI_BASE_URL', 'https://api.openai.com/v1', 'OpenAI base URL, including /v1'],
   ['ANTHROPIC_API_KEY', '(provider off)', 'Anthropic key'],
@@ -181,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     store: storeConfig(str, int, region, problems),
     metricsToken: str('BATCHGATE_METRICS_TOKEN'),
     instrumentation: instrumentation !== 'off',
+    convertWorkers: int('BATCHGATE_CONVERT_WORKERS', 1, 1, 16),
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

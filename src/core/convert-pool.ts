@@ -25,8 +25,14 @@ export interface PoolOptions {
   minSliceBytes: number
 }
 
-const cores = typeof navigator === 'undefined' ? 2 : navigator.hardwareConcurrency
-export const DEFAULT_POOL: PoolOptions = { workers: Math.max(1, Math.min(4, cores)), minSliceBytes: 32 * 1024 * 1024 }
+/**
+ * One thread unless BATCHGATE_CONVERT_WORKERS says otherwise. Measured in the gateway on 2 cores
+ * (docs/benchmark.md, "Converting uploads, third round"): four or two worker slices cost 1.8–2.2×
+ * the CPU of one thread for a 256 MiB Gemini upload (worker start-up and cold JIT per upload, the
+ * join's extra copy of the output, the ids read back) and finished later; with the client and the
+ * provider on the same cores there is no idle one to win.
+ */
+export const DEFAULT_POOL: PoolOptions = { workers: 1, minSliceBytes: 32 * 1024 * 1024 }
 
 export const sliceCount = (bytes: number, pool: PoolOptions): number => Math.max(1, Math.min(pool.workers, Math.floor(bytes / pool.minSliceBytes)))
 

@@ -96,7 +96,7 @@ export class FileService {
         spooled.push(idsPath)
         const convert = (onWritten?: (bytes: number) => void) =>
           traced('convert batch input', { 'batchgate.provider': provider.name }, () =>
-            convertBatchFile(body, provider, out, { ...this.config.limits, maxBatchRequests }, idsPath, DEFAULT_POOL, onWritten),
+            convertBatchFile(body, provider, out, { ...this.config.limits, maxBatchRequests }, idsPath, { ...DEFAULT_POOL, workers: this.config.convertWorkers }, onWritten),
           )
         if (uploadsWhileConverting(provider)) {
           const { file, idsWritten } = await convertWhileUploading(this.recorder, provider, id, req, out, convert)

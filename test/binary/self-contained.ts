@@ -42,6 +42,8 @@ const gatewayEnv = (dataDir = '/data'): Record<string, string> => ({
   BATCHGATE_DATA_DIR: box.inside(dataDir),
   BATCHGATE_KEYS: `default=${KEY}`,
   BATCHGATE_UPSTREAM_RETRIES: '0',
+  // Worker slices are off by default (docs/benchmark.md); on here so the binary's worker entry is proven.
+  BATCHGATE_CONVERT_WORKERS: '4',
   SSL_CERT_FILE: box.inside(CA_BUNDLE),
 })
 

@@ -8,6 +8,9 @@ describe('loadConfig', () => {
     const c = loadConfig({})
     expect(c).toMatchObject({ host: '0.0.0.0', port: 8080, dataDir: './data', keys: null, publicUrl: null })
     expect(configuredProviders(c)).toEqual([])
+    // Spooled uploads convert in the request's thread unless an operator gives them workers.
+    expect(c.convertWorkers).toBe(1)
+    expect(loadConfig({ BATCHGATE_CONVERT_WORKERS: '4' }).convertWorkers).toBe(4)
   })
 
   test('a provider is configured by its credentials, base URLs default to the real services', () => {
@@ -35,6 +38,7 @@ describe('loadConfig', () => {
     ['a key entry without tenant', { BATCHGATE_KEYS: 'justasecretvalue' }, 'virtual key #1'],
     ['a short secret', { BATCHGATE_KEYS: 'a=short' }, 'virtual key #1'],
     ['a malformed region', { AWS_REGION: 'mars' }, 'AWS_REGION'],
+    ['conversion workers out of range', { BATCHGATE_CONVERT_WORKERS: '0' }, 'BATCHGATE_CONVERT_WORKERS'],
   ]
   for (const [name, env, mentions] of bad) {
     test(`rejects ${name}, naming the variable`, () => {
