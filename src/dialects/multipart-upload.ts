@@ -11,7 +11,6 @@
 // upload is answered right after the cap, not after the whole body has been spooled.
 
 import Busboy from 'busboy'
-import { createWriteStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { RequestLineCounter } from '../convert/lines'
@@ -141,23 +140,19 @@ export async function parseMultipartUpload(
       }
     }
     const consumer = limits.consume?.(fields, { filename: part.filename, mimeType: part.mimeType })
-    if (!consumer) {
-      stream.on('data', checkCaps)
-      writes.push(pipeline(stream, createWriteStream(part.path)))
-      return
-    }
     const consuming = (async () => {
-      const sink = await consumer
+      const sink = consumer ? await consumer : rawSpool(part.path)
       try {
         await feedConsumer(stream, sink, checkCaps, () => refused)
         if (refused) throw refused
-        consumed = await sink.end()
+        const made = await sink.end()
+        if (consumer) consumed = made
       } catch (err) {
         await sink.abort()
         // A bad line is the consumer's answer, not the parser's: the rest of the part is drained
         // (not kept) and the caller decides when to report it, after its own checks of the fields
         // — the same order as when the part is spooled and converted afterwards.
-        if (err instanceof GatewayError && !refused) {
+        if (consumer && err instanceof GatewayError && !refused) {
           consumed = { failed: err }
           return
         }
@@ -204,6 +199,32 @@ export async function parseMultipartUpload(
     throw failure as unknown as GatewayError
   }
   return { fields, file: spooled, consumed }
+}
+
+/**
+ * The raw spool of a part whose fields come after it, through a Bun FileSink: Node's fs
+ * WriteStream behind a stream pipeline cost ~0.12 CPU-s per 112 MiB here, the sink ~0.03.
+ */
+function rawSpool(path: string): PartConsumer {
+  const sink = Bun.file(path).writer({ highWaterMark: 1024 * 1024 })
+  let closed: Promise<unknown> | null = null
+  const close = () => {
+    closed ??= Promise.resolve(sink.end())
+    return closed
+  }
+  return {
+    async push(chunk) {
+      sink.write(chunk)
+      await sink.flush()
+    },
+    async end() {
+      await close()
+      return null
+    },
+    async abort() {
+      await close()
+    },
+  }
 }
 
 /**
