@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
@@ -127,8 +128,23 @@ describe('S3 fake via @aws-sdk/client-s3', () => {
     expect(fake.openMultipartUploads(B)).toEqual([])
     const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: key }))
     expect(head.ContentLength).toBe(MIN_PART_SIZE + 5)
+    // Completing wrote nothing: until read, the object is its two parts' files.
+    const stored = fake.store.object(B, key)
+    const parts = [...(stored.files ?? [])]
+    expect(parts).toHaveLength(2)
     const tail = await s3.send(new GetObjectCommand({ Bucket: B, Key: key, Range: 'bytes=-5' }))
     expect(await tail.Body?.transformToString()).toBe('tail\n')
+    // The first read joined them into one file, in part order, and removed the parts.
+    expect(stored.files).toEqual([stored.path])
+    expect(parts.map((p) => existsSync(p))).toEqual([false, false])
+    const whole = await Bun.file(stored.path).bytes()
+    expect(whole.length).toBe(MIN_PART_SIZE + 5)
+    expect(whole.subarray(0, MIN_PART_SIZE).every((b) => b === 97)).toBe(true)
+    expect(new TextDecoder().decode(whole.subarray(MIN_PART_SIZE))).toBe('tail\n')
+    // Replacing the key removes the joined file (unlinked in the background: waited for).
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: key, Body: 'small' }))
+    for (let i = 0; i < 100 && existsSync(stored.path); i++) await Bun.sleep(10)
+    expect(existsSync(stored.path)).toBe(false)
   })
 
   test('multipart: small non-final part → EntityTooSmall; wrong ETag → InvalidPart; abort', async () => {
