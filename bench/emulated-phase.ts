@@ -43,7 +43,7 @@ async function bareLoop(url: string, apiKey: string, from: number, count: number
   return (performance.now() - started) / 1000
 }
 
-export async function runEmulatedPhase(args: { runDir: string; requests: number; rssRequests: number; note: (t: string) => void }): Promise<string> {
+export async function runEmulatedPhase(args: { runDir: string; requests: number; rssRequests: number; note: (t: string) => void; cpuProfDir?: string | null }): Promise<string> {
   const { runDir, note } = args
   const fake = startChatFake({ apiKey: 'bench-key' })
   const config = join(runDir, 'emulated.toml')
@@ -51,6 +51,7 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
   const gw = await spawnGateway(
     { BATCHGATE_DATA_DIR: join(runDir, 'emulated-data'), BATCHGATE_CONFIG: config, BENCH_LOCAL_KEY: 'bench-key' },
     join(runDir, 'emulated-gateway.log'),
+    args.cpuProfDir,
   )
   const out: string[] = []
   try {

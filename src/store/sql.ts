@@ -11,11 +11,12 @@ export interface SqlDb {
   /** Runs a write; resolves to the number of rows it changed. */
   run(sql: string, args?: readonly SqlValue[]): Promise<number>
   /**
-   * Runs one write once per argument row, all in one transaction; resolves to the rows changed.
-   * Only SQLite offers it: one prepared statement beats a multi-row statement re-prepared for
-   * each row count there, while PostgreSQL would pay a round trip per row.
+   * Runs `fn` in one transaction, its writes through a synchronous `run` that returns the rows
+   * each changed. Only SQLite offers it: one prepared statement per row beats a multi-row
+   * statement re-prepared for each row count there, while PostgreSQL would pay a round trip per
+   * statement.
    */
-  runEach?(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<number>
+  transaction?<T>(fn: (run: (sql: string, args: readonly SqlValue[]) => number) => T): Promise<T>
   close(): Promise<void>
 }
 

@@ -21,13 +21,10 @@ export class SqliteDb implements SqlDb {
     return this.raw.query(sql).run(...args).changes
   }
 
-  async runEach(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<number> {
-    const statement = this.raw.query(sql)
-    return this.raw.transaction(() => {
-      let changed = 0
-      for (const args of rows) changed += statement.run(...(args as SqlValue[])).changes
-      return changed
-    })()
+  private readonly runSync = (sql: string, args: readonly SqlValue[]): number => this.raw.query(sql).run(...(args as SqlValue[])).changes
+
+  async transaction<T>(fn: (run: (sql: string, args: readonly SqlValue[]) => number) => T): Promise<T> {
+    return this.raw.transaction(() => fn(this.runSync))()
   }
 
   async close(): Promise<void> {

@@ -6,18 +6,20 @@
 // holder is gone (no fresh heartbeat) is taken over by the next scan.
 
 import type { EmulatedConfig } from '../../config'
-import { iterateLines } from '../../convert/lines'
+import { iterateLineBatches } from '../../convert/lines'
 import { log } from '../../log'
 import type { Outcome, RecordedResult, RunStatus } from '../../store/emulated-runs'
 import type { Store } from '../../store/store'
 import { backoff, parseRetryAfter } from '../upstream-fetch'
+import { Deadlines } from './deadlines'
 import { estimateTokens, RateLimiter } from './limiter'
+import { Recorder } from './recorder'
 
 const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504, 529])
 const MAX_ATTEMPTS = 6
 const STATE_REFRESH_MS = 250
 const MAX_LINE_BYTES = 64 * 1024 * 1024
-const GROUP_ROWS = 200
+const FILL_ROWS = 200
 
 interface InputLine {
   custom_id: string
@@ -37,45 +39,6 @@ const lineId = () => `batch_req_${ID_PREFIX}${(idCounter++).toString(16).padStar
 export function resultLine(customId: string, response: { status: number; requestId: string; body: unknown } | null, error: unknown): string {
   const res = response ? { status_code: response.status, request_id: response.requestId, body: response.body } : null
   return JSON.stringify({ id: lineId(), custom_id: customId, response: res, error: error ?? null })
-}
-
-/**
- * Group commit: answers that arrive while a write is pending (or in the same event-loop turn) go to the store
- * in one statement. Each caller resolves only once its own row is written, so nothing counts, and
- * no slot frees, before its answer is durable.
- */
-class Recorder {
-  private pending: Array<{ result: RecordedResult; done: () => void; fail: (err: unknown) => void }> = []
-  private flushing = false
-
-  constructor(
-    private readonly store: Store,
-    private readonly id: string,
-  ) {}
-
-  record(result: RecordedResult): Promise<void> {
-    return new Promise((done, fail) => {
-      this.pending.push({ result, done, fail })
-      if (!this.flushing) void this.flush()
-    })
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true
-    // One event-loop turn gathers the answers that arrived together; answers arriving while a
-    // write is pending make the next group. (A fixed wait here held every slot that long.)
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    while (this.pending.length > 0) {
-      const group = this.pending.splice(0, GROUP_ROWS)
-      try {
-        await this.store.emulated.recordMany(this.id, group.map((g) => g.result))
-        for (const g of group) g.done()
-      } catch (err) {
-        for (const g of group) g.fail(err)
-      }
-    }
-    this.flushing = false
-  }
 }
 
 export class EmulatedRunner {
@@ -172,44 +135,53 @@ export class EmulatedRunner {
     const limiter = new RateLimiter(this.settings.requestsPerMinute, this.settings.tokensPerMinute)
     const paced = this.settings.requestsPerMinute !== null || this.settings.tokensPerMinute !== null
     const recorder = new Recorder(this.store, id)
+    const deadlines = new Deadlines(this.settings.requestTimeoutMs)
     // Slots: a finished request wakes the loop waiting for one (a Promise.race over every
     // in-flight request per send cost O(concurrency) handlers each time).
     let running = 0
     let failure: unknown = null
     let wake: (() => void) | null = null
-    const release = () => {
+    const release = (err?: unknown) => {
+      if (err !== undefined) failure ??= err
       running--
       const w = wake
       wake = null
       w?.()
     }
     const slotFree = () => new Promise<void>((resolve) => (wake = resolve))
-    // One request from send to recorded answer; its slot frees only after the row is written.
+    // One request from send to recorded answer; its slot frees only once the row is written.
     const send = async (line: InputLine, at: number): Promise<void> => {
       try {
-        const result = await this.answer(line, halted)
-        if (result) await recorder.record({ line: at, outcome: result.outcome, part: result.part, body: result.body })
+        const result = await this.answer(line, halted, deadlines)
+        if (result) return recorder.record({ line: at, outcome: result.outcome, part: result.part, body: result.body }, release)
       } catch (err) {
-        failure ??= err
-      } finally {
-        release()
+        return release(err)
       }
+      release()
     }
-    if (status === 'in_progress') {
-      let index = -1
-      for await (const line of this.lines(id)) {
-        index++
-        if (done[index]) continue
-        while (running >= this.settings.concurrency) await slotFree()
-        if (failure !== null || (await halted())) break
-        if (paced) await limiter.admit(estimateTokens(JSON.stringify(line.body), line.body.max_tokens ?? line.body.max_completion_tokens))
-        running++
-        void send(line, index)
+    try {
+      if (status === 'in_progress') {
+        let index = -1
+        // The lines come a source chunk at a time (one promise turn per chunk, not per line).
+        sending: for await (const lines of this.lineBatches(id)) {
+          for (const line of lines) {
+            index++
+            if (done[index]) continue
+            while (running >= this.settings.concurrency) await slotFree()
+            const stop = halted()
+            if (failure !== null || stop === true || (stop !== false && (await stop))) break sending
+            if (paced) await limiter.admit(estimateTokens(JSON.stringify(line.body), line.body.max_tokens ?? line.body.max_completion_tokens))
+            running++
+            void send(line, index)
+          }
+        }
       }
+    } finally {
       while (running > 0) await slotFree()
-      // A write that failed stops the run (kick's catch logs it); the next scan resumes it.
-      if (failure !== null) throw failure
+      deadlines.close()
     }
+    // A write that failed stops the run (kick's catch logs it); the next scan resumes it.
+    if (failure !== null) throw failure
     if (gone()) return
     status = (await this.store.emulated.get(id))?.status ?? status
     const now = Math.floor(Date.now() / 1000)
@@ -235,21 +207,23 @@ export class EmulatedRunner {
     const done = await this.store.emulated.recorded(id, total)
     let index = -1
     let rows: RecordedResult[] = []
-    for await (const line of this.lines(id)) {
-      index++
-      if (done[index]) continue
-      rows.push({ line: index, outcome, part: 'error', body: resultLine(line.custom_id, null, error) })
-      if (rows.length < GROUP_ROWS) continue
-      await this.store.emulated.recordMany(id, rows)
-      rows = []
+    for await (const lines of this.lineBatches(id)) {
+      for (const line of lines) {
+        index++
+        if (done[index]) continue
+        rows.push({ line: index, outcome, part: 'error', body: resultLine(line.custom_id, null, error) })
+        if (rows.length < FILL_ROWS) continue
+        await this.store.emulated.recordMany(id, rows)
+        rows = []
+      }
     }
     await this.store.emulated.recordMany(id, rows)
   }
 
-  private async *lines(id: string): AsyncGenerator<InputLine> {
+  private async *lineBatches(id: string): AsyncGenerator<InputLine[]> {
     const blob = await this.store.blobs.open(id, 'content')
     if (!blob) throw new Error(`the input of ${id} is missing from the blob store`)
-    yield* iterateLines(blob, (text) => JSON.parse(text) as InputLine, { maxLineBytes: MAX_LINE_BYTES })
+    yield* iterateLineBatches(blob, (text) => JSON.parse(text) as InputLine, { maxLineBytes: MAX_LINE_BYTES })
   }
 
   /** The endpoint URL a line's url maps to (`/v1/…` under base_url); one string per distinct url. */
@@ -266,7 +240,7 @@ export class EmulatedRunner {
    * Sends one request until it is answered; null when the batch halted before an answer came
    * (the line then ends cancelled or expired, never half-recorded).
    */
-  private async answer(line: InputLine, halted: () => boolean | Promise<boolean>): Promise<Omit<RecordedResult, 'line'> | null> {
+  private async answer(line: InputLine, halted: () => boolean | Promise<boolean>, deadlines: Deadlines): Promise<Omit<RecordedResult, 'line'> | null> {
     const model = typeof line.body.model === 'string' ? line.body.model : null
     if (this.settings.models && (model === null || !this.settings.models.includes(model))) {
       const body = { error: { message: `model '${model}' is not served by this provider`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }
@@ -276,11 +250,10 @@ export class EmulatedRunner {
     const payload = JSON.stringify(line.body)
     let failure = 'no attempt made'
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const controller = new AbortController()
-      const timer = setTimeout(() => controller.abort(), this.settings.requestTimeoutMs)
+      const limit = deadlines.start()
       let retryAfter: number | undefined
       try {
-        const res = await fetch(url, { method: 'POST', headers: this.headers, body: payload, signal: controller.signal })
+        const res = await fetch(url, { method: 'POST', headers: this.headers, body: payload, signal: limit.controller.signal })
         const text = await res.text()
         const requestId = res.headers.get('x-request-id') ?? lineId()
         if (!RETRYABLE.has(res.status)) {
@@ -293,10 +266,10 @@ export class EmulatedRunner {
           return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, { status: res.status, requestId, body: parseBody(text, res.status) }, null) }
         }
       } catch (err) {
-        failure = controller.signal.aborted ? `no answer within ${this.settings.requestTimeoutMs} ms` : 'the endpoint could not be reached'
+        failure = limit.controller.signal.aborted ? `no answer within ${this.settings.requestTimeoutMs} ms` : 'the endpoint could not be reached'
         void err
       } finally {
-        clearTimeout(timer)
+        deadlines.end(limit)
       }
       if (await halted()) return null
       await Bun.sleep(backoff(attempt + 1, retryAfter))
