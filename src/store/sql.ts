@@ -17,6 +17,11 @@ export interface SqlDb {
    * statement.
    */
   transaction?<T>(fn: (run: (sql: string, args: readonly SqlValue[]) => number) => T): Promise<T>
+  /**
+   * SQLite: checkpoints the WAL on another thread from now on (store/checkpointer.ts), for
+   * writers committing many small groups. Idempotent.
+   */
+  checkpointAside?(): void
   close(): Promise<void>
 }
 

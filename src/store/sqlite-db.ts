@@ -2,12 +2,17 @@
 // wrapper costs one microtask, which keeps the interface the same as PostgreSQL's.
 
 import type { Database } from 'bun:sqlite'
+import { Checkpointer } from './checkpointer'
 import type { SqlDb, SqlValue } from './sql'
 
 export class SqliteDb implements SqlDb {
   readonly engine = 'sqlite' as const
 
-  constructor(readonly raw: Database) {}
+  private readonly checkpointer: Checkpointer | null
+
+  constructor(readonly raw: Database) {
+    this.checkpointer = raw.filename && raw.filename !== ':memory:' ? new Checkpointer(raw) : null
+  }
 
   async all<T>(sql: string, args: readonly SqlValue[] = []): Promise<T[]> {
     return this.raw.query<T, SqlValue[]>(sql).all(...args)
@@ -27,7 +32,12 @@ export class SqliteDb implements SqlDb {
     return this.raw.transaction(() => fn(this.runSync))()
   }
 
+  checkpointAside(): void {
+    this.checkpointer?.start()
+  }
+
   async close(): Promise<void> {
+    await this.checkpointer?.stop()
     this.raw.close()
   }
 }
