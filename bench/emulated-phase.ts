@@ -1,7 +1,9 @@
 // The `emulated` phase of bench/run.ts (issue 17): a gateway with a `kind = "emulated"` instance
 // at concurrency 64 in front of the local chat-completions fake (test/fakes/chat-completions.ts).
 // - throughput: requests/s of one emulated batch against a bare client loop sending the same
-//   requests to the same server with the same concurrency, measured in this run (goal ≥ 0.9×);
+//   requests to the same server with the same concurrency, measured in this run (goal ≥ 0.9×),
+//   both sides warmed up first, and beside it two ceilings measured in the same run: the runner
+//   alone in its own process, with and without recording the answers (bench/emulated-ceiling.ts);
 // - memory: the gateway's peak RSS while it runs a 100 000-request batch (goal < 200 MiB, flat).
 
 import { writeFileSync } from 'node:fs'
@@ -49,6 +51,24 @@ async function bareLoop(url: string, apiKey: string, from: number, count: number
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
   return (performance.now() - started) / 1000
+}
+
+const CEILINGS = {
+  send: 'ceiling: the runner alone (no HTTP API, polls or create), answers not recorded',
+  record: 'ceiling: the runner alone, every answer recorded in SQLite',
+} as const
+
+/** One ceiling run in its own process, over its own copy of the same requests. */
+async function runCeiling(runDir: string, fake: { url: string; apiKey: string }, requests: number, mode: 'send' | 'record'): Promise<{ seconds: number; cpuUs: number }> {
+  const input = join(runDir, `emulated-ceiling-${mode}.jsonl`)
+  writeInput(input, 0, requests)
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, 'emulated-ceiling.ts'), fake.url, fake.apiKey, input, String(requests), mode, join(runDir, `emulated-ceiling-${mode}`)], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const out = await new Response(child.stdout).text()
+  if ((await child.exited) !== 0) throw new Error(`the ${mode} ceiling exited with ${child.exitCode}`)
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as { seconds: number; cpuUs: number }
 }
 
 export async function runEmulatedPhase(args: { runDir: string; requests: number; rssRequests: number; note: (t: string) => void; cpuProfDir?: string | null }): Promise<string> {
@@ -99,6 +119,14 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
     out.push(
       `| CPU per request (all threads) | gateway ${gatewayUs.toFixed(1)} µs + server and polls ${serverUs.toFixed(1)} µs | bare loop, client and server ${bareUs.toFixed(1)} µs | ${(bareUs / (gatewayUs + serverUs)).toFixed(2)}× | | |`,
     )
+
+    // The ceilings, in the same run against the same bare loop (bench/emulated-ceiling.ts).
+    for (const mode of ['send', 'record'] as const) {
+      note(`emulated: ceiling (${mode}), the runner alone in its own process`)
+      const ceiling = await runCeiling(runDir, fake, args.requests, mode)
+      const rate = args.requests / ceiling.seconds
+      out.push(`| ${CEILINGS[mode]} | ${rate.toFixed(0)} req/s | bare loop ${bareRate.toFixed(0)} req/s | ${(rate / bareRate).toFixed(2)}× | CPU ${ceiling.cpuUs.toFixed(1)} µs per request | ceiling |`)
+    }
 
     note(`emulated: RSS during a ${args.rssRequests}-request batch`)
     const big = join(runDir, 'emulated-big.jsonl')
