@@ -26,19 +26,25 @@ const WORKER_URL = import.meta.url.startsWith('file:///$bunfs/')
 
 export class Checkpointer {
   private worker: Worker | null = null
+  /** A thread that failed is not started again: the commits checkpoint, as SQLite does by default. */
+  private failed = false
 
   constructor(private readonly db: Database) {}
 
   /** Idempotent. Only for a database file (an in-memory one has no WAL). */
   start(): void {
-    if (this.worker) return
+    if (this.worker || this.failed) return
     const worker = new Worker(WORKER_URL)
     this.worker = worker
     worker.unref()
     // A failed thread changes nothing but speed: the commits checkpoint again, as by default.
     worker.onerror = () => {
       this.worker = null
-      this.db.exec(`PRAGMA wal_autocheckpoint = ${DEFAULT_PAGES}`)
+      this.failed = true
+      // (The store may be closing: then there is no threshold left to restore.)
+      try {
+        this.db.exec(`PRAGMA wal_autocheckpoint = ${DEFAULT_PAGES}`)
+      } catch {}
     }
     this.db.exec(`PRAGMA wal_autocheckpoint = ${SAFETY_NET_PAGES}`)
     worker.postMessage({ open: this.db.filename, everyMs: EVERY_MS } satisfies CheckpointMessage)
