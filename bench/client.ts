@@ -13,6 +13,8 @@ interface Batch {
   status: string
   output_file_id: string | null
   request_counts: { total: number; completed: number; failed: number }
+  /** Present once the gateway has settled the ended batch (read all its results once). */
+  usage?: unknown
 }
 
 async function call<T>(url: string, init: RequestInit): Promise<T> {
@@ -129,6 +131,20 @@ export async function createBatch(gateway: string, provider: InstanceName, fileI
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ input_file_id: fileId, endpoint: '/v1/chat/completions', completion_window: '24h', provider, model }),
   })
+}
+
+/**
+ * Polls until the gateway has settled the ended batch: settling reads every result line once, so
+ * a download timed while it runs measures two reads of the same results.
+ */
+export async function waitForSettlement(gateway: string, id: string, timeoutMs: number, pollMs = 200): Promise<Batch> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const batch = await call<Batch>(`${gateway}/openai/v1/batches/${id}`, { method: 'GET' })
+    if (batch.usage !== undefined) return batch
+    if (Date.now() > deadline) throw new Error(`batch ${id} not settled after ${timeoutMs} ms`)
+    await Bun.sleep(pollMs)
+  }
 }
 
 /** Polls until the batch ends; each poll lets the fake advance one step. */

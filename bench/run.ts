@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { KIND_LIMITS } from '../src/config/instances'
 import { type AllFakes, startAllFakes, TEST_BUCKET } from '../test/fakes/start'
 import { type BaselineMode, baselineLoop } from './baseline'
-import { createBatch, overCapUpload, type Provider, readFileContent, uploadBatchFile, waitForBatch } from './client'
+import { createBatch, overCapUpload, type Provider, readFileContent, uploadBatchFile, waitForBatch, waitForSettlement } from './client'
 import { generateBatchFile, type GeneratedFile } from './generate'
 import { type GatewayProcess, spawnGateway } from './gateway-process'
 import { parseOptions, USAGE } from './options'
@@ -202,6 +202,9 @@ async function results(gw: GatewayProcess, provider: 'bedrock' | 'gemini'): Prom
     if (done.status !== 'completed' || !done.output_file_id || done.request_counts.completed !== file.lines) {
       throw new Error(`${provider} batch ended ${done.status} with ${JSON.stringify(done.request_counts)}; expected ${file.lines} completed`)
     }
+    // The gateway settles an ended batch in the background (usage tally: one read of every result
+    // line); the timed downloads start after it, so they do not share the CPU with it.
+    await waitForSettlement(gw.url, created.id, 5 * 60_000)
     const upstream = upstreamResultFiles(fakes, provider)
     const base = await baselineRuns(upstream, 'map')
     const baseline = base.mibPerSecond
