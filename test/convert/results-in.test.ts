@@ -274,6 +274,18 @@ const GEMINI_ERRORS: ErrorRow[] = [
   { name: 'missing key', value: { response: {} }, error: { kind: 'upstream', message: 'gemini-responses result line 6: key: expected a string', line: 6 } },
   { name: 'image output part', value: geminiOk('k', candidate([{ inlineData: { mimeType: 'image/png', data: 'x' } }], 'STOP')), error: { kind: 'upstream', message: 'part with keys inlineData cannot be converted' } },
   { name: 'neither response nor error', value: { key: 'k' }, error: { kind: 'upstream', message: 'response: expected a JSON object' } },
+  // The paths of a part's errors are built only on failure: pinned in full.
+  {
+    name: 'second part unknown',
+    value: geminiOk('k', candidate([{ text: 'a' }, { inlineData: { mimeType: 'image/png', data: 'x' } }], 'STOP')),
+    error: { kind: 'upstream', message: 'gemini-responses result line 6: response.candidates.0.content.parts.1: part with keys inlineData cannot be converted' },
+  },
+  {
+    name: 'function call without a name',
+    value: geminiOk('k', candidate([{ text: 'a' }, { functionCall: { args: {} } }], 'STOP')),
+    error: { kind: 'upstream', message: 'gemini-responses result line 6: response.candidates.0.content.parts.1.functionCall.name: expected a string' },
+  },
+  { name: 'part not an object', value: geminiOk('k', candidate(['text'], 'STOP')), error: { kind: 'upstream', message: 'response.candidates.0.content.parts.0: expected a JSON object' } },
 ]
 
 // ---------------------------------------------------------------- Bedrock records
