@@ -28,7 +28,8 @@ export const USAGE = `Usage: bun bench/run.ts [--sizes 256m,1g] [--bedrock-sizes
                 (--size is the same with one size)
   --bedrock-sizes  extra sizes for the Bedrock converting upload only (e.g. 4g); default none
   --only        comma list of ${PHASES.join(', ')}, or upload (= passthrough,convert); default all
-                (every measured row has its own baseline loop in the same run)
+                (every measured row has its own baseline loop in the same run; every upload row is
+                also sent, alternately, through a bare relay — bench/ceiling-relay.ts — its ceiling)
   --line-bytes  average JSONL line length; default 7168
   --repeat      run each measured phase N times and report the fastest (peak RSS: the highest); default 1
   --gateway-env set K=V in the gateway's environment (repeatable), e.g. BUN_JSC_forceRAMSize=536870912
