@@ -75,21 +75,32 @@ describe('uploads', () => {
 
 describe('uploads while the file is written', () => {
   const QUANTUM = 256 * 1024
-  /** Appends `sizes` to a fresh file, reporting each flush to a GrowingSource, then its end (or `fail`). */
+  /** Chunks the fake has received with a Content-Range since `seen` (the session's start excluded). */
+  const chunksSince = (seen: number) => fake.requests.slice(seen).filter((r) => r.headers['content-range']).length
+  /**
+   * Appends `sizes` to a fresh file, reporting each flush to a GrowingSource, then its end (or
+   * `fail`). Each step waits until every whole chunk written so far has gone up, so the order of
+   * events (chunks before the end is known) does not depend on how busy the machine is.
+   */
   async function grow(sizes: number[], fail?: Error): Promise<{ source: GrowingSource; text: () => string; writer: Promise<void> }> {
     const path = join(dir, `grow-${Math.random()}`)
     writeFileSync(path, '')
     const source = new GrowingSource(path)
+    const seen = fake.requests.length
+    const chunksUp = async (written: number) => {
+      for (let waited = 0; chunksSince(seen) < Math.floor(written / QUANTUM) && waited < 10_000; waited += 5) await Bun.sleep(5)
+    }
     const writer = (async () => {
       let written = 0
       for (const [i, n] of sizes.entries()) {
-        await Bun.sleep(20)
+        await chunksUp(written)
         appendFileSync(path, String.fromCharCode(97 + i).repeat(n))
         written += n
         source.grow(written)
       }
-      // The end is known a moment after the last bytes, as a converter's close comes after its last flush.
-      await Bun.sleep(40)
+      // The end is known after the last bytes, as a converter's close comes after its last flush;
+      // a whole chunk among them goes up before (the last chunk is the one that names the size).
+      await chunksUp(fail ? 0 : written)
       if (fail) source.fail(fail)
       else source.finish(written)
     })()
