@@ -118,8 +118,10 @@ describe('emulated provider', () => {
 
 describe('emulated provider: completion window', () => {
   test('requests left at the end of the window end batch_expired; the batch is expired', async () => {
+    // Six answers of 500 ms one at a time take 3 s: a 2 s window leaves room for the first
+    // answers even on a loaded machine and still cuts the batch short.
     const fake = startChatFake({ slowMs: 500 })
-    const w = await world(fake, { concurrency: 1, completion_window: '1s' })
+    const w = await world(fake, { concurrency: 1, completion_window: '2s' })
     try {
       const client = new OpenAI({ baseURL: `${w.gw.url}/openai/v1`, apiKey: 'x', maxRetries: 0 })
       const lines = Array.from({ length: 6 }, (_, i) => chatLine(`x-${i}`, `SLOW expire ${i}`, MODEL))
