@@ -126,6 +126,21 @@ describe('cloud storage', () => {
     expect(gone.status).toBe(404)
   })
 
+  test('a DELETE on the session URI cancels the upload: 499, then the session is unknown and no object is made', async () => {
+    const start = await call('POST', `/upload/storage/v1/b/${BUCKET}/o?uploadType=resumable&name=${encodeURIComponent('in/cancelled.jsonl')}`, {
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
+    const session = start.headers.get('location') as string
+    const first = await fetch(session, { method: 'PUT', headers: { 'content-range': 'bytes 0-262143/*' }, body: new Uint8Array(262144), redirect: 'manual' })
+    expect(first.status).toBe(308)
+    expect((await fetch(session, { method: 'DELETE' })).status).toBe(499)
+    const after = await fetch(session, { method: 'PUT', headers: { 'content-range': 'bytes */*' }, redirect: 'manual' })
+    expect(after.status).toBe(404)
+    expect((await fetch(session, { method: 'DELETE' })).status).toBe(404)
+    expect((await call('GET', `/storage/v1/b/${BUCKET}/o/${encodeURIComponent('in/cancelled.jsonl')}`)).status).toBe(404)
+  })
+
   test('no token, a foreign token, an unknown bucket', async () => {
     const anon = await fetch(`${fake.url}/storage/v1/b/${BUCKET}/o`)
     expect(anon.status).toBe(401)

@@ -136,6 +136,18 @@ describe('uploads while the file is written', () => {
     await expect(adapter.uploadGrowingFile(source, meta('file-bad'))).rejects.toThrow('line 9: bad')
     await writer
     expect(fake.gcs.get('unit-bucket', 'batchgate-input/file-bad.jsonl')).toBeUndefined()
+    // The session was cancelled (DELETE → 499), not left holding the first chunk for a week.
+    expect([...fake.gcs.sessions.values()].some((s) => s.name === 'batchgate-input/file-bad.jsonl')).toBe(false)
+    expect(fake.requests.some((r) => r.method === 'DELETE' && r.path.includes('/upload/storage/v1/'))).toBe(true)
+  })
+
+  test('a chunk the storage refuses for good fails the upload and cancels its session', async () => {
+    const adapter = new VertexAdapter(config(), POLICY, { name: 'v', chunkBytes: QUANTUM })
+    fake.faults.add({ status: 403, match: (r, u) => r.method === 'PUT' && u.searchParams.has('upload_id') && (r.headers.get('content-range') ?? '').startsWith(`bytes ${QUANTUM}-`) })
+    const source = spool(QUANTUM * 2 + 7)
+    await expect(adapter.uploadFile(source, meta('file-refused'))).rejects.toThrow()
+    expect(fake.gcs.get('unit-bucket', 'batchgate-input/file-refused.jsonl')).toBeUndefined()
+    expect([...fake.gcs.sessions.values()].some((s) => s.name === 'batchgate-input/file-refused.jsonl')).toBe(false)
   })
 })
 

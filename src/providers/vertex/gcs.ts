@@ -55,6 +55,18 @@ export class GcsClient {
     const growing = source instanceof GrowingSource ? source : null
     const totalNow = (): number | null => (growing ? growing.total : (source as UploadSource).bytes)
     const session = await this.startSession(place, totalNow(), contentType)
+    try {
+      return await this.fill(session, source, growing, totalNow)
+    } catch (err) {
+      // An upload that will not finish is cancelled, so its bytes do not wait upstream for the
+      // session's week to run out; the upload's own error is what the caller sees.
+      await this.cancelSession(session).catch(() => undefined)
+      throw err
+    }
+  }
+
+  /** Sends the source's bytes into an open session until the object exists. */
+  private async fill(session: string, source: UploadSource | GrowingSource, growing: GrowingSource | null, totalNow: () => number | null): Promise<GcsObject> {
     let offset = 0
     let misses = 0
     for (;;) {
@@ -145,6 +157,12 @@ export class GcsClient {
     if (!location) throw unexpected('cloud storage did not return an upload session URI')
     // The session URI authorises the upload; its path goes to the configured storage host only.
     return sessionUrlOnBase(location, this.rest.baseUrl)
+  }
+
+  /** DELETE on the session URI: GCS answers 499 (cancelled), or 404 for a session already gone. */
+  private async cancelSession(session: string): Promise<void> {
+    const res = await this.rest.request(session, { what: 'cancel upload', idempotent: true, method: 'DELETE', okStatuses: [499, 404], manualRedirect: true })
+    await res.body?.cancel()
   }
 
   /** Bytes [offset, end) of the file; `total` null while a growing file's size is unknown. */

@@ -2,7 +2,7 @@
 // resumable uploads (`uploadType=resumable` → session URI in `Location`; PUT chunks with
 // `Content-Range`, every chunk but the last a multiple of 256 KiB, 308 + `Range: bytes=0-N` while
 // incomplete, `bytes */TOTAL` asks for the status), object metadata and `alt=media` downloads,
-// prefix listings with paging, deletes. Unknown buckets and objects are 404s with the JSON API's
+// prefix listings with paging, deletes, cancelled sessions (DELETE on the session URI → 499). Unknown buckets and objects are 404s with the JSON API's
 // error body; auth is checked by the server (server.ts) before anything here runs.
 
 import { randomId, rfc3339 } from '../gemini/common'
@@ -64,6 +64,7 @@ export class GcsStore {
     if (m) {
       const bucket = decodeURIComponent(m[1] as string)
       if (req.method === 'PUT' && url.searchParams.has('upload_id')) return this.chunk(req, url)
+      if (req.method === 'DELETE' && url.searchParams.has('upload_id')) return this.cancel(url)
       if (req.method !== 'POST') return gcsError(405, 'methodNotAllowed', 'Method not allowed')
       if (!this.buckets.has(bucket)) return gcsError(404, 'notFound', 'The specified bucket does not exist.')
       if (url.searchParams.get('uploadType') !== 'resumable') return gcsError(400, 'invalid', `Invalid upload type: ${url.searchParams.get('uploadType') ?? ''}`)
@@ -176,6 +177,18 @@ export class GcsStore {
     session.persisted += fresh.length
     if (final) return this.finish(session, total as number)
     return this.incomplete(session)
+  }
+
+  /**
+   * DELETE on a session URI cancels the upload: GCS answers 499 and the session's bytes are
+   * dropped; the session is then unknown (404) to every later request.
+   */
+  private cancel(url: URL): Response {
+    const id = url.searchParams.get('upload_id') ?? ''
+    const session = this.sessions.get(id)
+    if (!session || session.done) return gcsError(404, 'notFound', 'No such upload session.')
+    this.sessions.delete(id)
+    return new Response(null, { status: 499 })
   }
 
   private incomplete(session: Session): Response {

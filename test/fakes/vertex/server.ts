@@ -71,7 +71,7 @@ export async function startVertexFake(opts: VertexFakeOptions = {}): Promise<Ver
 
     if (path.startsWith('/storage/v1/') || path.startsWith('/upload/storage/v1/')) {
       // A resumable session URI is its own authorisation (the upload_id), as on the real service.
-      const session = req.method === 'PUT' && url.searchParams.has('upload_id')
+      const session = (req.method === 'PUT' || req.method === 'DELETE') && url.searchParams.has('upload_id')
       const auth = bearer(req)
       if (!session && auth !== 'ok') {
         const message = auth === 'missing' ? 'Anonymous caller does not have storage.objects.get access to the Google Cloud Storage object.' : 'Invalid Credentials'
