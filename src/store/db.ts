@@ -7,16 +7,14 @@ import { prepareDataDir } from './data-dir'
 import { forSqlite, MIGRATIONS, type MigrationStep } from './migrations'
 
 export function openDatabase(dataDir: string | ':memory:'): Database {
-  let db: Database
-  if (dataDir === ':memory:') {
-    db = new Database(':memory:', { strict: true })
-  } else {
-    prepareDataDir(dataDir)
-    db = new Database(join(dataDir, 'batchgate.sqlite'), { create: true, strict: true })
-    db.exec('PRAGMA journal_mode = WAL')
-  }
-  // Concurrent writers wait instead of failing with SQLITE_BUSY (issue 7 §9).
+  const inMemory = dataDir === ':memory:'
+  if (!inMemory) prepareDataDir(dataDir)
+  const db = inMemory ? new Database(':memory:', { strict: true }) : new Database(join(dataDir, 'batchgate.sqlite'), { create: true, strict: true })
+  // Concurrent writers wait instead of failing with SQLITE_BUSY (issue 7 §9). Set first: the
+  // switch to WAL needs a lock too, and a restart that opens the file while the previous
+  // connection (or its checkpoint thread) still holds it must wait rather than fail.
   db.exec('PRAGMA busy_timeout = 5000')
+  if (!inMemory) db.exec('PRAGMA journal_mode = WAL')
   db.exec('PRAGMA synchronous = NORMAL')
   db.exec('PRAGMA foreign_keys = ON')
   migrate(db)
