@@ -206,7 +206,8 @@ export async function parseMultipartUpload(
   const write = async (bytes: Buffer): Promise<void> => {
     const written = new Promise<void>((resolve) => busboy.write(bytes, () => resolve()))
     if (head && head.length < HEAD_BYTES) head = Buffer.concat([head, bytes.subarray(0, HEAD_BYTES - head.length)])
-    if (needle) fedTail = Buffer.concat([fedTail, bytes.subarray(Math.max(0, bytes.length - needle.length))]).subarray(-needle.length)
+    // Only needed until the file part starts (readPast decides once, and drops `head`).
+    if (needle && head) fedTail = Buffer.concat([fedTail, bytes.subarray(Math.max(0, bytes.length - needle.length))]).subarray(-needle.length)
     // busboy parses a write at once: a file part it started in these bytes is known here.
     const first = started ? readPast(started) : []
     for (const data of first) await past.bypass?.feed.push(data)
