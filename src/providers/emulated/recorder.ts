@@ -34,9 +34,13 @@ export class Recorder {
 
   private async flush(): Promise<void> {
     while (this.rows.length > 0) {
-      const rows = this.rows.length > GROUP_ROWS ? this.rows.splice(0, GROUP_ROWS) : this.rows
-      const callbacks = rows === this.rows ? this.callbacks : this.callbacks.splice(0, GROUP_ROWS)
-      if (rows === this.rows) {
+      // The whole queue when it fits in one group (no copy), else its first GROUP_ROWS.
+      let rows = this.rows
+      let callbacks = this.callbacks
+      if (rows.length > GROUP_ROWS) {
+        rows = this.rows.splice(0, GROUP_ROWS)
+        callbacks = this.callbacks.splice(0, GROUP_ROWS)
+      } else {
         this.rows = []
         this.callbacks = []
       }
