@@ -60,8 +60,8 @@ export function geminiReply(r: ResultReader, response: JsonObject, customId: str
   const content = c.content === undefined ? {} : r.object(c.content, 'response.candidates.0.content')
   const parts = content.parts === undefined ? [] : r.list(content.parts, 'response.candidates.0.content.parts')
   let hasCalls = false
-  // A plain loop, each part's path built only for an error: this runs for every result line, and
-  // forEach with a closure was the largest item of the conversion's profile (docs/benchmark.md).
+  // A plain loop: this runs for every result line, and forEach with a closure was the largest item
+  // of the conversion's profile (docs/benchmark.md).
   for (let i = 0; i < parts.length; i++) {
     const part = r.object(parts[i], partPath(i))
     if (part.thought === true) continue // thought summaries are never requested; not part of the answer
@@ -70,9 +70,10 @@ export function geminiReply(r: ResultReader, response: JsonObject, customId: str
       continue
     }
     if (part.functionCall !== undefined) {
-      const call = r.object(part.functionCall, `${partPath(i)}.functionCall`)
-      const id = r.optionalString(call.id, `${partPath(i)}.functionCall.id`) ?? `call_${i}`
-      reply.content.push({ type: 'tool_use', id, name: r.string(call.name, `${partPath(i)}.functionCall.name`), input: call.args ?? {} })
+      const path = `${partPath(i)}.functionCall`
+      const call = r.object(part.functionCall, path)
+      const id = r.optionalString(call.id, `${path}.id`) ?? `call_${i}`
+      reply.content.push({ type: 'tool_use', id, name: r.string(call.name, `${path}.name`), input: call.args ?? {} })
       hasCalls = true
       continue
     }
