@@ -1,13 +1,18 @@
-// Batches the gateway runs itself (providers/emulated): the run's state, and one row per answered
-// request. A result row is written before anything counts it — counts are read from these rows —
-// so after a crash the runner resumes by skipping every recorded line (issue 17, durable progress).
-// Counts are counters on the run row moved in the same transaction as the rows (SQLite: by
-// recordMany, PostgreSQL: by an insert trigger), so a count never runs ahead of a recorded row.
+// Batches the gateway runs itself (providers/emulated): the run's state as a row, and its answers,
+// each recorded before anything counts it, so after a crash the runner resumes by skipping every
+// recorded line (issue 17, durable progress). Where the answers go depends on the engine:
+// - SQLite (one process per data dir): a log file per run (emulated-log.ts), one write per group;
+// - PostgreSQL (instances share runs): rows of `emulated_results` (emulated-rows.ts).
+// A run keeps the kind it was created with (column `results`): SQLite runs recorded as rows
+// before the log existed are finished and read as rows.
 
+import type { ResultLog } from './emulated-log'
+import type { Outcome, RecordedResult } from './emulated-result'
+import { ResultRows } from './emulated-rows'
 import { num, numOrNull, type SqlDb } from './sql'
 
+export type { Outcome, RecordedResult } from './emulated-result'
 export type RunStatus = 'in_progress' | 'cancelling' | 'finalizing' | 'completed' | 'cancelled' | 'expired'
-export type Outcome = 'succeeded' | 'errored' | 'expired' | 'canceled'
 
 export interface EmulatedRun {
   id: string
@@ -24,13 +29,6 @@ export interface EmulatedRun {
   cancellingAt: number | null
   /** Answered lines by outcome (see counts). */
   counts: Record<Outcome, number>
-}
-
-export interface RecordedResult {
-  line: number
-  outcome: Outcome
-  part: 'output' | 'error'
-  body: string
 }
 
 interface CountRow {
@@ -60,6 +58,7 @@ interface RunRow extends CountRow {
   finalizing_at: number | string | null
   ended_at: number | string | null
   cancelling_at: number | string | null
+  results: 'rows' | 'log'
 }
 
 const fromRow = (r: RunRow): EmulatedRun => ({
@@ -78,25 +77,44 @@ const fromRow = (r: RunRow): EmulatedRun => ({
   counts: countsOf(r),
 })
 
-const INSERT_RESULT = `INSERT INTO emulated_results (run_id, line, outcome, part, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, line) DO NOTHING`
-const ADD_COUNTS = `UPDATE emulated_runs SET n_succeeded = n_succeeded + ?, n_errored = n_errored + ?, n_expired = n_expired + ?, n_canceled = n_canceled + ? WHERE id = ?`
-
 const OPEN = `('in_progress', 'cancelling', 'finalizing')`
+const ENDED: ReadonlySet<RunStatus> = new Set(['completed', 'cancelled', 'expired'])
+const NO_COUNTS: Record<Outcome, number> = { succeeded: 0, errored: 0, expired: 0, canceled: 0 }
 
 export class EmulatedRuns {
-  constructor(private readonly db: SqlDb) {}
+  private readonly rows: ResultRows
+  /** Each run's record kind and total, read once per run (the runner records many groups). */
+  private readonly known = new Map<string, { results: 'rows' | 'log'; total: number }>()
+
+  constructor(
+    private readonly db: SqlDb,
+    /** SQLite's result log; null on PostgreSQL, where runs are shared and recorded as rows. */
+    private readonly log: ResultLog | null = null,
+  ) {
+    this.rows = new ResultRows(db)
+  }
 
   async create(run: Pick<EmulatedRun, 'id' | 'provider' | 'endpoint' | 'total' | 'model' | 'createdAt' | 'expiresAt'>): Promise<void> {
     await this.db.run(
-      `INSERT INTO emulated_runs (id, provider, endpoint, total, model, status, created_at, expires_at, started_at)
-       VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [run.id, run.provider, run.endpoint, run.total, run.model, run.createdAt, run.expiresAt, run.createdAt],
+      `INSERT INTO emulated_runs (id, provider, endpoint, total, model, status, created_at, expires_at, started_at, results)
+       VALUES (?, ?, ?, ?, ?, 'in_progress', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      [run.id, run.provider, run.endpoint, run.total, run.model, run.createdAt, run.expiresAt, run.createdAt, this.log ? 'log' : 'rows'],
     )
   }
 
+  /** The run; an open run recorded in the log has its counts read from there. */
   async get(id: string): Promise<EmulatedRun | null> {
     const row = await this.db.get<RunRow>(`SELECT * FROM emulated_runs WHERE id = ?`, [id])
-    return row ? fromRow(row) : null
+    if (!row) return null
+    const run = fromRow(row)
+    this.known.set(id, { results: row.results, total: run.total })
+    if (this.log && row.results === 'log' && !ENDED.has(run.status)) run.counts = { ...(await this.log.index(id, run.total)).counts }
+    return run
+  }
+
+  /** The run's status alone (the runner re-reads it while it sends; no counts needed). */
+  async status(id: string): Promise<RunStatus | null> {
+    return (await this.db.get<{ status: RunStatus }>(`SELECT status FROM emulated_runs WHERE id = ?`, [id]))?.status ?? null
   }
 
   /** Runs of `provider` not yet ended: what a runner (re)starts. */
@@ -105,11 +123,25 @@ export class EmulatedRuns {
     return rows.map((r) => r.id)
   }
 
-  /** Only an open run moves; an ended one stays as it ended. True when the row changed. */
+  /**
+   * Only an open run moves; an ended one stays as it ended. True when the row changed. A run
+   * recorded in the log has its final counts written to its row as it ends (its log is complete
+   * by then: the runner ends a run only after every answer is written).
+   */
   async setStatus(id: string, status: RunStatus, at: number): Promise<boolean> {
     const column = status === 'cancelling' ? 'cancelling_at' : status === 'finalizing' ? 'finalizing_at' : 'ended_at'
     const from = status === 'cancelling' ? `('in_progress')` : OPEN
-    return (await this.db.run(`UPDATE emulated_runs SET status = ?, ${column} = ? WHERE id = ? AND status IN ${from}`, [status, at, id])) > 0
+    const kind = await this.kindOf(id)
+    if (!this.log || kind?.results !== 'log' || !ENDED.has(status)) {
+      return (await this.db.run(`UPDATE emulated_runs SET status = ?, ${column} = ? WHERE id = ? AND status IN ${from}`, [status, at, id])) > 0
+    }
+    const c = (await this.log.index(id, kind.total)).counts
+    const changed = await this.db.run(
+      `UPDATE emulated_runs SET status = ?, ${column} = ?, n_succeeded = ?, n_errored = ?, n_expired = ?, n_canceled = ? WHERE id = ? AND status IN ${from}`,
+      [status, at, c.succeeded, c.errored, c.expired, c.canceled, id],
+    )
+    this.log.release(id)
+    return changed > 0
   }
 
   /** Records an answer once; a line already recorded keeps its first answer. */
@@ -117,66 +149,59 @@ export class EmulatedRuns {
     await this.recordMany(id, [result])
   }
 
-  /**
-   * Records several answers in one transaction (the runner's group commit); first answers win.
-   * On SQLite the counters move in the same transaction, by the rows really inserted (a per-row
-   * trigger cost ~1.5 µs a row, a third of the write); PostgreSQL's statement trigger does it there.
-   */
+  /** Records several answers at once (the runner's group commit); first answers win. */
   async recordMany(id: string, results: readonly RecordedResult[]): Promise<void> {
     if (results.length === 0) return
-    if (this.db.transaction) {
-      // Group commits come tens a second while a batch runs: no checkpoint stalls inside them.
-      this.db.checkpointAside?.()
-      await this.db.transaction((run) => {
-        const added: Record<Outcome, number> = { succeeded: 0, errored: 0, expired: 0, canceled: 0 }
-        for (const r of results) added[r.outcome] += run(INSERT_RESULT, [id, r.line, r.outcome, r.part, r.body])
-        run(ADD_COUNTS, [added.succeeded, added.errored, added.expired, added.canceled, id])
-      })
-      return
-    }
-    const values = results.map(() => '(?, ?, ?, ?, ?)').join(', ')
-    const args = results.flatMap((r) => [id, r.line, r.outcome, r.part, r.body])
-    await this.db.run(`INSERT INTO emulated_results (run_id, line, outcome, part, body) VALUES ${values} ON CONFLICT (run_id, line) DO NOTHING`, args)
+    const kind = await this.kindOf(id)
+    if (this.log && kind?.results === 'log') return this.log.append(id, results)
+    // Group commits come tens a second while a batch runs: no checkpoint stalls inside them.
+    this.db.checkpointAside?.()
+    await this.rows.append(id, results)
   }
 
   /** The lines already answered, as a bitmap over `total`. */
   async recorded(id: string, total: number): Promise<Uint8Array> {
-    const done = new Uint8Array(total)
-    let after = -1
-    for (;;) {
-      const rows = await this.db.all<{ line: number | string }>(
-        `SELECT line FROM emulated_results WHERE run_id = ? AND line > ? ORDER BY line LIMIT 5000`,
-        [id, after],
-      )
-      for (const r of rows) {
-        const line = num(r.line)
-        if (line < total) done[line] = 1
-        after = line
-      }
-      if (rows.length < 5000) return done
-    }
+    const kind = await this.kindOf(id)
+    if (!this.log || kind?.results !== 'log') return this.rows.recorded(id, total)
+    const done = (await this.log.index(id, total)).done
+    return done.map((v) => (v === 0 ? 0 : 1))
+  }
+
+  /** The run's answered lines by outcome (see get). */
+  async counts(id: string): Promise<Record<Outcome, number>> {
+    return (await this.get(id))?.counts ?? { ...NO_COUNTS }
   }
 
   /**
-   * The run's answered lines by outcome: counters moved in the same transaction that writes the
-   * rows (recordMany; migrations 8 and 9), so they never count a line that is not recorded.
+   * The stored results of one part, a group at a time: input order from rows, arrival order
+   * from the log (first answer of each line only).
    */
-  async counts(id: string): Promise<Record<Outcome, number>> {
-    const row = await this.db.get<CountRow>(`SELECT n_succeeded, n_errored, n_expired, n_canceled FROM emulated_runs WHERE id = ?`, [id])
-    return row ? countsOf(row) : { succeeded: 0, errored: 0, expired: 0, canceled: 0 }
-  }
-
-  /** One page of a result file's lines, in input order, after line `after`. */
-  async page(id: string, part: 'output' | 'error', after: number, limit: number): Promise<Array<{ line: number; body: string }>> {
-    const rows = await this.db.all<{ line: number | string; body: string }>(
-      `SELECT line, body FROM emulated_results WHERE run_id = ? AND part = ? AND line > ? ORDER BY line LIMIT ?`,
-      [id, part, after, limit],
-    )
-    return rows.map((r) => ({ line: num(r.line), body: r.body }))
+  async *results(id: string, part: 'output' | 'error'): AsyncGenerator<RecordedResult[]> {
+    const kind = await this.kindOf(id)
+    if (!kind) return
+    if (this.log && kind.results === 'log') yield* this.log.results(id, part, kind.total)
+    else yield* this.rows.results(id, part)
   }
 
   async remove(id: string): Promise<void> {
-    await this.db.run(`DELETE FROM emulated_results WHERE run_id = ?`, [id])
+    this.log?.remove(id)
+    this.known.delete(id)
+    await this.rows.remove(id)
     await this.db.run(`DELETE FROM emulated_runs WHERE id = ?`, [id])
+  }
+
+  /** Closes the log's files (the store closes). */
+  close(): void {
+    this.log?.close()
+  }
+
+  private async kindOf(id: string): Promise<{ results: 'rows' | 'log'; total: number } | null> {
+    const known = this.known.get(id)
+    if (known) return known
+    const row = await this.db.get<{ results: 'rows' | 'log'; total: number | string }>(`SELECT results, total FROM emulated_runs WHERE id = ?`, [id])
+    if (!row) return null
+    const kind = { results: row.results, total: num(row.total) }
+    this.known.set(id, kind)
+    return kind
   }
 }

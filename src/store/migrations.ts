@@ -262,6 +262,11 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   SELECT 1;
   `,
   },
+  // 10 (issue 17): where a run's answers are recorded. New SQLite runs append them to a log file
+  // per run (store/emulated-log.ts); runs begun before keep their rows, as PostgreSQL's all do.
+  `
+  ALTER TABLE emulated_runs ADD COLUMN results TEXT NOT NULL DEFAULT 'rows';
+  `,
 ]
 
 /**

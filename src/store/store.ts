@@ -8,6 +8,7 @@ import type { Config } from '../config'
 import { BatchMappings } from './batch-mappings'
 import { type BlobStore, parseBlobUrl } from './blobs'
 import { openDatabase } from './db'
+import { ResultLog } from './emulated-log'
 import { EmulatedRuns } from './emulated-runs'
 import { FileMappings } from './file-mappings'
 import { Instances, Leases } from './leases'
@@ -59,7 +60,7 @@ const DEFAULT_TTL_MS = 30_000
 
 export const newInstanceId = (): string => `inst_${Date.now().toString(36)}_${crypto.randomUUID().slice(0, 8)}`
 
-function assemble(sql: SqlDb, blobs: BlobStore, shared: boolean, ttlMs: number) {
+function assemble(sql: SqlDb, blobs: BlobStore, shared: boolean, ttlMs: number, log: ResultLog | null = null) {
   const instanceId = newInstanceId()
   const instances = new Instances(sql, instanceId, ttlMs)
   return {
@@ -75,7 +76,7 @@ function assemble(sql: SqlDb, blobs: BlobStore, shared: boolean, ttlMs: number) 
     watch: new SqlWatchLeases(sql),
     usage: new UsageLedger(sql),
     outbox: new WebhookOutbox(sql),
-    emulated: new EmulatedRuns(sql),
+    emulated: new EmulatedRuns(sql, log),
     uploads: new UploadRecords(sql),
     // One SQLite file has one gateway process: any other owner is a previous run of it.
     liveOwners: async () => (shared ? new Set([...(await instances.live()), instanceId]) : new Set([instanceId])),
@@ -86,7 +87,16 @@ export function openStore(dataDir: string, ttlMs = DEFAULT_TTL_MS): SqliteStore 
   const db = openDatabase(dataDir)
   const sql = new SqliteDb(db)
   const blobs = new LocalBlobStore(dataDir)
-  return { ...assemble(sql, blobs, false, ttlMs), db, blobs, close: () => sql.close() }
+  const parts = assemble(sql, blobs, false, ttlMs, new ResultLog(dataDir))
+  return {
+    ...parts,
+    db,
+    blobs,
+    close: () => {
+      parts.emulated.close()
+      return sql.close()
+    },
+  }
 }
 
 /** The store the configuration names: PostgreSQL + bucket when BATCHGATE_DATABASE_URL is set. */

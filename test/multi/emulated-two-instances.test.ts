@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { expandResult } from '../../src/convert/results/emulated-line'
 import OpenAI from 'openai'
 import { SQL } from 'bun'
 import { chatLine, jsonl, uploadBatchFile } from '../e2e/openai-seed'
@@ -50,7 +51,9 @@ const holderOf = async (batchId: string): Promise<string | null> =>
   ((await db`SELECT holder FROM leases WHERE name = ${`emulated:${batchId}`}`)[0] as { holder: string } | undefined)?.holder ?? null
 
 const recordedIds = async (batchId: string): Promise<string[]> =>
-  (await db`SELECT body FROM emulated_results WHERE run_id = ${batchId}`).map((r: { body: string }) => JSON.parse(r.body).custom_id as string)
+  (await db`SELECT line, body FROM emulated_results WHERE run_id = ${batchId}`).map(
+    (r: { line: string; body: string }) => JSON.parse(expandResult(batchId, Number(r.line), r.body)).custom_id as string,
+  )
 
 // Every prompt is SLOW (the fake waits slowMs), so each batch runs for a few seconds.
 const prompt = (tag: string, i: number) => `SLOW ${tag}-${i}`

@@ -1,9 +1,13 @@
-// The emulated runner's result line (providers/emulated/runner.ts answeredLine): the server's JSON
-// body is spliced in unparsed-and-unrewritten when it is one line, and the line stays valid JSONL
-// whatever the server sends.
+// The emulated runner's result lines (convert/results/emulated-line.ts): an answer is stored as
+// the server sent it and becomes its line when read; the server's JSON body is spliced in
+// unrewritten when it is one line, and the line stays valid JSONL whatever the server sends.
 
 import { describe, expect, test } from 'bun:test'
-import { answeredLine } from '../../src/providers/emulated/runner'
+import { expandResult, resultLineId, storedAnswer } from '../../src/convert/results/emulated-line'
+
+/** What a result file shows for an answer: stored by the runner, expanded when read. */
+const answeredLine = (customId: string, status: number, requestId: string | null, text: string) =>
+  expandResult('batch_run1', 7, storedAnswer('batch_run1', 7, customId, status, requestId, text))
 
 const parse = (line: string) => JSON.parse(line) as { id: string; custom_id: string; response: { status_code: number; request_id: string; body: unknown }; error: unknown }
 
@@ -36,5 +40,21 @@ describe('emulated result lines', () => {
   test('surrounding whitespace is dropped, the value kept', () => {
     const o = parse(answeredLine('a', 200, 'rid', '  {"ok":true}  '))
     expect(o.response.body).toEqual({ ok: true })
+  })
+
+  test('a line keeps its id on every read; ids differ by line and by run; a missing request id is the line id', () => {
+    const stored = storedAnswer('batch_run1', 7, 'a', 200, null, '{"ok":true}')
+    expect(expandResult('batch_run1', 7, stored)).toBe(expandResult('batch_run1', 7, stored))
+    const o = parse(expandResult('batch_run1', 7, stored))
+    expect(o.id).toBe(resultLineId('batch_run1', 7))
+    expect(o.response.request_id).toBe(o.id)
+    expect(resultLineId('batch_run1', 8)).not.toBe(o.id)
+    expect(resultLineId('batch_run2', 7)).not.toBe(o.id)
+    expect(resultLineId('batch_run2', 7)).toMatch(/^batch_req_[0-9a-f]{32}$/)
+  })
+
+  test('a finished line is stored and read back unchanged', () => {
+    const line = '{"id":"batch_req_1","custom_id":"a","response":null,"error":{"code":"batch_expired","message":"x"}}'
+    expect(expandResult('batch_run1', 0, line)).toBe(line)
   })
 })

@@ -9,7 +9,9 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { chatLine, jsonl, uploadBatchFile } from '../e2e/openai-seed'
 import { type ChatFake, startChatFake } from '../fakes/chat-completions'
-import { rows, type SpawnedGateway, spawnGateway, waitFor } from './spawned-gateway'
+import { expandResult } from '../../src/convert/results/emulated-line'
+import { ResultLog } from '../../src/store/emulated-log'
+import { type SpawnedGateway, spawnGateway, waitFor } from './spawned-gateway'
 
 const dir = mkdtempSync(join(tmpdir(), 'batchgate-emulated-kill-'))
 let fake: ChatFake | undefined
@@ -36,7 +38,10 @@ test('kill -9 at ~30 %: the restarted gateway completes the batch and sends no r
   gw.proc.kill('SIGKILL')
   await gw.exited
 
-  const recorded = rows<{ body: string }>(env.BATCHGATE_DATA_DIR, 'SELECT body FROM emulated_results').map((r) => JSON.parse(r.body).custom_id as string)
+  // What the killed process had recorded: the whole records of the run's result log.
+  const recorded: string[] = []
+  const log = new ResultLog(env.BATCHGATE_DATA_DIR)
+  for await (const group of log.results(batch.id, 'output', total)) recorded.push(...group.map((r) => JSON.parse(expandResult(batch.id, r.line, r.body)).custom_id as string))
   expect(recorded.length).toBeGreaterThan(0)
   expect(recorded.length).toBeLessThan(total)
   const sentBeforeKill = new Map(chat.counts)

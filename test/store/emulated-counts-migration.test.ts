@@ -29,8 +29,8 @@ test('step 8 backfills counts of runs recorded before it, then recordMany keeps 
   const runs = new EmulatedRuns(new SqliteDb(openDatabase(dir)))
   expect(await runs.counts('batch_old')).toEqual({ succeeded: 2, errored: 1, expired: 0, canceled: 0 })
   await runs.recordMany('batch_old', [
-    { line: 2, outcome: 'succeeded', part: 'output', body: '{}' },
-    { line: 3, outcome: 'expired', part: 'error', body: '{}' },
+    { line: 2, outcome: 'succeeded', body: '{}' },
+    { line: 3, outcome: 'expired', body: '{}' },
   ])
   expect(await runs.counts('batch_old')).toEqual({ succeeded: 2, errored: 1, expired: 1, canceled: 0 })
 })
@@ -40,19 +40,19 @@ test('step 9: no trigger is left; a group whose write fails records nothing and 
   expect(db.query(`SELECT name FROM sqlite_master WHERE type = 'trigger'`).all()).toEqual([])
   const runs = new EmulatedRuns(new SqliteDb(db))
   await runs.create({ id: 'batch_9', provider: 'local', endpoint: '/v1/chat/completions', total: 4, model: null, createdAt: 1, expiresAt: 99 })
-  await runs.recordMany('batch_9', [{ line: 0, outcome: 'succeeded', part: 'output', body: '{"l":0}' }])
+  await runs.recordMany('batch_9', [{ line: 0, outcome: 'succeeded', body: '{"l":0}' }])
   // The second row breaks NOT NULL: the whole group, and its counts, roll back.
   const broken = [
-    { line: 1, outcome: 'succeeded', part: 'output', body: '{"l":1}' },
-    { line: 2, outcome: 'errored', part: 'error', body: null as unknown as string },
+    { line: 1, outcome: 'succeeded', body: '{"l":1}' },
+    { line: 2, outcome: 'errored', body: null as unknown as string },
   ] as const
   expect(runs.recordMany('batch_9', broken)).rejects.toThrow()
   expect(await runs.counts('batch_9')).toEqual({ succeeded: 1, errored: 0, expired: 0, canceled: 0 })
   expect([...(await runs.recorded('batch_9', 4))]).toEqual([1, 0, 0, 0])
   // A duplicate line keeps its first answer and is not counted again.
   await runs.recordMany('batch_9', [
-    { line: 0, outcome: 'errored', part: 'error', body: '{"again":0}' },
-    { line: 3, outcome: 'canceled', part: 'error', body: '{"l":3}' },
+    { line: 0, outcome: 'errored', body: '{"again":0}' },
+    { line: 3, outcome: 'canceled', body: '{"l":3}' },
   ])
   expect(await runs.counts('batch_9')).toEqual({ succeeded: 1, errored: 0, expired: 0, canceled: 1 })
 })

@@ -7,6 +7,7 @@
 
 import type { EmulatedConfig } from '../../config'
 import { EMULATED_BATCH_ENDPOINTS } from '../../convert/requests/openai-line'
+import { expandResult } from '../../convert/results/emulated-line'
 import type { ResultRef, UpstreamBatch } from '../../core/batch'
 import type { ProviderName } from '../../core/provider-name'
 import { GatewayError } from '../../errors'
@@ -14,8 +15,6 @@ import type { EmulatedRun } from '../../store/emulated-runs'
 import type { Store } from '../../store/store'
 import type { AdapterOptions, CreateBatchInput, CreateCheck, Provider, UpstreamFile } from '../provider'
 import { EmulatedRunner } from './runner'
-
-const PAGE_ROWS = 1000
 
 export class EmulatedAdapter implements Provider {
   readonly name: ProviderName
@@ -116,15 +115,18 @@ export class EmulatedAdapter implements Provider {
 
   async openResults(ref: ResultRef): Promise<ReadableStream<Uint8Array>> {
     const [id, part] = ref.ref.split(':') as [string, 'output' | 'error']
-    const runs = this.db.emulated
+    const groups = this.db.emulated.results(id, part)
     const encoder = new TextEncoder()
-    let after = -1
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
-        const rows = await runs.page(id, part, after, PAGE_ROWS)
-        if (rows.length === 0) return controller.close()
-        after = (rows.at(-1) as { line: number }).line
-        controller.enqueue(encoder.encode(`${rows.map((r) => r.body).join('\n')}\n`))
+        const next = await groups.next()
+        if (next.done) return controller.close()
+        let text = ''
+        for (const r of next.value) text += `${expandResult(id, r.line, r.body)}\n`
+        controller.enqueue(encoder.encode(text))
+      },
+      async cancel() {
+        await groups.return(undefined)
       },
     })
   }

@@ -7,6 +7,7 @@
 
 import type { EmulatedConfig } from '../../config'
 import { iterateLineBatches } from '../../convert/lines'
+import { resultLine, resultLineId, storedAnswer } from '../../convert/results/emulated-line'
 import { log } from '../../log'
 import type { Outcome, RecordedResult, RunStatus } from '../../store/emulated-runs'
 import type { Store } from '../../store/store'
@@ -30,23 +31,20 @@ interface InputLine {
 const EXPIRED_ERROR = { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' }
 const CANCELLED_ERROR = { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' }
 
-// Result line ids: a random per-process prefix and a counter (32 hex digits, like OpenAI's), not
-// a UUID per answer.
-const ID_PREFIX = crypto.randomUUID().replaceAll('-', '').slice(0, 20)
-let idCounter = 0
-const lineId = () => `batch_req_${ID_PREFIX}${(idCounter++).toString(16).padStart(12, '0')}`
-
-export function resultLine(customId: string, response: { status: number; requestId: string; body: unknown } | null, error: unknown): string {
-  const res = response ? { status_code: response.status, request_id: response.requestId, body: response.body } : null
-  return JSON.stringify({ id: lineId(), custom_id: customId, response: res, error: error ?? null })
-}
+/**
+ * From this limit up, a request's time limit is fetch's own socket idle timer (no AbortSignal per
+ * request: registering one cost ~1 µs of the event loop per request, a tenth of what the runner
+ * spends on it). Bun fires that timer late by up to ~8 s, which only a limit of a minute or more
+ * can take; shorter limits keep the exact sweep (deadlines.ts).
+ */
+const IDLE_TIMER_MIN_MS = 60_000
 
 export class EmulatedRunner {
   private readonly active = new Set<string>()
   private timer: ReturnType<typeof setInterval> | null = null
   private stopped = false
   /** The same headers on every request (fetch does not change them). */
-  private readonly headers: Record<string, string>
+  private readonly headers: Headers
   private readonly urls = new Map<string, string>()
 
   constructor(
@@ -55,8 +53,10 @@ export class EmulatedRunner {
     private readonly store: Store,
     private readonly scanMs = Math.max(200, Math.floor(store.instances.ttlMs / 2)),
   ) {
-    this.headers = { 'content-type': 'application/json' }
-    if (settings.apiKey) this.headers.authorization = `Bearer ${settings.apiKey}`
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (settings.apiKey) headers.authorization = `Bearer ${settings.apiKey}`
+    // One Headers object for every request: fetch converts a plain object on each call.
+    this.headers = new Headers(headers)
   }
 
   start(): void {
@@ -126,8 +126,8 @@ export class EmulatedRunner {
     const halted = (): boolean | Promise<boolean> => {
       if (Date.now() - checkedAt <= STATE_REFRESH_MS) return stops()
       checkedAt = Date.now()
-      return this.store.emulated.get(id).then((r) => {
-        status = r?.status ?? status
+      return this.store.emulated.status(id).then((now) => {
+        status = now ?? status
         return stops()
       })
     }
@@ -135,7 +135,7 @@ export class EmulatedRunner {
     const limiter = new RateLimiter(this.settings.requestsPerMinute, this.settings.tokensPerMinute)
     const paced = this.settings.requestsPerMinute !== null || this.settings.tokensPerMinute !== null
     const recorder = new Recorder(this.store, id)
-    const deadlines = new Deadlines(this.settings.requestTimeoutMs)
+    const deadlines = this.settings.requestTimeoutMs >= IDLE_TIMER_MIN_MS ? null : new Deadlines(this.settings.requestTimeoutMs)
     // Slots: a finished request wakes the loop waiting for one (a Promise.race over every
     // in-flight request per send cost O(concurrency) handlers each time).
     let running = 0
@@ -152,8 +152,8 @@ export class EmulatedRunner {
     // One request from send to recorded answer; its slot frees only once the row is written.
     const send = async (line: InputLine, at: number): Promise<void> => {
       try {
-        const result = await this.answer(line, halted, deadlines)
-        if (result) return recorder.record({ line: at, outcome: result.outcome, part: result.part, body: result.body }, release)
+        const result = await this.answer(id, at, line, halted, deadlines)
+        if (result) return recorder.record(result, release)
       } catch (err) {
         return release(err)
       }
@@ -178,12 +178,12 @@ export class EmulatedRunner {
       }
     } finally {
       while (running > 0) await slotFree()
-      deadlines.close()
+      deadlines?.close()
     }
     // A write that failed stops the run (kick's catch logs it); the next scan resumes it.
     if (failure !== null) throw failure
     if (gone()) return
-    status = (await this.store.emulated.get(id))?.status ?? status
+    status = (await this.store.emulated.status(id)) ?? status
     const now = Math.floor(Date.now() / 1000)
     if (status === 'cancelling') {
       await this.fillUnanswered(id, run.total, 'canceled', CANCELLED_ERROR)
@@ -211,7 +211,7 @@ export class EmulatedRunner {
       for (const line of lines) {
         index++
         if (done[index]) continue
-        rows.push({ line: index, outcome, part: 'error', body: resultLine(line.custom_id, null, error) })
+        rows.push({ line: index, outcome, body: resultLine(resultLineId(id, index), line.custom_id, null, error) })
         if (rows.length < FILL_ROWS) continue
         await this.store.emulated.recordMany(id, rows)
         rows = []
@@ -240,66 +240,43 @@ export class EmulatedRunner {
    * Sends one request until it is answered; null when the batch halted before an answer came
    * (the line then ends cancelled or expired, never half-recorded).
    */
-  private async answer(line: InputLine, halted: () => boolean | Promise<boolean>, deadlines: Deadlines): Promise<Omit<RecordedResult, 'line'> | null> {
+  private async answer(run: string, at: number, line: InputLine, halted: () => boolean | Promise<boolean>, deadlines: Deadlines | null): Promise<RecordedResult | null> {
     const model = typeof line.body.model === 'string' ? line.body.model : null
     if (this.settings.models && (model === null || !this.settings.models.includes(model))) {
       const body = { error: { message: `model '${model}' is not served by this provider`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }
-      return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, { status: 404, requestId: lineId(), body }, null) }
+      const id = resultLineId(run, at)
+      return { line: at, outcome: 'errored', body: resultLine(id, line.custom_id, { status: 404, requestId: id, body }, null) }
     }
     const url = this.urlOf(line.url)
     const payload = JSON.stringify(line.body)
+    const timeoutMs = this.settings.requestTimeoutMs
     let failure = 'no attempt made'
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const limit = deadlines.start()
+      const limit = deadlines?.start()
       let retryAfter: number | undefined
       try {
-        const res = await fetch(url, { method: 'POST', headers: this.headers, body: payload, signal: limit.controller.signal })
+        const init = limit ? { method: 'POST', headers: this.headers, body: payload, signal: limit.controller.signal } : { method: 'POST', headers: this.headers, body: payload, timeout: timeoutMs }
+        const res = await fetch(url, init)
         const text = await res.text()
-        const requestId = res.headers.get('x-request-id') ?? lineId()
+        const requestId = res.headers.get('x-request-id')
         if (!RETRYABLE.has(res.status)) {
           const ok = res.status >= 200 && res.status < 300
-          return { outcome: ok ? 'succeeded' : 'errored', part: ok ? 'output' : 'error', body: answeredLine(line.custom_id, res.status, requestId, text) }
+          return { line: at, outcome: ok ? 'succeeded' : 'errored', body: storedAnswer(run, at, line.custom_id, res.status, requestId, text) }
         }
         failure = `the endpoint answered ${res.status}`
         retryAfter = parseRetryAfter(res.headers.get('retry-after'))
-        if (attempt === MAX_ATTEMPTS - 1) {
-          return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, { status: res.status, requestId, body: parseBody(text, res.status) }, null) }
-        }
+        if (attempt === MAX_ATTEMPTS - 1) return { line: at, outcome: 'errored', body: storedAnswer(run, at, line.custom_id, res.status, requestId, text) }
       } catch (err) {
-        failure = limit.controller.signal.aborted ? `no answer within ${this.settings.requestTimeoutMs} ms` : 'the endpoint could not be reached'
-        void err
+        const timedOut = limit ? limit.controller.signal.aborted : (err as Error | null)?.name === 'TimeoutError'
+        failure = timedOut ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached'
       } finally {
-        deadlines.end(limit)
+        if (limit) deadlines?.end(limit)
       }
       if (await halted()) return null
       await Bun.sleep(backoff(attempt + 1, retryAfter))
       if (await halted()) return null
     }
-    return { outcome: 'errored', part: 'error', body: resultLine(line.custom_id, null, { code: 'server_error', message: failure }) }
-  }
-}
-
-/**
- * The result line of an answer. A JSON body on one line is spliced in as the server sent it: it is
- * parsed only to prove it is JSON, never re-serialized (the answer is most of the line). A body
- * with raw line breaks (pretty-printed) is re-serialized, since a result line must be one line.
- */
-export function answeredLine(customId: string, status: number, requestId: string, text: string): string {
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return resultLine(customId, { status, requestId, body: parseBody(text, status) }, null)
-  }
-  if (text.includes('\n') || text.includes('\r')) return resultLine(customId, { status, requestId, body }, null)
-  return `{"id":"${lineId()}","custom_id":${JSON.stringify(customId)},"response":{"status_code":${status},"request_id":${JSON.stringify(requestId)},"body":${text.trim()}},"error":null}`
-}
-
-/** The endpoint's JSON body as is; a non-JSON body becomes an OpenAI-shaped error body. */
-function parseBody(text: string, status: number): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return { error: { message: `the endpoint answered ${status} with a body that is not JSON`, type: 'server_error', param: null, code: null } }
+    const id = resultLineId(run, at)
+    return { line: at, outcome: 'errored', body: resultLine(id, line.custom_id, null, { code: 'server_error', message: failure }) }
   }
 }

@@ -1,0 +1,104 @@
+// store/emulated-log.ts: an emulated run's answers appended to one file per run on SQLite. What a
+// record counts for, what a crash in the middle of a write leaves, and that the index kept while
+// appending says what a fresh read of the file says.
+
+import { afterAll, describe, expect, test } from 'bun:test'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ResultLog } from '../../src/store/emulated-log'
+import type { Outcome, RecordedResult } from '../../src/store/emulated-result'
+
+const root = mkdtempSync(join(tmpdir(), 'batchgate-rlog-'))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+let n = 0
+const freshDir = () => join(root, `d${n++}`)
+
+const rec = (line: number, outcome: Outcome, body = `{"l":${line}}`): RecordedResult => ({ line, outcome, body })
+
+async function all(log: ResultLog, run: string, part: 'output' | 'error', total: number): Promise<RecordedResult[]> {
+  const out: RecordedResult[] = []
+  for await (const group of log.results(run, part, total)) out.push(...group)
+  return out
+}
+
+describe('result log', () => {
+  test('counts and the done map follow the first record of each line; result files take it too, in arrival order', async () => {
+    const dir = freshDir()
+    const log = new ResultLog(dir)
+    log.append('batch_a', [rec(3, 'succeeded'), rec(1, 'errored')])
+    log.append('batch_a', [rec(3, 'errored', '{"again":3}'), rec(0, 'succeeded'), rec(4, 'expired'), rec(2, 'canceled')])
+    const index = await log.index('batch_a', 6)
+    expect(index.counts).toEqual({ succeeded: 2, errored: 1, expired: 1, canceled: 1 })
+    expect([...index.done].map((v) => (v === 0 ? 0 : 1))).toEqual([1, 1, 1, 1, 1, 0])
+    expect(await all(log, 'batch_a', 'output', 6)).toEqual([rec(3, 'succeeded'), rec(0, 'succeeded')])
+    expect((await all(log, 'batch_a', 'error', 6)).map((r) => r.line)).toEqual([1, 4, 2])
+    // Another handle reading the file from scratch agrees with the index kept while appending.
+    expect((await new ResultLog(dir).index('batch_a', 6)).counts).toEqual(index.counts)
+    log.close()
+  })
+
+  test('answers in any script survive the round trip (lengths are UTF-16 units, the file UTF-8)', async () => {
+    const log = new ResultLog(freshDir())
+    const body = '@200\t"é-1"\t\t{"content":"日本語 🙂 \\" tab\there"}'
+    log.append('batch_u', [rec(0, 'succeeded', body)])
+    expect(await all(log, 'batch_u', 'output', 1)).toEqual([rec(0, 'succeeded', body)])
+    log.close()
+  })
+
+  test('a record torn by a crash does not count; the next writer closes it off and goes on', async () => {
+    const dir = freshDir()
+    const first = new ResultLog(dir)
+    first.append('batch_t', [rec(0, 'succeeded'), rec(1, 'succeeded')])
+    first.close()
+    const file = join(dir, 'emulated', 'batch_t.log')
+    // The process died in the middle of writing line 2's record: its end never reached the file.
+    appendFileSync(file, '2\ts\t7\t{"l":')
+    const after = new ResultLog(dir)
+    expect((await after.index('batch_t', 4)).counts.succeeded).toBe(2)
+    expect([...(await after.index('batch_t', 4)).done].map((v) => (v === 0 ? 0 : 1))).toEqual([1, 1, 0, 0])
+    // Line 2 is sent again and recorded whole after the torn piece.
+    after.append('batch_t', [rec(2, 'succeeded'), rec(3, 'errored')])
+    expect((await after.index('batch_t', 4)).counts).toEqual({ succeeded: 3, errored: 1, expired: 0, canceled: 0 })
+    expect((await all(after, 'batch_t', 'output', 4)).map((r) => r.body)).toEqual(['{"l":0}', '{"l":1}', '{"l":2}'])
+    expect(readFileSync(file, 'utf8')).toContain('2\ts\t7\t{"l":\n2\ts\t7\t{"l":2}\n')
+    after.close()
+  })
+
+  test('a line whose length does not match its record, or that is no record, is ignored', async () => {
+    const dir = freshDir()
+    const log = new ResultLog(dir)
+    log.append('batch_c', [rec(0, 'succeeded')])
+    appendFileSync(join(dir, 'emulated', 'batch_c.log'), '1\ts\t99\t{"short":1}\nnot a record\n2\tq\t2\t{}\n')
+    log.append('batch_c', [rec(3, 'succeeded')])
+    const fresh = new ResultLog(dir)
+    expect((await fresh.index('batch_c', 4)).counts.succeeded).toBe(2)
+    expect((await all(fresh, 'batch_c', 'output', 4)).map((r) => r.line)).toEqual([0, 3])
+    log.close()
+  })
+
+  test('an index being read when a group lands still ends up counting every record once', async () => {
+    const dir = freshDir()
+    const log = new ResultLog(dir)
+    const total = 20_000
+    for (let g = 0; g < 100; g++) log.append('batch_r', Array.from({ length: 100 }, (_, k) => rec(g * 100 + k, 'succeeded', 'x'.repeat(200))))
+    const reading = log.index('batch_r', total)
+    log.append('batch_r', [rec(15_000, 'errored')])
+    await reading
+    log.append('batch_r', [rec(15_001, 'canceled')])
+    const index = await log.index('batch_r', total)
+    expect(index.counts).toEqual({ succeeded: 10_000, errored: 1, expired: 0, canceled: 1 })
+    expect((await new ResultLog(dir).index('batch_r', total)).counts).toEqual(index.counts)
+    log.close()
+  })
+
+  test('remove deletes the run’s file; a run never written has nothing to read', async () => {
+    const dir = freshDir()
+    const log = new ResultLog(dir)
+    log.append('batch_x', [rec(0, 'succeeded')])
+    log.remove('batch_x')
+    expect(existsSync(join(dir, 'emulated', 'batch_x.log'))).toBe(false)
+    expect((await log.index('batch_x', 1)).counts.succeeded).toBe(0)
+    expect(await all(log, 'batch_none', 'output', 1)).toEqual([])
+  })
+})
