@@ -12,6 +12,8 @@ import { startChatFake } from '../test/fakes/chat-completions'
 import { createBatch, uploadBatchFile, waitForBatch } from './client'
 import { spawnGateway } from './gateway-process'
 import { cpuSeconds, mib, watchPeak } from './rss'
+import { readdirSync, readFileSync } from 'node:fs'
+function threadsOf(pid: number) { const out: Record<string, number> = {}; for (const t of readdirSync(`/proc/${pid}/task`)) { try { const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim(); const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); out[`${comm}#${t}`] = (Number(f[11]) + Number(f[12])) * 10 } catch {} } return out }
 
 const CONCURRENCY = 64
 const MODEL = 'bench-model'
@@ -24,7 +26,7 @@ const RSS_GOAL_MIB = 200
  * the runner and the store's statements compiled on first use), the bare loop's first requests
  * are slower too.
  */
-const WARM_UP_REQUESTS = 2000
+const WARM_UP_REQUESTS = 10000
 
 const line = (i: number) =>
   JSON.stringify({ custom_id: `b-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: `bench prompt ${i}` }] } })
@@ -105,12 +107,14 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
     const started = performance.now()
     const benchCpu = process.cpuUsage()
     const gatewayCpu = cpuSeconds(gw.pid)
+    const th0 = threadsOf(gw.pid)
     const batch = await createBatch(gw.url, 'local', file.id, MODEL)
     note(`emulated: create answered after ${((performance.now() - started) / 1000).toFixed(2)} s`)
     // Polled every 20 ms: the batch takes about a second, so 200 ms steps would swamp the ratio.
     const done = await waitForBatch(gw.url, batch.id, 30 * 60_000, 20)
     const batchSeconds = (performance.now() - started) / 1000
     const gatewayUs = ((cpuSeconds(gw.pid) - gatewayCpu) * 1e6) / args.requests
+    { const th1 = threadsOf(gw.pid); note('THREADS ' + Object.entries(th1).map(([k, v]) => [k, ((v - (th0[k] ?? 0)) * 1000 / args.requests)] as const).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v.toFixed(1)}`).join(' ')) }
     const serverUs = cpuMicros(process.cpuUsage(benchCpu)) / args.requests
     if (done.status !== 'completed') throw new Error(`emulated batch ended ${done.status}`)
     const batchRate = args.requests / batchSeconds

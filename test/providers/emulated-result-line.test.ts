@@ -7,7 +7,7 @@ import { expandResult, resultLineId, storedAnswer } from '../../src/convert/resu
 
 /** What a result file shows for an answer: stored by the runner, expanded when read. */
 const answeredLine = (customId: string, status: number, requestId: string | null, text: string) =>
-  expandResult('batch_run1', 7, storedAnswer('batch_run1', 7, customId, status, requestId, text))
+  expandResult('batch_run1', 7, storedAnswer('batch_run1', 7, JSON.stringify(customId), status, requestId, text))
 
 const parse = (line: string) => JSON.parse(line) as { id: string; custom_id: string; response: { status_code: number; request_id: string; body: unknown }; error: unknown }
 
@@ -43,7 +43,7 @@ describe('emulated result lines', () => {
   })
 
   test('a line keeps its id on every read; ids differ by line and by run; a missing request id is the line id', () => {
-    const stored = storedAnswer('batch_run1', 7, 'a', 200, null, '{"ok":true}')
+    const stored = storedAnswer('batch_run1', 7, '"a"', 200, null, '{"ok":true}')
     expect(expandResult('batch_run1', 7, stored)).toBe(expandResult('batch_run1', 7, stored))
     const o = parse(expandResult('batch_run1', 7, stored))
     expect(o.id).toBe(resultLineId('batch_run1', 7))

@@ -40,15 +40,16 @@ export function resultLine(id: string, customId: string, response: { status: num
 }
 
 /**
- * What the runner stores for an endpoint's answer. A body with raw line breaks (pretty-printed)
- * is made into its finished line now; any other body is kept as sent, for `expandResult`.
+ * What the runner stores for an endpoint's answer (`customId` is the custom_id as JSON text, as
+ * the input line has it). A body with raw line breaks (pretty-printed) is made into its finished
+ * line now; any other body is kept as sent, for `expandResult`.
  */
 export function storedAnswer(runId: string, line: number, customId: string, status: number, requestId: string | null, text: string): string {
   if (text.includes('\n') || text.includes('\r')) {
     const id = resultLineId(runId, line)
-    return resultLine(id, customId, { status, requestId: requestId ?? id, body: parseOr(text, status) }, null)
+    return resultLine(id, JSON.parse(customId) as string, { status, requestId: requestId ?? id, body: parseOr(text, status) }, null)
   }
-  return `${DEFERRED}${status}\t${JSON.stringify(customId)}\t${requestId === null ? '' : JSON.stringify(requestId)}\t${text}`
+  return `${DEFERRED}${status}\t${customId}\t${requestId === null ? '' : JSON.stringify(requestId)}\t${text}`
 }
 
 /**

@@ -7,6 +7,7 @@
 
 import type { EmulatedConfig } from '../../config'
 import { iterateLineBatches } from '../../convert/lines'
+import { rawFields } from '../../convert/requests/raw-fields'
 import { resultLine, resultLineId, storedAnswer } from '../../convert/results/emulated-line'
 import { log } from '../../log'
 import type { Outcome, RecordedResult, RunStatus } from '../../store/emulated-runs'
@@ -22,11 +23,26 @@ const STATE_REFRESH_MS = 250
 const MAX_LINE_BYTES = 64 * 1024 * 1024
 const FILL_ROWS = 200
 
+/** One input line as raw JSON text (rawFields): the body is sent as the line has it. */
 interface InputLine {
-  custom_id: string
+  /** The custom_id, a JSON string literal. */
+  customId: string
+  /** The url, a JSON string literal. */
   url: string
-  body: Record<string, unknown>
+  body: string
 }
+
+const FIELDS = ['custom_id', 'url', 'body'] as const
+
+function inputLine(text: string): InputLine {
+  const raw = rawFields(text, FIELDS)
+  if (raw?.custom_id?.startsWith('"') && raw.url?.startsWith('"') && raw.body?.startsWith('{')) return { customId: raw.custom_id, url: raw.url, body: raw.body }
+  const line = JSON.parse(text) as { custom_id: string; url: string; body: unknown }
+  return { customId: JSON.stringify(line.custom_id), url: JSON.stringify(line.url), body: JSON.stringify(line.body) }
+}
+
+const customIdOf = (line: InputLine): string => JSON.parse(line.customId) as string
+const bodyOf = (line: InputLine) => JSON.parse(line.body) as { model?: unknown; max_tokens?: unknown; max_completion_tokens?: unknown }
 
 const EXPIRED_ERROR = { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' }
 const CANCELLED_ERROR = { code: 'batch_cancelled', message: 'This request was not executed because the batch was cancelled.' }
@@ -132,6 +148,7 @@ export class EmulatedRunner {
       })
     }
 
+    const modelChecked = run.model !== null && (this.settings.models?.includes(run.model) ?? true)
     const limiter = new RateLimiter(this.settings.requestsPerMinute, this.settings.tokensPerMinute)
     const paced = this.settings.requestsPerMinute !== null || this.settings.tokensPerMinute !== null
     const recorder = new Recorder(this.store, id)
@@ -152,7 +169,7 @@ export class EmulatedRunner {
     // One request from send to recorded answer; its slot frees only once the row is written.
     const send = async (line: InputLine, at: number): Promise<void> => {
       try {
-        const result = await this.answer(id, at, line, halted, deadlines)
+        const result = await this.answer(id, at, line, modelChecked, halted, deadlines)
         if (result) return recorder.record(result, release)
       } catch (err) {
         return release(err)
@@ -170,7 +187,10 @@ export class EmulatedRunner {
             while (running >= this.settings.concurrency) await slotFree()
             const stop = halted()
             if (failure !== null || stop === true || (stop !== false && (await stop))) break sending
-            if (paced) await limiter.admit(estimateTokens(JSON.stringify(line.body), line.body.max_tokens ?? line.body.max_completion_tokens))
+            if (paced) {
+              const body = bodyOf(line)
+              await limiter.admit(estimateTokens(line.body, body.max_tokens ?? body.max_completion_tokens))
+            }
             running++
             void send(line, index)
           }
@@ -211,7 +231,7 @@ export class EmulatedRunner {
       for (const line of lines) {
         index++
         if (done[index]) continue
-        rows.push({ line: index, outcome, body: resultLine(resultLineId(id, index), line.custom_id, null, error) })
+        rows.push({ line: index, outcome, body: resultLine(resultLineId(id, index), customIdOf(line), null, error) })
         if (rows.length < FILL_ROWS) continue
         await this.store.emulated.recordMany(id, rows)
         rows = []
@@ -223,14 +243,14 @@ export class EmulatedRunner {
   private async *lineBatches(id: string): AsyncGenerator<InputLine[]> {
     const blob = await this.store.blobs.open(id, 'content')
     if (!blob) throw new Error(`the input of ${id} is missing from the blob store`)
-    yield* iterateLineBatches(blob, (text) => JSON.parse(text) as InputLine, { maxLineBytes: MAX_LINE_BYTES })
+    yield* iterateLineBatches(blob, inputLine, { maxLineBytes: MAX_LINE_BYTES })
   }
 
-  /** The endpoint URL a line's url maps to (`/v1/…` under base_url); one string per distinct url. */
+  /** The endpoint URL a line's url (a JSON string literal) maps to (`/v1/…` under base_url); one string per distinct url. */
   private urlOf(lineUrl: string): string {
     let url = this.urls.get(lineUrl)
     if (url === undefined) {
-      url = `${this.settings.baseUrl}${lineUrl.replace(/^\/v1(?=\/)/, '')}`
+      url = `${this.settings.baseUrl}${(JSON.parse(lineUrl) as string).replace(/^\/v1(?=\/)/, '')}`
       this.urls.set(lineUrl, url)
     }
     return url
@@ -240,15 +260,24 @@ export class EmulatedRunner {
    * Sends one request until it is answered; null when the batch halted before an answer came
    * (the line then ends cancelled or expired, never half-recorded).
    */
-  private async answer(run: string, at: number, line: InputLine, halted: () => boolean | Promise<boolean>, deadlines: Deadlines | null): Promise<RecordedResult | null> {
-    const model = typeof line.body.model === 'string' ? line.body.model : null
-    if (this.settings.models && (model === null || !this.settings.models.includes(model))) {
+  private async answer(
+    run: string,
+    at: number,
+    line: InputLine,
+    checked: boolean,
+    halted: () => boolean | Promise<boolean>,
+    deadlines: Deadlines | null,
+  ): Promise<RecordedResult | null> {
+    const models = this.settings.models
+    // A batch whose lines all name one allowed model was let through at create (checkCreate).
+    const model = models && !checked ? bodyOf(line).model : undefined
+    if (models && !checked && (typeof model !== 'string' || !models.includes(model))) {
       const body = { error: { message: `model '${model}' is not served by this provider`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }
       const id = resultLineId(run, at)
-      return { line: at, outcome: 'errored', body: resultLine(id, line.custom_id, { status: 404, requestId: id, body }, null) }
+      return { line: at, outcome: 'errored', body: resultLine(id, customIdOf(line), { status: 404, requestId: id, body }, null) }
     }
     const url = this.urlOf(line.url)
-    const payload = JSON.stringify(line.body)
+    const payload = line.body
     const timeoutMs = this.settings.requestTimeoutMs
     let failure = 'no attempt made'
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -261,11 +290,11 @@ export class EmulatedRunner {
         const requestId = res.headers.get('x-request-id')
         if (!RETRYABLE.has(res.status)) {
           const ok = res.status >= 200 && res.status < 300
-          return { line: at, outcome: ok ? 'succeeded' : 'errored', body: storedAnswer(run, at, line.custom_id, res.status, requestId, text) }
+          return { line: at, outcome: ok ? 'succeeded' : 'errored', body: storedAnswer(run, at, line.customId, res.status, requestId, text) }
         }
         failure = `the endpoint answered ${res.status}`
         retryAfter = parseRetryAfter(res.headers.get('retry-after'))
-        if (attempt === MAX_ATTEMPTS - 1) return { line: at, outcome: 'errored', body: storedAnswer(run, at, line.custom_id, res.status, requestId, text) }
+        if (attempt === MAX_ATTEMPTS - 1) return { line: at, outcome: 'errored', body: storedAnswer(run, at, line.customId, res.status, requestId, text) }
       } catch (err) {
         const timedOut = limit ? limit.controller.signal.aborted : (err as Error | null)?.name === 'TimeoutError'
         failure = timedOut ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached'
@@ -277,6 +306,6 @@ export class EmulatedRunner {
       if (await halted()) return null
     }
     const id = resultLineId(run, at)
-    return { line: at, outcome: 'errored', body: resultLine(id, line.custom_id, null, { code: 'server_error', message: failure }) }
+    return { line: at, outcome: 'errored', body: resultLine(id, customIdOf(line), null, { code: 'server_error', message: failure }) }
   }
 }

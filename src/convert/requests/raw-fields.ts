@@ -1,0 +1,104 @@
+// The top-level fields of a JSON object as their raw JSON text, found by one scan of the line and
+// nothing parsed. The emulated runner sends each request's `body` as it is in the input line: a
+// JSON.parse of the line and a JSON.stringify of its body cost more of the event loop than the
+// rest of the runner's own work per request (issue 17). Its input lines were checked whole at
+// upload or create (core/batch-file.ts), so the scan only has to find where values start and end;
+// anything it does not recognise returns null and the caller parses the line the ordinary way.
+
+const QUOTE = 34
+const BACKSLASH = 92
+const OPEN_BRACE = 123
+const CLOSE_BRACE = 125
+const OPEN_BRACKET = 91
+const CLOSE_BRACKET = 93
+const COMMA = 44
+const COLON = 58
+
+const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++
+  return i
+}
+
+/** The index just past the string whose opening quote is at `i`; -1 if it never closes. */
+function skipString(text: string, i: number): number {
+  let at = i + 1
+  for (;;) {
+    const q = text.indexOf('"', at)
+    if (q < 0) return -1
+    // A quote preceded by an odd number of backslashes is escaped.
+    let slashes = 0
+    for (let k = q - 1; k > i && text.charCodeAt(k) === BACKSLASH; k--) slashes++
+    if (slashes % 2 === 0) return q + 1
+    at = q + 1
+  }
+}
+
+/** The index just past the value starting at `i`; -1 if it is not a complete value. */
+function skipValue(text: string, i: number): number {
+  const first = text.charCodeAt(i)
+  if (first === QUOTE) return skipString(text, i)
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
+    // A number, true, false or null: up to the next delimiter.
+    let k = i
+    while (k < text.length) {
+      const c = text.charCodeAt(k)
+      if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || isSpace(c)) break
+      k++
+    }
+    return k > i ? k : -1
+  }
+  let depth = 0
+  let k = i
+  while (k < text.length) {
+    const c = text.charCodeAt(k)
+    if (c === QUOTE) {
+      k = skipString(text, k)
+      if (k < 0) return -1
+      continue
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--
+      if (depth === 0) return k + 1
+    }
+    k++
+  }
+  return -1
+}
+
+/**
+ * The raw JSON text of each wanted top-level key of an object line (a string value keeps its
+ * quotes); null when the line is not one JSON object, or a key repeats (JSON.parse keeps the last
+ * one; the caller's ordinary parse then decides).
+ */
+export function rawFields<K extends string>(text: string, wanted: readonly K[]): Partial<Record<K, string>> | null {
+  const out: Partial<Record<K, string>> = {}
+  let i = skipSpace(text, 0)
+  if (text.charCodeAt(i) !== OPEN_BRACE) return null
+  i = skipSpace(text, i + 1)
+  if (text.charCodeAt(i) === CLOSE_BRACE) return skipSpace(text, i + 1) === text.length ? out : null
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) return null
+    const keyEnd = skipString(text, i)
+    if (keyEnd < 0) return null
+    // A key written with escapes is left to the ordinary parse.
+    const key = text.slice(i + 1, keyEnd - 1)
+    if (key.includes('\\')) return null
+    i = skipSpace(text, keyEnd)
+    if (text.charCodeAt(i) !== COLON) return null
+    const start = skipSpace(text, i + 1)
+    const end = skipValue(text, start)
+    if (end < 0) return null
+    if ((wanted as readonly string[]).includes(key)) {
+      if (out[key as K] !== undefined) return null
+      out[key as K] = text.slice(start, end)
+    }
+    i = skipSpace(text, end)
+    const c = text.charCodeAt(i)
+    if (c === CLOSE_BRACE) return skipSpace(text, i + 1) === text.length ? out : null
+    if (c !== COMMA) return null
+    i = skipSpace(text, i + 1)
+  }
+}
