@@ -1,9 +1,10 @@
 // The `emulated` phase of bench/run.ts (issue 17): a gateway with a `kind = "emulated"` instance
 // at concurrency 64 in front of the local chat-completions fake (test/fakes/chat-completions.ts).
-// - throughput: requests/s of one emulated batch against a bare client loop sending the same
-//   requests to the same server with the same concurrency, measured in this run (goal ≥ 0.9×),
-//   both sides warmed up first, and beside it two ceilings measured in the same run: the runner
-//   alone in its own process, with and without recording the answers (bench/emulated-ceiling.ts);
+// - throughput: requests/s of an emulated batch against a bare client loop sending the same
+//   requests to the same server with the same concurrency (goal ≥ 0.9×), both sides warmed up
+//   first, as the median of paired rounds in this run; beside it the gateway's CPU per request by
+//   thread, and two ceilings measured in the same run: the runner alone in its own process, with
+//   and without recording the answers (bench/emulated-ceiling.ts);
 // - memory: the gateway's peak RSS while it runs a 100 000-request batch (goal < 200 MiB, flat).
 
 import { writeFileSync } from 'node:fs'
@@ -11,9 +12,8 @@ import { join } from 'node:path'
 import { startChatFake } from '../test/fakes/chat-completions'
 import { createBatch, uploadBatchFile, waitForBatch } from './client'
 import { spawnGateway } from './gateway-process'
-import { cpuSeconds, mib, watchPeak } from './rss'
-import { readdirSync, readFileSync } from 'node:fs'
-function threadsOf(pid: number) { const out: Record<string, number> = {}; for (const t of readdirSync(`/proc/${pid}/task`)) { try { const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim(); const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); out[`${comm}#${t}`] = (Number(f[11]) + Number(f[12])) * 10 } catch {} } return out }
+import { cpuSeconds, mib, threadCpuSeconds, waitIdle, watchPeak } from './rss'
+import { median } from './stats'
 
 const CONCURRENCY = 64
 const MODEL = 'bench-model'
@@ -24,9 +24,10 @@ const RSS_GOAL_MIB = 200
  * the gateway (upload, create, run, polls). Throughput is what is compared, not the first
  * request's compilation: the cold create alone took 40–60 ms of a ~0.5 s batch (route handlers,
  * the runner and the store's statements compiled on first use), the bare loop's first requests
- * are slower too.
+ * are slower too. After 2 000 requests the JIT threads still spent 3–4 µs per request of the timed
+ * batch (optimizing tiers compiled); after 10 000, 1–2 µs — a gateway that has run for a while.
  */
-const WARM_UP_REQUESTS = 10000
+const WARM_UP_REQUESTS = 10_000
 
 const line = (i: number) =>
   JSON.stringify({ custom_id: `b-${i}`, method: 'POST', url: '/v1/chat/completions', body: { model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: `bench prompt ${i}` }] } })
@@ -57,7 +58,7 @@ async function bareLoop(url: string, apiKey: string, from: number, count: number
 
 const CEILINGS = {
   send: 'ceiling: the runner alone (no HTTP API, polls or create), answers not recorded',
-  record: 'ceiling: the runner alone, every answer recorded in SQLite',
+  record: 'ceiling: the runner alone, every answer recorded (SQLite store: the run’s result log)',
 } as const
 
 /** One ceiling run in its own process, over its own copy of the same requests. */
@@ -71,6 +72,71 @@ async function runCeiling(runDir: string, fake: { url: string; apiKey: string },
   const out = await new Response(child.stdout).text()
   if ((await child.exited) !== 0) throw new Error(`the ${mode} ceiling exited with ${child.exitCode}`)
   return JSON.parse(out.trim().split('\n').at(-1) as string) as { seconds: number; cpuUs: number }
+}
+
+const ROUNDS = 5
+
+interface Round {
+  bareRate: number
+  bareUs: number
+  batchRate: number
+  gatewayUs: number
+  serverUs: number
+  /** Gateway CPU µs per request by thread name. */
+  threads: Map<string, number>
+  /** Gateway CPU seconds after the batch was seen completed, until the gateway was idle again. */
+  settleSeconds: number
+}
+
+/**
+ * This process (the server, and the bare loop's client) collects its garbage before each timed
+ * run: a bare loop left more of it than a batch's server side did, and the run after paid for it
+ * (rounds ran 0.1× apart by their order alone).
+ */
+const collectBench = () => Bun.gc(true)
+
+/** The bare loop once, with this process's CPU per request (client and server). */
+async function timeBare(fake: { url: string; apiKey: string }, requests: number): Promise<Pick<Round, 'bareRate' | 'bareUs'>> {
+  collectBench()
+  const cpu = process.cpuUsage()
+  const seconds = await bareLoop(fake.url, fake.apiKey, 0, requests)
+  return { bareRate: requests / seconds, bareUs: cpuMicros(process.cpuUsage(cpu)) / requests }
+}
+
+/** One batch over the uploaded file, from create to the poll that sees it completed. */
+async function timeBatch(gw: { url: string; pid: number }, fileId: string, requests: number): Promise<Omit<Round, 'bareRate' | 'bareUs'>> {
+  collectBench()
+  const started = performance.now()
+  const benchCpu = process.cpuUsage()
+  const gatewayCpu = cpuSeconds(gw.pid)
+  const threads = threadCpuSeconds(gw.pid)
+  const batch = await createBatch(gw.url, 'local', fileId, MODEL)
+  // Polled every 20 ms: the batch takes about half a second, so 200 ms steps would swamp the ratio.
+  const done = await waitForBatch(gw.url, batch.id, 30 * 60_000, 20)
+  const seconds = (performance.now() - started) / 1000
+  if (done.status !== 'completed') throw new Error(`emulated batch ended ${done.status}`)
+  const gatewayUs = ((cpuSeconds(gw.pid) - gatewayCpu) * 1e6) / requests
+  const perRequest = new Map<string, number>()
+  for (const [name, total] of threadCpuSeconds(gw.pid)) perRequest.set(name, ((total - (threads.get(name) ?? 0)) * 1e6) / requests)
+  // What the gateway does after the batch ended (usage settled from the results, result files
+  // adopted), measured apart: a batch's throughput ends when the client sees it completed.
+  const settleSeconds = await waitIdle(gw.pid)
+  return {
+    batchRate: requests / seconds,
+    gatewayUs,
+    settleSeconds,
+    serverUs: cpuMicros(process.cpuUsage(benchCpu)) / requests,
+    threads: perRequest,
+  }
+}
+
+/** The event loop, Bun's HTTP client thread, and the rest (JIT, GC, checkpoints), as medians. */
+function threadRow(rounds: readonly Round[]): string {
+  const of = (r: Round, pick: (name: string) => boolean) => [...r.threads].filter(([name]) => pick(name)).reduce((sum, [, us]) => sum + us, 0)
+  const loop = median(rounds.map((r) => of(r, (n) => n === 'bun' || n === 'bun.exe' || n === 'batchgate')))
+  const http = median(rounds.map((r) => of(r, (n) => n === 'HTTP Client')))
+  const rest = median(rounds.map((r) => of(r, (n) => !['bun', 'bun.exe', 'batchgate', 'HTTP Client'].includes(n))))
+  return `event loop ${loop.toFixed(1)} µs, HTTP client thread ${http.toFixed(1)} µs, JIT/GC/other threads ${rest.toFixed(1)} µs (ticks of 10 ms: ±0.5 µs)`
 }
 
 export async function runEmulatedPhase(args: { runDir: string; requests: number; rssRequests: number; note: (t: string) => void; cpuProfDir?: string | null }): Promise<string> {
@@ -91,38 +157,36 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
     writeInput(warmInput, 0, WARM_UP_REQUESTS)
     const warm = await createBatch(gw.url, 'local', (await uploadBatchFile(gw.url, 'local', warmInput)).id, MODEL)
     if ((await waitForBatch(gw.url, warm.id, 5 * 60_000, 20)).status !== 'completed') throw new Error('the warm-up batch did not complete')
+    await waitIdle(gw.pid)
 
-    note(`emulated: bare loop, ${args.requests} requests at concurrency ${CONCURRENCY}`)
-    // CPU per request beside the rates: on a loaded machine the wall-clock ratio follows the CPU
-    // each side spends (bare: this process as client and server; emulated: gateway + server).
-    const bareCpu = process.cpuUsage()
-    const bareSeconds = await bareLoop(fake.url, fake.apiKey, 0, args.requests)
-    const bareRate = args.requests / bareSeconds
-    const bareUs = cpuMicros(process.cpuUsage(bareCpu)) / args.requests
-
-    note(`emulated: one batch of ${args.requests} requests`)
+    // Paired rounds, the order alternating (bare first, then the batch first, …): on a shared
+    // machine one run of each swung ±20 % with the neighbours' load; the verdict is the median of
+    // the rounds' ratios, each taken from two runs a second apart. Every timed run starts with the
+    // gateway idle (timeBatch waits out each batch's settlement).
     const input = join(runDir, 'emulated-input.jsonl')
     writeInput(input, 0, args.requests)
     const file = await uploadBatchFile(gw.url, 'local', input)
-    const started = performance.now()
-    const benchCpu = process.cpuUsage()
-    const gatewayCpu = cpuSeconds(gw.pid)
-    const th0 = threadsOf(gw.pid)
-    const batch = await createBatch(gw.url, 'local', file.id, MODEL)
-    note(`emulated: create answered after ${((performance.now() - started) / 1000).toFixed(2)} s`)
-    // Polled every 20 ms: the batch takes about a second, so 200 ms steps would swamp the ratio.
-    const done = await waitForBatch(gw.url, batch.id, 30 * 60_000, 20)
-    const batchSeconds = (performance.now() - started) / 1000
-    const gatewayUs = ((cpuSeconds(gw.pid) - gatewayCpu) * 1e6) / args.requests
-    { const th1 = threadsOf(gw.pid); note('THREADS ' + Object.entries(th1).map(([k, v]) => [k, ((v - (th0[k] ?? 0)) * 1000 / args.requests)] as const).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v.toFixed(1)}`).join(' ')) }
-    const serverUs = cpuMicros(process.cpuUsage(benchCpu)) / args.requests
-    if (done.status !== 'completed') throw new Error(`emulated batch ended ${done.status}`)
-    const batchRate = args.requests / batchSeconds
-    const ratio = batchRate / bareRate
-    out.push(`| emulated batch, ${args.requests} requests, concurrency ${CONCURRENCY} | ${batchRate.toFixed(0)} req/s | bare loop ${bareRate.toFixed(0)} req/s | ${ratio.toFixed(2)}× | goal ≥ ${GOAL_RATIO}× | ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'} |`)
+    const rounds: Round[] = []
+    for (let r = 0; r < ROUNDS; r++) {
+      note(`emulated: round ${r + 1} of ${ROUNDS}, bare loop and one batch of ${args.requests} requests`)
+      let bare: Awaited<ReturnType<typeof timeBare>> | null = null
+      if (r % 2 === 0) bare = await timeBare(fake, args.requests)
+      const batch = await timeBatch(gw, file.id, args.requests)
+      if (r % 2 === 1) bare = await timeBare(fake, args.requests)
+      rounds.push({ ...(bare as Awaited<ReturnType<typeof timeBare>>), ...batch })
+    }
+    const m = (f: (r: Round) => number) => median(rounds.map(f))
+    const ratios = rounds.map((r) => r.batchRate / r.bareRate)
+    const ratio = median(ratios)
+    const bareRate = m((r) => r.bareRate)
     out.push(
-      `| CPU per request (all threads) | gateway ${gatewayUs.toFixed(1)} µs + server and polls ${serverUs.toFixed(1)} µs | bare loop, client and server ${bareUs.toFixed(1)} µs | ${(bareUs / (gatewayUs + serverUs)).toFixed(2)}× | | |`,
+      `| emulated batch, ${args.requests} requests, concurrency ${CONCURRENCY}: median of ${ROUNDS} paired rounds (each round's ratio: ${ratios.map((x) => x.toFixed(2)).join(', ')}) | ${m((r) => r.batchRate).toFixed(0)} req/s | bare loop ${bareRate.toFixed(0)} req/s | ${ratio.toFixed(2)}× | goal ≥ ${GOAL_RATIO}× | ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'} |`,
     )
+    out.push(
+      `| CPU per request (all threads), medians | gateway ${m((r) => r.gatewayUs).toFixed(1)} µs + server and polls ${m((r) => r.serverUs).toFixed(1)} µs | bare loop, client and server ${m((r) => r.bareUs).toFixed(1)} µs | | | |`,
+    )
+    out.push(`| gateway CPU per request by thread, medians | ${threadRow(rounds)} | | | | |`)
+    out.push(`| after each batch, outside the timed window: usage settled from the results, result files adopted | ${(m((r) => r.settleSeconds) * 1000).toFixed(0)} ms of gateway CPU (median) | | | | |`)
 
     // The ceilings, in the same run against the same bare loop (bench/emulated-ceiling.ts).
     for (const mode of ['send', 'record'] as const) {

@@ -3,7 +3,7 @@
 // it is reset before each phase by writing 5 to /proc/<pid>/clear_refs — see proc(5)), and
 // VmRSS sampled every few milliseconds, in case the reset is not permitted.
 
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 
 const MIB = 1024 * 1024
 
@@ -63,4 +63,44 @@ export function cpuSeconds(pid: number): number {
   // The command name (field 2) may hold spaces; the fields after it start past its ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/**
+ * CPU seconds so far of each thread of `pid`, grouped by thread name (the comm and stat files
+ * under /proc/<pid>/task/<tid>): which thread a change moved work onto or off (the event loop,
+ * Bun's HTTP client thread, JIT and GC helpers).
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100)
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out
+}
+
+/**
+ * Waits until `pid` is idle — under `busyMs` of CPU in each of two `windowMs` windows in a row —
+ * or `timeoutMs` passed; returns the CPU seconds it used meanwhile. A gateway settles a batch's
+ * usage after the batch ended (core/settlement.ts, at the watcher's next tick): a timed run that
+ * follows must not share the machine with that.
+ */
+export async function waitIdle(pid: number, windowMs = 100, busyMs = 5, timeoutMs = 15_000): Promise<number> {
+  const start = cpuSeconds(pid)
+  const end = Date.now() + timeoutMs
+  let quiet = 0
+  let last = start
+  while (quiet < 2 && Date.now() < end) {
+    await Bun.sleep(windowMs)
+    const now = cpuSeconds(pid)
+    quiet = (now - last) * 1000 < busyMs ? quiet + 1 : 0
+    last = now
+  }
+  return last - start
 }

@@ -49,23 +49,30 @@ function skipValue(text: string, i: number): number {
     }
     return k > i ? k : -1
   }
+  // Strings are jumped over with indexOf (most of a request body is string content); only the
+  // text between them is looked at character by character.
   let depth = 0
   let k = i
-  while (k < text.length) {
-    const c = text.charCodeAt(k)
-    if (c === QUOTE) {
-      k = skipString(text, k)
-      if (k < 0) return -1
-      continue
+  for (;;) {
+    const quote = text.indexOf('"', k)
+    const stop = quote < 0 ? text.length : quote
+    for (; k < stop; k++) {
+      const c = text.charCodeAt(k)
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return k + 1
     }
-    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--
-      if (depth === 0) return k + 1
-    }
-    k++
+    if (quote < 0) return -1
+    k = skipString(text, quote)
+    if (k < 0) return -1
   }
-  return -1
+}
+
+const ESCAPED = Symbol('escaped key')
+
+/** Which wanted key the key text between `from` and `to` is, without slicing it out. */
+function wantedAt<K extends string>(text: string, from: number, to: number, wanted: readonly K[]): K | null | typeof ESCAPED {
+  for (const w of wanted) if (to - from === w.length && text.startsWith(w, from)) return w
+  return text.lastIndexOf('\\', to) >= from ? ESCAPED : null
 }
 
 /**
@@ -84,16 +91,16 @@ export function rawFields<K extends string>(text: string, wanted: readonly K[]):
     const keyEnd = skipString(text, i)
     if (keyEnd < 0) return null
     // A key written with escapes is left to the ordinary parse.
-    const key = text.slice(i + 1, keyEnd - 1)
-    if (key.includes('\\')) return null
+    const key = wantedAt(text, i + 1, keyEnd - 1, wanted)
+    if (key === ESCAPED) return null
     i = skipSpace(text, keyEnd)
     if (text.charCodeAt(i) !== COLON) return null
     const start = skipSpace(text, i + 1)
     const end = skipValue(text, start)
     if (end < 0) return null
-    if ((wanted as readonly string[]).includes(key)) {
-      if (out[key as K] !== undefined) return null
-      out[key as K] = text.slice(start, end)
+    if (key !== null) {
+      if (out[key] !== undefined) return null
+      out[key] = text.slice(start, end)
     }
     i = skipSpace(text, end)
     const c = text.charCodeAt(i)
