@@ -271,7 +271,7 @@ async function removeOrphanBlobs(store: Store): Promise<number> {
   let removed = 0
   for (const blob of await store.blobs.list()) {
     if (await store.files.exists(blob.fileId)) continue
-    if (await store.emulated.get(blob.fileId)) continue
+    if ((await store.emulated.status(blob.fileId)) !== null) continue
     if (blob.kind === 'part' && (await store.uploads.hasPart(blob.fileId))) continue
     await store.blobs.delete(blob.fileId, blob.kind)
     removed++

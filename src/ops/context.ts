@@ -29,6 +29,14 @@ export function runInRequest<T>(ctx: RequestContext, fn: () => T): T {
   return storage.run(ctx, fn)
 }
 
+/**
+ * Runs work that outlives the request it was started from (an emulated run kicked by a create)
+ * with no request: its log lines and spans must not name a request that has long answered.
+ */
+export function outsideRequest<T>(fn: () => T): T {
+  return storage.exit(fn)
+}
+
 /** Called where a provider adapter is chosen; the first one named is the request's provider. */
 export function noteProvider(name: string): void {
   const ctx = storage.getStore()

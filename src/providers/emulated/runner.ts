@@ -10,6 +10,7 @@ import { iterateLineBatches } from '../../convert/lines'
 import { rawFields } from '../../convert/requests/raw-fields'
 import { resultLine, resultLineId, storedAnswer } from '../../convert/results/emulated-line'
 import { log } from '../../log'
+import { outsideRequest } from '../../ops/context'
 import type { Outcome, RecordedResult, RunStatus } from '../../store/emulated-runs'
 import type { Store } from '../../store/store'
 import { backoff, parseRetryAfter } from '../upstream-fetch'
@@ -90,11 +91,14 @@ export class EmulatedRunner {
   kick(id: string): void {
     if (this.stopped || this.active.has(id)) return
     this.active.add(id)
-    void this.run(id)
-      .catch((err) => {
-        if (!this.stopped) log('warn', 'emulated run stopped', { batch: id, err: String(err) })
-      })
-      .finally(() => this.active.delete(id))
+    // A create kicks the run from inside its request; the run outlives it (outsideRequest).
+    outsideRequest(() =>
+      this.run(id)
+        .catch((err) => {
+          if (!this.stopped) log('warn', 'emulated run stopped', { batch: id, err: String(err) })
+        })
+        .finally(() => this.active.delete(id)),
+    )
   }
 
   private async scan(): Promise<void> {
