@@ -16,6 +16,7 @@
 
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { wholeLines } from '../convert/whole-lines'
 import { type Outcome, partOf, type RecordedResult } from './emulated-result'
 
 const CODE: Record<Outcome, string> = { succeeded: 's', errored: 'e', expired: 'x', canceled: 'c' }
@@ -48,8 +49,6 @@ export class ResultLog {
   private readonly dir: string
   private readonly fds = new Map<string, number>()
   private readonly indexes = new Map<string, RunIndex>()
-  private readonly encoder = new TextEncoder()
-  private buffer = new Uint8Array(64 * 1024)
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'emulated')
@@ -69,28 +68,20 @@ export class ResultLog {
     let text = ''
     for (const r of results) text += `${r.line}\t${CODE[r.outcome]}\t${r.body.length}\t${r.body}\n`
     const fd = this.fd(run)
-    const bytes = this.encode(text)
+    const expected = Buffer.byteLength(text)
     let wrote = -1
     try {
-      wrote = writeSync(fd, bytes)
+      wrote = writeSync(fd, text)
     } finally {
       // A failed or short write (a full disk) may leave a torn record: the file is opened afresh
       // for the next group, which closes the torn record off first (see fd).
-      if (wrote !== bytes.length) this.release(run)
+      if (wrote !== expected) this.release(run)
     }
-    if (wrote !== bytes.length) throw new Error(`the result log of ${run} took ${wrote} of ${bytes.length} bytes`)
+    if (wrote !== expected) throw new Error(`the result log of ${run} took ${wrote} of ${expected} bytes`)
     const index = this.indexes.get(run)
-    if (!index || index.reading || index.offset !== fstatSync(fd).size - bytes.length) return
+    if (!index || index.reading || index.offset !== fstatSync(fd).size - wrote) return
     for (const r of results) this.note(index, r)
-    index.offset += bytes.length
-  }
-
-  /** The text as UTF-8 in a buffer kept between groups (a group is a few KiB to a few MiB). */
-  private encode(text: string): Uint8Array {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.buffer.length < text.length * 3) this.buffer = new Uint8Array(Math.max(text.length * 3, 64 * 1024))
-    const { written } = this.encoder.encodeInto(text, this.buffer)
-    return this.buffer.subarray(0, written)
+    index.offset += wrote
   }
 
   /** Counts a record unless its line was recorded before (first record wins). */
@@ -161,24 +152,13 @@ export class ResultLog {
     if (!(await file.exists())) return
     const size = file.size
     if (size <= from) return
-    const decoder = new TextDecoder()
-    let pending: Uint8Array[] = []
-    let end = from
-    for await (const chunk of file.slice(from, size).stream()) {
-      const cut = chunk.lastIndexOf(NEWLINE)
-      if (cut < 0) {
-        pending.push(chunk)
-        continue
-      }
-      const head = pending.length === 0 ? chunk.subarray(0, cut) : Buffer.concat([...pending, chunk.subarray(0, cut)])
-      end += head.length + 1
-      pending = cut + 1 < chunk.length ? [chunk.subarray(cut + 1)] : []
+    for await (const { lines, end } of wholeLines(file.slice(from, size).stream(), { maxLineBytes: Number.POSITIVE_INFINITY, lastLine: false })) {
       const records: RecordedResult[] = []
-      for (const text of decoder.decode(head).split('\n')) {
+      for (const text of lines) {
         const r = parseRecord(text)
         if (r) records.push(r)
       }
-      yield { records, end }
+      yield { records, end: from + end }
     }
   }
 

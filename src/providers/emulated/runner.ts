@@ -6,8 +6,8 @@
 // holder is gone (no fresh heartbeat) is taken over by the next scan.
 
 import type { EmulatedConfig } from '../../config'
-import { iterateLineBatches } from '../../convert/lines'
 import { rawFields } from '../../convert/requests/raw-fields'
+import { wholeLines } from '../../convert/whole-lines'
 import { resultLine, resultLineId, storedAnswer } from '../../convert/results/emulated-line'
 import { log } from '../../log'
 import { outsideRequest } from '../../ops/context'
@@ -63,6 +63,7 @@ export class EmulatedRunner {
   /** The same headers on every request (fetch does not change them). */
   private readonly headers: Headers
   private readonly urls = new Map<string, string>()
+  private lastUrl: [string, string] = ['', '']
 
   constructor(
     private readonly provider: string,
@@ -244,19 +245,37 @@ export class EmulatedRunner {
     await this.store.emulated.recordMany(id, rows)
   }
 
+  /**
+   * The run's requests, a source chunk at a time, numbered as the upload counted them: blank lines
+   * are not requests, a CR before the newline and a BOM before the first line are not part of one.
+   */
   private async *lineBatches(id: string): AsyncGenerator<InputLine[]> {
     const blob = await this.store.blobs.open(id, 'content')
     if (!blob) throw new Error(`the input of ${id} is missing from the blob store`)
-    yield* iterateLineBatches(blob, inputLine, { maxLineBytes: MAX_LINE_BYTES })
+    let first = true
+    for await (const { lines } of wholeLines(blob, { maxLineBytes: MAX_LINE_BYTES, lastLine: true })) {
+      const requests: InputLine[] = []
+      for (let text of lines) {
+        if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+        first = false
+        if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1)
+        if (text.charCodeAt(0) !== 0x7b && text.trim() === '') continue
+        requests.push(inputLine(text))
+      }
+      yield requests
+    }
   }
 
   /** The endpoint URL a line's url (a JSON string literal) maps to (`/v1/…` under base_url); one string per distinct url. */
   private urlOf(lineUrl: string): string {
+    // A batch has one url: comparing with the last one saves hashing a fresh string per request.
+    if (lineUrl === this.lastUrl[0]) return this.lastUrl[1]
     let url = this.urls.get(lineUrl)
     if (url === undefined) {
       url = `${this.settings.baseUrl}${(JSON.parse(lineUrl) as string).replace(/^\/v1(?=\/)/, '')}`
       this.urls.set(lineUrl, url)
     }
+    this.lastUrl = [lineUrl, url]
     return url
   }
 
