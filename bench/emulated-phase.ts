@@ -74,7 +74,8 @@ async function runCeiling(runDir: string, fake: { url: string; apiKey: string },
   return JSON.parse(out.trim().split('\n').at(-1) as string) as { seconds: number; cpuUs: number }
 }
 
-const ROUNDS = 5
+/** Paired rounds (bare loop and batch); seven of 50 000 requests take ~30 s with the ceilings. */
+const ROUNDS = 7
 
 interface Round {
   bareRate: number
@@ -111,7 +112,7 @@ async function timeBatch(gw: { url: string; pid: number }, fileId: string, reque
   const gatewayCpu = cpuSeconds(gw.pid)
   const threads = threadCpuSeconds(gw.pid)
   const batch = await createBatch(gw.url, 'local', fileId, MODEL)
-  // Polled every 20 ms: the batch takes about half a second, so 200 ms steps would swamp the ratio.
+  // Polled every 20 ms: a batch takes about a second, so 200 ms steps would swamp the ratio.
   const done = await waitForBatch(gw.url, batch.id, 30 * 60_000, 20)
   const seconds = (performance.now() - started) / 1000
   if (done.status !== 'completed') throw new Error(`emulated batch ended ${done.status}`)
@@ -161,7 +162,8 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
 
     // Paired rounds, the order alternating (bare first, then the batch first, …): on a shared
     // machine one run of each swung ±20 % with the neighbours' load; the verdict is the median of
-    // the rounds' ratios, each taken from two runs a second apart. Every timed run starts with the
+    // the rounds' ratios, each taken from two runs a few seconds apart. Rounds of 50 000 requests
+    // (about a second a side): with 20 000 the medians of three runs spread 0.77–0.97. Every timed run starts with the
     // gateway idle (timeBatch waits out each batch's settlement).
     const input = join(runDir, 'emulated-input.jsonl')
     writeInput(input, 0, args.requests)

@@ -115,7 +115,7 @@ try {
   // Issue 17: emulated batches against a local chat-completions server (bench/emulated-phase.ts).
   if (opts.phases.has('emulated')) {
     try {
-      emulatedTable = await runEmulatedPhase({ runDir, requests: 20_000, rssRequests: 100_000, note, cpuProfDir: opts.cpuProfDir })
+      emulatedTable = await runEmulatedPhase({ runDir, requests: 50_000, rssRequests: 100_000, note, cpuProfDir: opts.cpuProfDir })
     } catch (err) {
       emulatedTable = `emulated phase FAILED: ${(err as Error).message.slice(0, 300)}`
       process.exitCode = 1
