@@ -163,8 +163,8 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
     // Paired rounds, the order alternating (bare first, then the batch first, …): on a shared
     // machine one run of each swung ±20 % with the neighbours' load; the verdict is the median of
     // the rounds' ratios, each taken from two runs a few seconds apart. Rounds of 50 000 requests
-    // (about a second a side): with 20 000 the medians of three runs spread 0.77–0.97. Every timed run starts with the
-    // gateway idle (timeBatch waits out each batch's settlement).
+    // (about a second a side): with 20 000 the medians of three runs spread 0.77–0.97. Every timed
+    // run starts with the gateway idle (timeBatch waits out each batch's settlement).
     const input = join(runDir, 'emulated-input.jsonl')
     writeInput(input, 0, args.requests)
     const file = await uploadBatchFile(gw.url, 'local', input)
