@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startChatFake } from '../test/fakes/chat-completions'
-import { createBatch, uploadBatchFile, waitForBatch } from './client'
+import { createBatch, uploadBatchFile, waitForBatch, waitForSettlement } from './client'
 import { spawnGateway } from './gateway-process'
 import { cpuSeconds, mib, threadCpuSeconds, waitIdle, watchPeak } from './rss'
 import { median } from './stats'
@@ -119,9 +119,13 @@ async function timeBatch(gw: { url: string; pid: number }, fileId: string, reque
   const gatewayUs = ((cpuSeconds(gw.pid) - gatewayCpu) * 1e6) / requests
   const perRequest = new Map<string, number>()
   for (const [name, total] of threadCpuSeconds(gw.pid)) perRequest.set(name, ((total - (threads.get(name) ?? 0)) * 1e6) / requests)
-  // What the gateway does after the batch ended (usage settled from the results, result files
-  // adopted), measured apart: a batch's throughput ends when the client sees it completed.
-  const settleSeconds = await waitIdle(gw.pid)
+  // What the gateway does after the batch ended (usage settled from the results at the watcher's
+  // next tick, up to a second later; result files adopted), measured apart: a batch's throughput
+  // ends when the client sees it completed. The next timed run starts only once that is done.
+  const settleFrom = cpuSeconds(gw.pid)
+  await waitForSettlement(gw.url, batch.id, 60_000, 20)
+  await waitIdle(gw.pid)
+  const settleSeconds = cpuSeconds(gw.pid) - settleFrom
   return {
     batchRate: requests / seconds,
     gatewayUs,
@@ -158,6 +162,7 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
     writeInput(warmInput, 0, WARM_UP_REQUESTS)
     const warm = await createBatch(gw.url, 'local', (await uploadBatchFile(gw.url, 'local', warmInput)).id, MODEL)
     if ((await waitForBatch(gw.url, warm.id, 5 * 60_000, 20)).status !== 'completed') throw new Error('the warm-up batch did not complete')
+    await waitForSettlement(gw.url, warm.id, 60_000, 20)
     await waitIdle(gw.pid)
 
     // Paired rounds, the order alternating (bare first, then the batch first, …): on a shared
