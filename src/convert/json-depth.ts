@@ -4,15 +4,11 @@
 // validation and error reporting cost gigabytes; so depth is counted on the text first, before
 // a single value is built. Real requests nest well under 20 (a tool's JSON schema included).
 
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars'
+
 /** Deepest nesting of arrays and objects accepted anywhere (docs/decisions.md, README limits). */
 export const MAX_JSON_DEPTH = 64
 
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const OPEN_BRACE = 0x7b
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACE = 0x7d
-const CLOSE_BRACKET = 0x5d
 
 /**
  * True when `text` opens more than `max` arrays/objects inside one another. Brackets inside

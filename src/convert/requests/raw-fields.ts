@@ -5,14 +5,7 @@
 // upload or create (core/batch-file.ts), so the scan only has to find where values start and end;
 // anything it does not recognise returns null and the caller parses the line the ordinary way.
 
-const QUOTE = 34
-const BACKSLASH = 92
-const OPEN_BRACE = 123
-const CLOSE_BRACE = 125
-const OPEN_BRACKET = 91
-const CLOSE_BRACKET = 93
-const COMMA = 44
-const COLON = 58
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from '../json-chars'
 
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13
 
