@@ -265,7 +265,8 @@ async function deferLanding(release: Promise<void>, id: string, report: Reconcil
 
 /**
  * A blob belongs to the file row with its id, to the emulated batch with its id (its input
- * lines), or to the upload part with its id; one without (a crash mid-delete) is removed.
+ * lines), or to the upload part with its id; one without (a crash mid-delete) is removed. So is an
+ * emulated batch's result log without its batch.
  */
 async function removeOrphanBlobs(store: Store): Promise<number> {
   let removed = 0
@@ -276,7 +277,7 @@ async function removeOrphanBlobs(store: Store): Promise<number> {
     await store.blobs.delete(blob.fileId, blob.kind)
     removed++
   }
-  return removed
+  return removed + (await store.emulated.removeOrphanLogs())
 }
 
 /**

@@ -14,7 +14,7 @@
 // keeps its first record: counts, the done map and result files all take the first one in file
 // order. Result files come in the order answers arrived, as OpenAI's own do (not input order).
 
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { wholeLines } from '../convert/whole-lines'
 import { type Outcome, partOf, type RecordedResult } from './emulated-result'
@@ -168,6 +168,13 @@ export class ResultLog {
     if (fd !== undefined) closeSync(fd)
     this.fds.delete(run)
     this.indexes.delete(run)
+  }
+
+  /** The runs that have a log file here. */
+  runs(): string[] {
+    return readdirSync(this.dir)
+      .filter((name) => name.endsWith('.log'))
+      .map((name) => name.slice(0, -'.log'.length))
   }
 
   remove(run: string): void {

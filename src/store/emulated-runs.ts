@@ -190,6 +190,21 @@ export class EmulatedRuns {
     await this.db.run(`DELETE FROM emulated_runs WHERE id = ?`, [id])
   }
 
+  /**
+   * Removes result logs whose run is gone (a crash between deleting the run's row and its file, or
+   * a database restored from before the run): the start-up sweep, beside orphan blobs.
+   */
+  async removeOrphanLogs(): Promise<number> {
+    if (!this.log) return 0
+    let removed = 0
+    for (const run of this.log.runs()) {
+      if ((await this.status(run)) !== null) continue
+      this.log.remove(run)
+      removed++
+    }
+    return removed
+  }
+
   /** Closes the log's files (the store closes). */
   close(): void {
     this.log?.close()

@@ -102,3 +102,22 @@ describe('result log', () => {
     expect(await all(log, 'batch_none', 'output', 1)).toEqual([])
   })
 })
+
+test('the start-up sweep removes result logs whose run is gone, and keeps the others', async () => {
+  const { openStore } = await import('../../src/store/store')
+  const dir = freshDir()
+  const store = openStore(dir)
+  try {
+    await store.emulated.create({ id: 'batch_kept', provider: 'local', endpoint: '/v1/chat/completions', total: 2, model: null, createdAt: 1, expiresAt: 99 })
+    await store.emulated.recordMany('batch_kept', [rec(0, 'succeeded')])
+    // A log left by a run whose row is gone (deleted, or a database restored from before it).
+    const other = new ResultLog(dir)
+    other.append('batch_gone', [rec(0, 'succeeded')])
+    other.close()
+    expect(await store.emulated.removeOrphanLogs()).toBe(1)
+    expect(existsSync(join(dir, 'emulated', 'batch_gone.log'))).toBe(false)
+    expect((await store.emulated.get('batch_kept'))?.counts.succeeded).toBe(1)
+  } finally {
+    await store.close()
+  }
+})
