@@ -75,6 +75,20 @@ describe('emulated provider', () => {
     expect(fake.received()).toBe(before)
   })
 
+  test('an allowed create model does not let lines naming another model through: they end model_not_found, unsent', async () => {
+    const file = await uploadBatchFile(client, jsonl(chatLine('n-1', 'not sent one', 'gpt-4o'), chatLine('n-2', 'not sent two', 'gpt-4o')), { provider: 'local' })
+    const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', model: MODEL } as never)
+    const done = await waitEnd(client, batch.id)
+    expect(done.request_counts).toEqual({ total: 2, completed: 0, failed: 2 })
+    expect(fake.counts.get('not sent one')).toBeUndefined()
+    expect(fake.counts.get('not sent two')).toBeUndefined()
+    const errors = (await (await client.files.content(done.error_file_id as string)).text()).trim().split('\n').map((l) => JSON.parse(l))
+    expect(errors.map((e) => [e.custom_id, e.response.status_code, e.response.body.error.code]).sort()).toEqual([
+      ['n-1', 404, 'model_not_found'],
+      ['n-2', 404, 'model_not_found'],
+    ])
+  })
+
   test('Anthropic SDK: inline requests through x-model-provider, results in the Anthropic shape', async () => {
     const anthropic = new Anthropic({ baseURL: `${w.gw.url}/anthropic`, apiKey: 'x', maxRetries: 0, defaultHeaders: { 'x-model-provider': 'local' } })
     const created = await anthropic.messages.batches.create({

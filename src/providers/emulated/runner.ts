@@ -153,7 +153,6 @@ export class EmulatedRunner {
       })
     }
 
-    const modelChecked = run.model !== null && (this.settings.models?.includes(run.model) ?? true)
     const limiter = new RateLimiter(this.settings.requestsPerMinute, this.settings.tokensPerMinute)
     const paced = this.settings.requestsPerMinute !== null || this.settings.tokensPerMinute !== null
     const recorder = new Recorder(this.store, id)
@@ -174,7 +173,7 @@ export class EmulatedRunner {
     // One request from send to recorded answer; its slot frees only once the row is written.
     const send = async (line: InputLine, at: number): Promise<void> => {
       try {
-        const result = await this.answer(id, at, line, modelChecked, halted, deadlines)
+        const result = await this.answer(id, at, line, halted, deadlines)
         if (result) return recorder.record(result, release)
       } catch (err) {
         return release(err)
@@ -283,18 +282,12 @@ export class EmulatedRunner {
    * Sends one request until it is answered; null when the batch halted before an answer came
    * (the line then ends cancelled or expired, never half-recorded).
    */
-  private async answer(
-    run: string,
-    at: number,
-    line: InputLine,
-    checked: boolean,
-    halted: () => boolean | Promise<boolean>,
-    deadlines: Deadlines | null,
-  ): Promise<RecordedResult | null> {
+  private async answer(run: string, at: number, line: InputLine, halted: () => boolean | Promise<boolean>, deadlines: Deadlines | null): Promise<RecordedResult | null> {
     const models = this.settings.models
-    // A batch whose lines all name one allowed model was let through at create (checkCreate).
-    const model = models && !checked ? bodyOf(line).model : undefined
-    if (models && !checked && (typeof model !== 'string' || !models.includes(model))) {
+    // An allowlist is checked on every line's own model (the create's model, checked at create,
+    // may differ from what the lines name): only then is the body parsed.
+    const model = models ? bodyOf(line).model : undefined
+    if (models && (typeof model !== 'string' || !models.includes(model))) {
       const body = { error: { message: `model '${model}' is not served by this provider`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }
       const id = resultLineId(run, at)
       return { line: at, outcome: 'errored', body: resultLine(id, customIdOf(line), { status: 404, requestId: id, body }, null) }
