@@ -106,7 +106,19 @@ export class ResultLog {
     return fd
   }
 
-  /** The run's counts and done map, brought up to the end of its file. */
+  /**
+   * The run's counts. Kept up to date in memory only for a run this handle holds (an index made
+   * by `index`, or a file it appends to); any other run is read once and nothing is kept, so a
+   * read racing the run's end (release) leaves nothing behind.
+   */
+  async counts(run: string, total: number): Promise<Record<Outcome, number>> {
+    if (this.indexes.has(run) || this.fds.has(run)) return { ...(await this.index(run, total)).counts }
+    const index: RunIndex = { offset: 0, done: new Uint8Array(total), counts: { succeeded: 0, errored: 0, expired: 0, canceled: 0 }, reading: null }
+    await this.readInto(run, index)
+    return index.counts
+  }
+
+  /** The run's counts and done map, brought up to the end of its file (and kept, see counts). */
   async index(run: string, total: number): Promise<RunIndex> {
     let index = this.indexes.get(run)
     if (!index || index.done.length < total) {

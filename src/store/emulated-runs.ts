@@ -108,7 +108,7 @@ export class EmulatedRuns {
     if (!row) return null
     const run = fromRow(row)
     this.known.set(id, { results: row.results, total: run.total })
-    if (this.log && row.results === 'log' && !ENDED.has(run.status)) run.counts = { ...(await this.log.index(id, run.total)).counts }
+    if (this.log && row.results === 'log' && !ENDED.has(run.status)) run.counts = await this.log.counts(id, run.total)
     return run
   }
 

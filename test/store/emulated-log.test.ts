@@ -121,3 +121,16 @@ test('the start-up sweep removes result logs whose run is gone, and keeps the ot
     await store.close()
   }
 })
+
+test('counts of a run this handle does not hold are read without keeping anything', async () => {
+  const dir = freshDir()
+  const writer = new ResultLog(dir)
+  writer.append('batch_other', [rec(0, 'succeeded'), rec(1, 'errored')])
+  writer.close()
+  const reader = new ResultLog(dir)
+  expect(await reader.counts('batch_other', 2)).toEqual({ succeeded: 1, errored: 1, expired: 0, canceled: 0 })
+  // Nothing held: a later append by the reader starts from a fresh index, and still counts right.
+  reader.append('batch_other', [rec(1, 'succeeded')])
+  expect(await reader.counts('batch_other', 2)).toEqual({ succeeded: 1, errored: 1, expired: 0, canceled: 0 })
+  reader.close()
+})
