@@ -61,6 +61,18 @@ const CEILINGS = {
   record: 'ceiling: the runner alone, every answer recorded (SQLite store: the run’s result log)',
 } as const
 
+/** bench/durable-loop.ts in its own process against the same server. */
+async function runDurableLoop(runDir: string, fake: { url: string; apiKey: string }, requests: number): Promise<{ seconds: number; cpuUs: number }> {
+  collectBench()
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, 'durable-loop.ts'), fake.url, fake.apiKey, String(requests), join(runDir, 'durable-loop.log')], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
+  const out = await new Response(child.stdout).text()
+  if ((await child.exited) !== 0) throw new Error(`the durable loop exited with ${child.exitCode}`)
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as { seconds: number; cpuUs: number }
+}
+
 /** One ceiling run in its own process, over its own copy of the same requests. */
 async function runCeiling(runDir: string, fake: { url: string; apiKey: string }, requests: number, mode: 'send' | 'record'): Promise<{ seconds: number; cpuUs: number }> {
   const input = join(runDir, `emulated-ceiling-${mode}.jsonl`)
@@ -195,6 +207,12 @@ export async function runEmulatedPhase(args: { runDir: string; requests: number;
     out.push(`| gateway CPU per request by thread, medians | ${threadRow(rounds)} | | | | |`)
     out.push(`| after each batch, outside the timed window: usage settled from the results, result files adopted | ${(m((r) => r.settleSeconds) * 1000).toFixed(0)} ms of gateway CPU (median) | | | | |`)
 
+    // The least a durable runner does (bench/durable-loop.ts), in its own process like the gateway.
+    note('emulated: ceiling (durable), the bare loop plus a durable record of each answer')
+    const durable = await runDurableLoop(runDir, fake, args.requests)
+    out.push(
+      `| ceiling: the bare loop + each answer written to a file before the next request (bench/durable-loop.ts, own process) | ${(args.requests / durable.seconds).toFixed(0)} req/s | bare loop ${bareRate.toFixed(0)} req/s | ${(args.requests / durable.seconds / bareRate).toFixed(2)}× | CPU ${durable.cpuUs.toFixed(1)} µs per request | ceiling |`,
+    )
     // The ceilings, in the same run against the same bare loop (bench/emulated-ceiling.ts).
     for (const mode of ['send', 'record'] as const) {
       note(`emulated: ceiling (${mode}), the runner alone in its own process`)
