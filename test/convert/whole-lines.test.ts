@@ -49,3 +49,54 @@ describe('whole lines', () => {
     expect(collect(long, [10, 20, 30, 40, 50, 60, 70, 80, 90], true, 50)).rejects.toThrow('longer than 50 bytes')
   })
 })
+
+describe('whole lines, read ahead', () => {
+  test('a caller that stops early cancels the stream; the read asked for ahead goes nowhere', async () => {
+    let cancelled = false
+    let pulls = 0
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulls++
+        controller.enqueue(new TextEncoder().encode(`line ${pulls}\n`))
+      },
+      cancel() {
+        cancelled = true
+      },
+    })
+    const unhandled: unknown[] = []
+    const onUnhandled = (err: unknown) => unhandled.push(err)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      for await (const { lines } of wholeLines(stream, { maxLineBytes: 100, lastLine: true })) {
+        expect(lines).toEqual(['line 1'])
+        break
+      }
+      await Bun.sleep(10)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+    expect(cancelled).toBe(true)
+    expect(unhandled).toEqual([])
+  })
+
+  test('the next chunk is asked for before the current one is handed out', async () => {
+    const asked: number[] = []
+    let n = 0
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          asked.push(++n)
+          if (n > 3) controller.close()
+          else controller.enqueue(new TextEncoder().encode(`c${n}\n`))
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    const seen: string[] = []
+    for await (const { lines } of wholeLines(stream, { maxLineBytes: 100, lastLine: true })) {
+      // While the caller holds chunk k, chunk k + 1 has been asked for already.
+      seen.push(`${lines[0]} while ${asked.length} asked`)
+    }
+    expect(seen).toEqual(['c1 while 2 asked', 'c2 while 3 asked', 'c3 while 4 asked'])
+  })
+})
