@@ -9,11 +9,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import pkg from '../../package.json' with { type: 'json' }
 import { SETTINGS } from '../../src/config'
 import { chatLine, jsonl, pollToEnd, readResults, uploadBatchFile } from '../e2e/openai-seed'
+import { startChatFake } from '../fakes/chat-completions'
 import { type AllFakes, startAllFakes } from '../fakes/start'
 import { expectRoutesRendered, renderedDom } from '../ops/chromium'
 import { startOtlpReceiver } from '../ops/otlp-receiver'
@@ -193,6 +194,31 @@ describe('workflows through the binary', () => {
     expect(keys.every((k, i) => k === `req-${i}`)).toBe(true)
     // The workers ran: no slice fell back to the one-thread path.
     expect((gw as Running).output()).not.toContain('conversion worker failed')
+  })
+
+  test('an emulated batch runs inside the binary: answers recorded in its result log, results read back', async () => {
+    const chat = startChatFake()
+    const dir = '/data/emulated'
+    const emulated = await box.start({ ...gatewayEnv(dir), BATCHGATE_EMULATED_URL: chat.url, BATCHGATE_EMULATED_API_KEY: chat.apiKey })
+    try {
+      const client = new OpenAI({ baseURL: `${emulated.url}/openai`, apiKey: KEY, maxRetries: 0 })
+      const input = jsonl(chatLine('e-1', 'binary one', 'local-model'), chatLine('e-2', 'binary two', 'local-model'), chatLine('e-3', 'FAIL in the binary', 'local-model'))
+      const file = await uploadBatchFile(client, input, { provider: 'emulated' })
+      const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })
+      const { batch } = await pollToEnd(client, created.id)
+      expect(batch.status).toBe('completed')
+      expect(batch.request_counts).toEqual({ total: 3, completed: 2, failed: 1 })
+      const { answers, errors } = await readResults(client, batch)
+      expect(Object.keys(answers).sort()).toEqual(['e-1', 'e-2'])
+      expect(Object.keys(errors)).toEqual(['e-3'])
+      // The answers went to the run's log file in the data dir, one record per request.
+      const log = readFileSync(join(box.outside(dir), 'emulated', `${created.id}.log`), 'utf8')
+      expect(log.trim().split('\n')).toHaveLength(3)
+      expect([...chat.counts.values()]).toEqual([1, 1, 1])
+    } finally {
+      await emulated.stop()
+      await chat.close()
+    }
   })
 
   test('Anthropic SDK create → poll → results, provider anthropic over TLS', async () => {
