@@ -83,7 +83,8 @@ const NO_COUNTS: Record<Outcome, number> = { succeeded: 0, errored: 0, expired: 
 
 export class EmulatedRuns {
   private readonly rows: ResultRows
-  /** Each run's record kind and total, read once per run (the runner records many groups). */
+  /** Open runs' record kind and total, read once per run (the runner records many groups); an
+   * ended run's entry goes (a long-lived gateway would otherwise keep one per batch it ever ran). */
   private readonly known = new Map<string, { results: 'rows' | 'log'; total: number }>()
 
   constructor(
@@ -107,7 +108,7 @@ export class EmulatedRuns {
     const row = await this.db.get<RunRow>(`SELECT * FROM emulated_runs WHERE id = ?`, [id])
     if (!row) return null
     const run = fromRow(row)
-    this.known.set(id, { results: row.results, total: run.total })
+    if (!ENDED.has(run.status)) this.known.set(id, { results: row.results, total: run.total })
     if (this.log && row.results === 'log' && !ENDED.has(run.status)) run.counts = await this.log.counts(id, run.total)
     return run
   }
@@ -132,6 +133,7 @@ export class EmulatedRuns {
     const column = status === 'cancelling' ? 'cancelling_at' : status === 'finalizing' ? 'finalizing_at' : 'ended_at'
     const from = status === 'cancelling' ? `('in_progress')` : OPEN
     const kind = await this.kindOf(id)
+    if (ENDED.has(status)) this.known.delete(id)
     if (!this.log || kind?.results !== 'log' || !ENDED.has(status)) {
       return (await this.db.run(`UPDATE emulated_runs SET status = ?, ${column} = ? WHERE id = ? AND status IN ${from}`, [status, at, id])) > 0
     }
@@ -213,10 +215,10 @@ export class EmulatedRuns {
   private async kindOf(id: string): Promise<{ results: 'rows' | 'log'; total: number } | null> {
     const known = this.known.get(id)
     if (known) return known
-    const row = await this.db.get<{ results: 'rows' | 'log'; total: number | string }>(`SELECT results, total FROM emulated_runs WHERE id = ?`, [id])
+    const row = await this.db.get<{ results: 'rows' | 'log'; total: number | string; status: RunStatus }>(`SELECT results, total, status FROM emulated_runs WHERE id = ?`, [id])
     if (!row) return null
     const kind = { results: row.results, total: num(row.total) }
-    this.known.set(id, kind)
+    if (!ENDED.has(row.status)) this.known.set(id, kind)
     return kind
   }
 }

@@ -134,3 +134,22 @@ test('counts of a run this handle does not hold are read without keeping anythin
   expect(await reader.counts('batch_other', 2)).toEqual({ succeeded: 1, errored: 1, expired: 0, canceled: 0 })
   reader.close()
 })
+
+test('an ended run leaves nothing in the store handle: reads of old batches do not pile up', async () => {
+  const { openStore } = await import('../../src/store/store')
+  const store = openStore(freshDir())
+  const held = () => (store.emulated as unknown as { known: Map<string, unknown> }).known.size
+  try {
+    await store.emulated.create({ id: 'batch_end', provider: 'local', endpoint: '/v1/chat/completions', total: 1, model: null, createdAt: 1, expiresAt: 99 })
+    await store.emulated.recordMany('batch_end', [rec(0, 'succeeded')])
+    expect(held()).toBe(1)
+    await store.emulated.setStatus('batch_end', 'completed', 2)
+    expect(held()).toBe(0)
+    // Reading the ended batch (a poll, a download) keeps nothing either.
+    expect((await store.emulated.get('batch_end'))?.counts.succeeded).toBe(1)
+    for await (const group of store.emulated.results('batch_end', 'output')) expect(group.map((r) => r.line)).toEqual([0])
+    expect(held()).toBe(0)
+  } finally {
+    await store.close()
+  }
+})
