@@ -153,3 +153,32 @@ test('an ended run leaves nothing in the store handle: reads of old batches do n
     await store.close()
   }
 })
+
+test('a run recorded as rows before the log (an upgrade mid-run) is finished and read as rows', async () => {
+  const { openStore } = await import('../../src/store/store')
+  const { EmulatedRuns } = await import('../../src/store/emulated-runs')
+  const dir = freshDir()
+  // The previous version: the same database, runs recorded as rows (no log).
+  const before = openStore(dir)
+  const asRows = new EmulatedRuns(before.sql)
+  await asRows.create({ id: 'batch_old', provider: 'local', endpoint: '/v1/chat/completions', total: 3, model: null, createdAt: 1, expiresAt: 99 })
+  await asRows.recordMany('batch_old', [rec(0, 'succeeded')])
+  await before.close()
+  // This version resumes it: its answers still go to rows, and its counts and results come from them.
+  const after = openStore(dir)
+  try {
+    await after.emulated.recordMany('batch_old', [rec(1, 'errored'), rec(2, 'succeeded')])
+    expect((await after.emulated.get('batch_old'))?.counts).toEqual({ succeeded: 2, errored: 1, expired: 0, canceled: 0 })
+    expect([...(await after.emulated.recorded('batch_old', 3))]).toEqual([1, 1, 1])
+    const output: number[] = []
+    for await (const group of after.emulated.results('batch_old', 'output')) output.push(...group.map((r) => r.line))
+    expect(output).toEqual([0, 2])
+    expect(existsSync(join(dir, 'emulated', 'batch_old.log'))).toBe(false)
+    // A run created now goes to the log.
+    await after.emulated.create({ id: 'batch_new', provider: 'local', endpoint: '/v1/chat/completions', total: 1, model: null, createdAt: 1, expiresAt: 99 })
+    await after.emulated.recordMany('batch_new', [rec(0, 'succeeded')])
+    expect(existsSync(join(dir, 'emulated', 'batch_new.log'))).toBe(true)
+  } finally {
+    await after.close()
+  }
+})
