@@ -31,15 +31,17 @@ interface InputLine {
   /** The url, a JSON string literal. */
   url: string
   body: string
+  /** The request's 0-based index in the run (blank lines are not requests). */
+  at: number
 }
 
 const FIELDS = ['custom_id', 'url', 'body'] as const
 
-function inputLine(text: string): InputLine {
+function inputLine(text: string, at: number): InputLine {
   const raw = rawFields(text, FIELDS)
-  if (raw?.custom_id?.startsWith('"') && raw.url?.startsWith('"') && raw.body?.startsWith('{')) return { customId: raw.custom_id, url: raw.url, body: raw.body }
+  if (raw?.custom_id?.startsWith('"') && raw.url?.startsWith('"') && raw.body?.startsWith('{')) return { customId: raw.custom_id, url: raw.url, body: raw.body, at }
   const line = JSON.parse(text) as { custom_id: string; url: string; body: unknown }
-  return { customId: JSON.stringify(line.custom_id), url: JSON.stringify(line.url), body: JSON.stringify(line.body) }
+  return { customId: JSON.stringify(line.custom_id), url: JSON.stringify(line.url), body: JSON.stringify(line.body), at }
 }
 
 const customIdOf = (line: InputLine): string => JSON.parse(line.customId) as string
@@ -171,9 +173,9 @@ export class EmulatedRunner {
     }
     const slotFree = () => new Promise<void>((resolve) => (wake = resolve))
     // One request from send to recorded answer; its slot frees only once the row is written.
-    const send = async (line: InputLine, at: number): Promise<void> => {
+    const send = async (line: InputLine): Promise<void> => {
       try {
-        const result = await this.answer(id, at, line, halted, deadlines)
+        const result = await this.answer(id, line, halted, deadlines)
         if (result) return recorder.record(result, release)
       } catch (err) {
         return release(err)
@@ -182,12 +184,10 @@ export class EmulatedRunner {
     }
     try {
       if (status === 'in_progress') {
-        let index = -1
         // The lines come a source chunk at a time (one promise turn per chunk, not per line).
         sending: for await (const lines of this.lineBatches(id)) {
           for (const line of lines) {
-            index++
-            if (done[index]) continue
+            if (done[line.at]) continue
             while (running >= this.settings.concurrency) await slotFree()
             const stop = halted()
             if (failure !== null || stop === true || (stop !== false && (await stop))) break sending
@@ -196,7 +196,7 @@ export class EmulatedRunner {
               await limiter.admit(estimateTokens(line.body, body.max_tokens ?? body.max_completion_tokens))
             }
             running++
-            void send(line, index)
+            void send(line)
           }
         }
       }
@@ -229,13 +229,11 @@ export class EmulatedRunner {
   /** Every line without an answer gets the batch's ending (OpenAI's own error codes for it). */
   private async fillUnanswered(id: string, total: number, outcome: Outcome, error: unknown): Promise<void> {
     const done = await this.store.emulated.recorded(id, total)
-    let index = -1
     let rows: RecordedResult[] = []
     for await (const lines of this.lineBatches(id)) {
       for (const line of lines) {
-        index++
-        if (done[index]) continue
-        rows.push({ line: index, outcome, body: resultLine(resultLineId(id, index), customIdOf(line), null, error) })
+        if (done[line.at]) continue
+        rows.push({ line: line.at, outcome, body: resultLine(resultLineId(id, line.at), customIdOf(line), null, error) })
         if (rows.length < FILL_ROWS) continue
         await this.store.emulated.recordMany(id, rows)
         rows = []
@@ -252,6 +250,7 @@ export class EmulatedRunner {
     const blob = await this.store.blobs.open(id, 'content')
     if (!blob) throw new Error(`the input of ${id} is missing from the blob store`)
     let first = true
+    let at = 0
     for await (const { lines } of wholeLines(blob, { maxLineBytes: MAX_LINE_BYTES, lastLine: true })) {
       const requests: InputLine[] = []
       for (let text of lines) {
@@ -259,7 +258,7 @@ export class EmulatedRunner {
         first = false
         if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1)
         if (text.charCodeAt(0) !== 0x7b && text.trim() === '') continue
-        requests.push(inputLine(text))
+        requests.push(inputLine(text, at++))
       }
       yield requests
     }
@@ -282,15 +281,15 @@ export class EmulatedRunner {
    * Sends one request until it is answered; null when the batch halted before an answer came
    * (the line then ends cancelled or expired, never half-recorded).
    */
-  private async answer(run: string, at: number, line: InputLine, halted: () => boolean | Promise<boolean>, deadlines: Deadlines | null): Promise<RecordedResult | null> {
+  private async answer(run: string, line: InputLine, halted: () => boolean | Promise<boolean>, deadlines: Deadlines | null): Promise<RecordedResult | null> {
     const models = this.settings.models
     // An allowlist is checked on every line's own model (the create's model, checked at create,
     // may differ from what the lines name): only then is the body parsed.
     const model = models ? bodyOf(line).model : undefined
     if (models && (typeof model !== 'string' || !models.includes(model))) {
       const body = { error: { message: `model '${model}' is not served by this provider`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }
-      const id = resultLineId(run, at)
-      return { line: at, outcome: 'errored', body: resultLine(id, customIdOf(line), { status: 404, requestId: id, body }, null) }
+      const id = resultLineId(run, line.at)
+      return { line: line.at, outcome: 'errored', body: resultLine(id, customIdOf(line), { status: 404, requestId: id, body }, null) }
     }
     const url = this.urlOf(line.url)
     const payload = line.body
@@ -306,11 +305,11 @@ export class EmulatedRunner {
         const requestId = res.headers.get('x-request-id')
         if (!RETRYABLE.has(res.status)) {
           const ok = res.status >= 200 && res.status < 300
-          return { line: at, outcome: ok ? 'succeeded' : 'errored', body: storedAnswer(run, at, line.customId, res.status, requestId, text) }
+          return { line: line.at, outcome: ok ? 'succeeded' : 'errored', body: storedAnswer(run, line.at, line.customId, res.status, requestId, text) }
         }
         failure = `the endpoint answered ${res.status}`
         retryAfter = parseRetryAfter(res.headers.get('retry-after'))
-        if (attempt === MAX_ATTEMPTS - 1) return { line: at, outcome: 'errored', body: storedAnswer(run, at, line.customId, res.status, requestId, text) }
+        if (attempt === MAX_ATTEMPTS - 1) return { line: line.at, outcome: 'errored', body: storedAnswer(run, line.at, line.customId, res.status, requestId, text) }
       } catch (err) {
         const timedOut = limit ? limit.controller.signal.aborted : (err as Error | null)?.name === 'TimeoutError'
         failure = timedOut ? `no answer within ${timeoutMs} ms` : 'the endpoint could not be reached'
@@ -321,7 +320,7 @@ export class EmulatedRunner {
       await Bun.sleep(backoff(attempt + 1, retryAfter))
       if (await halted()) return null
     }
-    const id = resultLineId(run, at)
-    return { line: at, outcome: 'errored', body: resultLine(id, customIdOf(line), null, { code: 'server_error', message: failure }) }
+    const id = resultLineId(run, line.at)
+    return { line: line.at, outcome: 'errored', body: resultLine(id, customIdOf(line), null, { code: 'server_error', message: failure }) }
   }
 }
