@@ -4,7 +4,7 @@
 // validation and error reporting cost gigabytes; so depth is counted on the text first, before
 // a single value is built. Real requests nest well under 20 (a tool's JSON schema included).
 
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars'
+import { CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE, skipString } from './json-chars'
 
 /** Deepest nesting of arrays and objects accepted anywhere (docs/decisions.md, README limits). */
 export const MAX_JSON_DEPTH = 64
@@ -23,12 +23,10 @@ export function nestsDeeperThan(text: string, max: number = MAX_JSON_DEPTH): boo
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i)
     if (c === QUOTE) {
-      // Skip the string: to its closing quote, stepping over escapes.
-      for (i++; i < n; i++) {
-        const s = text.charCodeAt(i)
-        if (s === BACKSLASH) i++
-        else if (s === QUOTE) break
-      }
+      // Brackets inside a string do not nest; an unterminated one ends the text.
+      const end = skipString(text, i)
+      if (end < 0) return false
+      i = end - 1
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > max) return true
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {

@@ -5,27 +5,13 @@
 // upload or create (core/batch-file.ts), so the scan only has to find where values start and end;
 // anything it does not recognise returns null and the caller parses the line the ordinary way.
 
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from '../json-chars'
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE, skipString } from '../json-chars'
 
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13
 
 function skipSpace(text: string, i: number): number {
   while (i < text.length && isSpace(text.charCodeAt(i))) i++
   return i
-}
-
-/** The index just past the string whose opening quote is at `i`; -1 if it never closes. */
-function skipString(text: string, i: number): number {
-  let at = i + 1
-  for (;;) {
-    const q = text.indexOf('"', at)
-    if (q < 0) return -1
-    // A quote preceded by an odd number of backslashes is escaped.
-    let slashes = 0
-    for (let k = q - 1; k > i && text.charCodeAt(k) === BACKSLASH; k--) slashes++
-    if (slashes % 2 === 0) return q + 1
-    at = q + 1
-  }
 }
 
 /** The index just past the value starting at `i`; -1 if it is not a complete value. */
