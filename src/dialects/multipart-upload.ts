@@ -16,7 +16,7 @@ import Busboy from 'busboy'
 import { RequestLineCounter } from '../convert/lines'
 import { GatewayError, invalid } from '../errors'
 import type { BlobStore } from '../store/blobs'
-import { boundaryOf, DelimiterScan, delimitersIn, HEAD_BYTES, heldBytes } from './part-data'
+import { boundaryOf, DelimiterScan, delimiterOf, delimitersIn, HEAD_BYTES, heldBytes } from './part-data'
 import { feedConsumer, type PartFeed, partFeed, rawSpool } from './part-feed'
 
 /**
@@ -196,7 +196,7 @@ export async function parseMultipartUpload(
   errored.catch(() => undefined)
   const finished = new Promise<void>((resolve) => busboy.on('finish', resolve))
   const boundary = boundaryOf(contentType)
-  const needle = boundary === null ? null : Buffer.from(`\r\n--${boundary}`)
+  const needle = boundary === null ? null : delimiterOf(boundary)
   /** The body's first bytes, to check the boundary against the parts busboy found in them. */
   let head: Buffer | null = Buffer.alloc(0)
   /** The last bytes given to busboy: its search may be holding some of them back. */

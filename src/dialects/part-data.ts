@@ -5,6 +5,9 @@
 // cannot contain its delimiter), so the parser finds that delimiter with a native
 // Buffer#indexOf and gives busboy only the heads, the fields and what follows the file.
 
+/** The bytes that end a part's data: CRLF, `--` and the boundary (RFC 2046 §5.1.1). */
+export const delimiterOf = (boundary: string): Buffer => Buffer.from(`\r\n--${boundary}`)
+
 /**
  * Finds the delimiter that ends a part's data across chunks. `take` returns the chunk's data
  * bytes and, once the delimiter is found, the bytes from the delimiter on (for busboy).
@@ -15,7 +18,7 @@ export class DelimiterScan {
   private carry: Buffer = Buffer.alloc(0)
 
   constructor(boundary: string) {
-    this.needle = Buffer.from(`\r\n--${boundary}`)
+    this.needle = delimiterOf(boundary)
   }
 
   take(chunk: Buffer): { data: Buffer[]; rest: Buffer | null } {
