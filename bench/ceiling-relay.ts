@@ -11,6 +11,7 @@
 // - one upstream request per upload, no retries, no ids, no rows.
 
 import { AwsClient } from 'aws4fetch'
+import { DelimiterScan, delimiterOf } from '../src/dialects/part-data'
 
 const env = (name: string): string => {
   const v = process.env[name]
@@ -22,12 +23,12 @@ const enc = new TextEncoder()
 /** The part named `file` of a multipart body, as a stream; the rest of the body is read and dropped. */
 function filePart(body: ReadableStream<Uint8Array>, boundary: string): ReadableStream<Uint8Array> {
   const reader = body.getReader()
-  const delim = Buffer.from(`\r\n--${boundary}`)
-  const keep = delim.length - 1
+  const delim = delimiterOf(boundary)
+  // The file's data ends at the next delimiter: the same native search the gateway reads it with.
+  const scan = new DelimiterScan(boundary)
   // Before the file's bytes: at most a few small fields and the part's head, so kept whole.
   let head = Buffer.alloc(0)
   let inFile = false
-  let carry: Buffer = Buffer.alloc(0)
   let done = false
   const drain = async (): Promise<void> => {
     for (;;) if ((await reader.read()).done) return
@@ -58,34 +59,14 @@ function filePart(body: ReadableStream<Uint8Array>, boundary: string): ReadableS
           chunk = head.subarray(start)
           head = Buffer.alloc(0)
         }
-        // The delimiter may straddle two chunks: the last `keep` bytes wait for the next one.
-        const data = carry.length > 0 && chunk.length < 2 * delim.length ? Buffer.concat([carry, chunk]) : chunk
-        if (data !== chunk) carry = Buffer.alloc(0)
-        if (carry.length > 0) {
-          const joint = Buffer.concat([carry, data.subarray(0, keep)])
-          const at = joint.indexOf(delim)
-          if (at !== -1) {
-            done = true
-            if (at > 0) controller.enqueue(joint.subarray(0, at))
-            void drain()
-            return controller.close()
-          }
-          controller.enqueue(carry)
-          carry = Buffer.alloc(0)
-        }
-        const at = data.indexOf(delim)
-        if (at !== -1) {
+        const { data, rest } = scan.take(chunk)
+        for (const piece of data) controller.enqueue(piece)
+        if (rest !== null) {
           done = true
-          if (at > 0) controller.enqueue(data.subarray(0, at))
           void drain()
           return controller.close()
         }
-        const cut = Math.max(0, data.length - keep)
-        carry = data.subarray(cut)
-        if (cut > 0) {
-          controller.enqueue(data.subarray(0, cut))
-          return
-        }
+        if (data.length > 0) return
       }
     },
   })
