@@ -3,23 +3,12 @@
 
 import { describe, expect, test } from 'bun:test'
 import { wholeLines } from '../../src/convert/whole-lines'
-
-function streamOf(bytes: Uint8Array, cuts: number[]): ReadableStream<Uint8Array> {
-  const points = [0, ...cuts.filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b), bytes.length]
-  const pieces = points.slice(1).map((end, k) => bytes.slice(points[k], end))
-  return new ReadableStream({
-    pull(controller) {
-      const next = pieces.shift()
-      if (next) controller.enqueue(next)
-      else controller.close()
-    },
-  })
-}
+import { cut } from '../streams'
 
 async function collect(bytes: Uint8Array, cuts: number[], lastLine: boolean, maxLineBytes = 1 << 20) {
   const lines: string[] = []
   let end = 0
-  for await (const chunk of wholeLines(streamOf(bytes, cuts), { maxLineBytes, lastLine })) {
+  for await (const chunk of wholeLines(cut(bytes, cuts), { maxLineBytes, lastLine })) {
     lines.push(...chunk.lines)
     end = chunk.end
   }

@@ -14,6 +14,7 @@ import { resultLineParser, resultLineWriter } from '../../src/convert/pairs'
 import type { Dialect } from '../../src/core/provider-name'
 import type { GatewayError } from '../../src/errors'
 import type { Provider } from '../../src/providers/provider'
+import { cut } from '../streams'
 
 const LIMITS = { maxLineBytes: 1 << 20 } as never
 
@@ -40,20 +41,6 @@ function joinLines(lines: string[]): Uint8Array {
   // Line 3 ends in CRLF, and a blank line follows line 5: both are counted, neither is a result.
   const text = lines.map((l, k) => (k === 2 ? `${l}\r\n` : k === 4 ? `${l}\n\n` : `${l}\n`)).join('')
   return new TextEncoder().encode(text)
-}
-
-/** The bytes as a stream cut every `step` bytes (or at the given offsets). */
-function cut(bytes: Uint8Array, at: number | number[]): ReadableStream<Uint8Array> {
-  const offsets = typeof at === 'number' ? Array.from({ length: Math.ceil(bytes.length / at) - 1 }, (_, k) => (k + 1) * at) : at
-  const bounds = [0, ...offsets.filter((o) => o > 0 && o < bytes.length), bytes.length]
-  const chunks = bounds.slice(1).map((end, k) => bytes.slice(bounds[k], end))
-  return new ReadableStream({
-    pull(controller) {
-      const next = chunks.shift()
-      if (next) controller.enqueue(next)
-      else controller.close()
-    },
-  })
 }
 
 function source(format: ResultFormat, stream: () => ReadableStream<Uint8Array>, status = 'completed'): { batch: StoredBatch; provider: Provider } {
