@@ -45,6 +45,8 @@ interface RunIndex {
   reading: Promise<void> | null
 }
 
+const emptyIndex = (total: number): RunIndex => ({ offset: 0, done: new Uint8Array(total), counts: { succeeded: 0, errored: 0, expired: 0, canceled: 0 }, reading: null })
+
 export class ResultLog {
   private readonly dir: string
   private readonly fds = new Map<string, number>()
@@ -113,7 +115,7 @@ export class ResultLog {
    */
   async counts(run: string, total: number): Promise<Record<Outcome, number>> {
     if (this.indexes.has(run) || this.fds.has(run)) return { ...(await this.index(run, total)).counts }
-    const index: RunIndex = { offset: 0, done: new Uint8Array(total), counts: { succeeded: 0, errored: 0, expired: 0, canceled: 0 }, reading: null }
+    const index = emptyIndex(total)
     await this.readInto(run, index)
     return index.counts
   }
@@ -122,7 +124,7 @@ export class ResultLog {
   async index(run: string, total: number): Promise<RunIndex> {
     let index = this.indexes.get(run)
     if (!index || index.done.length < total) {
-      index = { offset: 0, done: new Uint8Array(total), counts: { succeeded: 0, errored: 0, expired: 0, canceled: 0 }, reading: null }
+      index = emptyIndex(total)
       this.indexes.set(run, index)
     }
     while (index.reading) await index.reading
