@@ -21,7 +21,6 @@ import { type Outcome, partOf, type RecordedResult } from './emulated-result'
 
 const CODE: Record<Outcome, string> = { succeeded: 's', errored: 'e', expired: 'x', canceled: 'c' }
 const OUTCOME: Record<string, Outcome> = { s: 'succeeded', e: 'errored', x: 'expired', c: 'canceled' }
-const OUTCOMES = Object.keys(CODE) as Outcome[]
 const NEWLINE = 10
 
 /** One whole record of a log line; null for a torn or foreign line. */
@@ -38,7 +37,7 @@ function parseRecord(text: string): RecordedResult | null {
 /** What one handle knows of a run's log: how far it has read, and what it found. */
 interface RunIndex {
   offset: number
-  /** 0 = not recorded; else 1 + the index of the first record's outcome in OUTCOME order. */
+  /** 1 for each line recorded (its first record is what counts). */
   done: Uint8Array
   counts: Record<Outcome, number>
   /** The scan in progress: two readers never count the same bytes twice. */
@@ -89,7 +88,7 @@ export class ResultLog {
   /** Counts a record unless its line was recorded before (first record wins). */
   private note(index: RunIndex, r: RecordedResult): void {
     if (r.line >= index.done.length || index.done[r.line] !== 0) return
-    index.done[r.line] = OUTCOMES.indexOf(r.outcome) + 1
+    index.done[r.line] = 1
     index.counts[r.outcome]++
   }
 
